@@ -1,0 +1,40 @@
+"""facekit: on-device face processing that keeps biometric data in wiped, locked memory.
+
+Public API so far: :class:`SecureArena` and :class:`Frame` (the frame scope over the secure
+arena), :class:`EphemeralArray` (read-only views that refuse export), :class:`RotatedRect`,
+:func:`cpu_features`, and the exceptions in :mod:`facekit.errors`.
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _native
+except ImportError as exc:  # a source checkout without a build
+    raise ImportError(
+        "facekit's native core (facekit._native) is not built; install the package with "
+        "`pip install .` (or `pip install -e .` for development)"
+    ) from exc
+
+from . import errors
+from ._ephemeral import Ephemeral, EphemeralArray
+from .arena import ArenaStatus, Frame, SecureArena
+from .cpu import active_simd as _active_simd
+from .cpu import cpu_features
+from .geometry import RotatedRect
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArenaStatus",
+    "Ephemeral",
+    "EphemeralArray",
+    "Frame",
+    "RotatedRect",
+    "SecureArena",
+    "cpu_features",
+    "errors",
+]
+
+# Settle the SIMD path now, so that a bad FACEKIT_SIMD fails at import with a clear message
+# rather than in the middle of the first frame.
+_active_simd()

@@ -1,0 +1,213 @@
+"""The secure frame arena and the frame scope that wipes it.
+
+Landmarks, keypoints, embeddings and face crops live only in a :class:`SecureArena`: memory
+mapped with guard pages, locked into RAM where allowed, left out of core dumps and zeroed in
+forked children. A :class:`Frame` is one scope of use: inside it, native code writes results into
+the arena and Python sees read-only :class:`~facekit.EphemeralArray` views; when it ends, every
+byte handed out is wiped, its accessors raise :class:`~facekit.errors.ExpiredFrameError`, and any
+view still held reads zeros.
+
+Thread-safety: an arena has at most one open frame; a frame belongs to the thread that uses it.
+Pipelines own one arena each, so run pipelines in parallel, not frames of one pipeline.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Sequence, Union
+
+import numpy as np
+
+from . import _native
+from ._ephemeral import Ephemeral, EphemeralArray
+from .errors import ClosedError, FrameInUseError
+from .geometry import RotatedRect
+from .image import ColorFormat, ImageLike, as_pixels
+
+__all__ = ["SecureArena", "Frame", "ArenaStatus"]
+
+PerChannel = Union[float, Sequence[float]]
+
+
+@dataclass(frozen=True)
+class ArenaStatus:
+    """What the kernel granted the arena's memory, and how much of it is in use.
+
+    ``locked``, ``dontdump`` and ``wipeonfork`` are true only when every region got them.
+    mlock may be refused by ``RLIMIT_MEMLOCK``; that is reported here and never fatal.
+    """
+
+    regions: int
+    capacity: int
+    used: int
+    locked: bool
+    dontdump: bool
+    wipeonfork: bool
+    verify_wipe: bool
+
+
+class SecureArena:
+    """Memory for one frame's biometric values, wiped when each frame ends.
+
+    Args:
+        region_bytes: size of each mapped region; the arena grows by whole regions.
+        lock: try to mlock regions (best effort; see :meth:`status`).
+        verify_wipe: audit mode: after each wipe, re-read every wiped byte and raise
+            ``RuntimeError`` if one is not zero.
+
+    Use one arena per pipeline, and open frames with ``with arena.frame() as frame:``.
+    """
+
+    def __init__(
+        self, region_bytes: int = 1 << 20, *, lock: bool = True, verify_wipe: bool = False
+    ) -> None:
+        if region_bytes <= 0:
+            raise ValueError(f"region_bytes must be positive, got {region_bytes}")
+        self._native = _native.arena.Arena(region_bytes, lock, verify_wipe)
+        self._guard = threading.Lock()
+        self._open: weakref.ref[Frame] | None = None
+        self._closed = False
+
+    def frame(self) -> "Frame":
+        """Open a frame scope; use it as ``with arena.frame() as frame:``."""
+        with self._guard:
+            if self._closed:
+                raise ClosedError("this SecureArena is closed")
+            current = self._open() if self._open is not None else None
+            if current is not None and not current.expired:
+                raise FrameInUseError(
+                    "this arena already has an open frame; end it before opening another"
+                )
+            frame = Frame(self)
+            self._open = weakref.ref(frame)
+            return frame
+
+    def _end_frame(self) -> None:
+        with self._guard:
+            self._native.wipe()
+
+    def status(self) -> ArenaStatus:
+        """Regions, capacity, bytes in use, and which kernel protections took."""
+        regions = self._native.regions()
+        return ArenaStatus(
+            regions=len(regions),
+            capacity=int(self._native.capacity),
+            used=int(self._native.used),
+            locked=all(r["locked"] for r in regions),
+            dontdump=all(r["dontdump"] for r in regions),
+            wipeonfork=all(r["wipeonfork"] for r in regions),
+            verify_wipe=bool(self._native.verify_wipe),
+        )
+
+    def regions(self) -> list[dict[str, int | bool]]:
+        """Address range (``start``, ``size``), use and protections of each mapped region."""
+        return list(self._native.regions())
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """End any open frame (wiping it) and refuse new frames.
+
+        The memory is unmapped when the last view into it is gone, so views never dangle.
+        """
+        current = self._open() if self._open is not None else None
+        if current is not None:
+            current.end()
+        with self._guard:
+            self._native.wipe()
+            self._closed = True
+
+    def __enter__(self) -> "SecureArena":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{self._native.used} bytes in use"
+        return f"SecureArena({state})"
+
+
+class Frame(Ephemeral):
+    """One frame's scope over a :class:`SecureArena`.
+
+    Native results created through the frame are :class:`~facekit.EphemeralArray` views into the
+    arena. Ending the frame (leaving its ``with`` block, calling :meth:`end`, or dropping it)
+    wipes them.
+    """
+
+    __slots__ = ("_arena", "_ended", "__weakref__")
+
+    def __init__(self, arena: SecureArena) -> None:
+        self._arena = arena
+        self._ended = False
+
+    @property
+    def expired(self) -> bool:
+        return self._ended
+
+    def end(self) -> None:
+        """Wipe every byte the frame handed out; later accessors raise ExpiredFrameError."""
+        if not self._ended:
+            self._ended = True
+            self._arena._end_frame()
+
+    def __enter__(self) -> "Frame":
+        self._check_alive()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end()
+
+    def __del__(self) -> None:
+        try:
+            self.end()
+        except Exception:  # interpreter shutdown: nothing sensible left to report
+            pass
+
+    def crop_normalize(
+        self,
+        image: ImageLike,
+        rect: RotatedRect,
+        size: int | tuple[int, int],
+        *,
+        scale: PerChannel = 1.0 / 255.0,
+        offset: PerChannel = 0.0,
+        border: str = "zero",
+        color_format: ColorFormat = "rgb",
+    ) -> EphemeralArray:
+        """Sample ``rect`` of ``image`` into a float32 ``(1, H, W, 3)`` RGB tensor in the arena.
+
+        Bilinear sampling; each output value is ``intensity * scale[c] + offset[c]``.
+        ``size`` is ``(width, height)`` or one side of a square. ``border`` says what lies
+        outside the image: ``"zero"`` (intensity 0, before normalization) or ``"clamp"`` (the
+        nearest edge pixel). Raises ``ValueError`` for a bad image, size, rectangle or option.
+        """
+        self._check_alive()
+        if not isinstance(rect, RotatedRect):
+            raise TypeError(f"rect must be a RotatedRect, got {type(rect).__name__}")
+        width, height = (size, size) if isinstance(size, (int, np.integer)) else size
+        pixels, pixel_format = as_pixels(image, color_format)
+        transform = _native.warp.rect_to_affine(
+            rect.center_x, rect.center_y, rect.width, rect.height, rect.rotation,
+            int(width), int(height),
+        )
+        view = _native.warp.crop_normalize(
+            self._arena._native, pixels, pixel_format, transform, int(width), int(height),
+            _per_channel(scale, "scale"), _per_channel(offset, "offset"), border,
+        )
+        return view.view(EphemeralArray)
+
+    def __repr__(self) -> str:
+        return f"Frame({'ended' if self._ended else 'open'})"
+
+
+def _per_channel(value: PerChannel, name: str) -> tuple[float, float, float]:
+    values = (value,) * 3 if isinstance(value, (int, float, np.number)) else tuple(value)
+    if len(values) != 3:
+        raise ValueError(f"{name} must be one number or three (R, G, B), got {len(values)}")
+    return (float(values[0]), float(values[1]), float(values[2]))

@@ -1,0 +1,47 @@
+"""Exceptions raised by facekit.
+
+Every facekit-specific error derives from :class:`FacekitError`. Errors that are also a
+standard kind of mistake derive from the matching builtin too, so ``except ValueError`` and
+``except TypeError`` keep working in code that does not know facekit.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FacekitError",
+    "ExpiredFrameError",
+    "BiometricExportError",
+    "FrameInUseError",
+    "ClosedError",
+    "SimdUnavailableError",
+]
+
+
+class FacekitError(Exception):
+    """Base class of every facekit error."""
+
+
+class ExpiredFrameError(FacekitError, RuntimeError):
+    """A frame's results were used after its scope ended and its arena was wiped."""
+
+
+class BiometricExportError(FacekitError, TypeError):
+    """An attempt to serialize, copy or persist ephemeral biometric data.
+
+    facekit never writes landmarks, keypoints, embeddings or face crops anywhere. Its ephemeral
+    arrays and results refuse pickle, copy, deepcopy, json, ``np.save``/``savez``/``savetxt``,
+    ``tofile``, ``tobytes``, ``dump`` and ``dumps``. An application that must keep numbers can
+    copy them out explicitly (for example ``np.array(view)``), and then owns that decision.
+    """
+
+
+class FrameInUseError(FacekitError, RuntimeError):
+    """A second frame was opened on an arena whose frame is still open."""
+
+
+class ClosedError(FacekitError, RuntimeError):
+    """An object was used after ``close()``."""
+
+
+class SimdUnavailableError(FacekitError, ValueError):
+    """``FACEKIT_SIMD`` (or a forced path) names a SIMD path this build or CPU cannot run."""

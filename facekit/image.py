@@ -1,0 +1,59 @@
+"""Turning what callers pass (numpy arrays, PIL images) into pixels the native core can read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+import numpy as np
+
+if TYPE_CHECKING:  # PIL is optional
+    from PIL import Image as PILImage
+
+__all__ = ["ImageLike", "ColorFormat", "as_pixels"]
+
+ColorFormat = Literal["rgb", "bgr"]
+ImageLike = Union[np.ndarray, "PILImage.Image"]
+
+_PIL_MODES = {"RGB": "rgb", "RGBA": "rgba", "L": "gray"}
+
+
+def as_pixels(image: Any, color_format: ColorFormat = "rgb") -> tuple[np.ndarray, str]:
+    """Return ``(array, pixel_format)`` for a uint8 image, without copying when possible.
+
+    Accepts numpy uint8 arrays shaped HxW (gray), HxWx1, HxWx3 or HxWx4, with any row stride,
+    and PIL images. ``color_format`` says whether 3/4-channel numpy arrays are RGB(A) or
+    BGR(A) (OpenCV's order). Arrays whose pixels are not packed within a row (for example
+    ``image[:, ::2]``) are copied once; row padding and negative row strides are read in place.
+    Raises ``ValueError`` naming the problem.
+    """
+    if color_format not in ("rgb", "bgr"):
+        raise ValueError(f"color_format must be 'rgb' or 'bgr', got {color_format!r}")
+    if not isinstance(image, np.ndarray):
+        mode = getattr(image, "mode", None)
+        if mode is None or not hasattr(image, "convert"):
+            raise TypeError(
+                f"image must be a numpy uint8 array or a PIL image, got {type(image).__name__}"
+            )
+        if mode not in _PIL_MODES:
+            image = image.convert("RGB")
+            mode = "RGB"
+        return np.asarray(image), _PIL_MODES[mode]
+    if image.dtype != np.uint8:
+        raise ValueError(f"image dtype must be uint8, got {image.dtype}")
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
+        pixel_format = "gray"
+    elif image.ndim == 3 and image.shape[2] in (3, 4):
+        pixel_format = color_format + ("a" if image.shape[2] == 4 else "")
+    else:
+        raise ValueError(
+            f"image shape {image.shape} is not HxW, HxWx1, HxWx3 or HxWx4"
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image is empty (shape {image.shape})")
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    packed = (image.shape[1] == 1 or image.strides[1] == channels) and (
+        image.ndim == 2 or channels == 1 or image.strides[2] == 1
+    )
+    if not packed:
+        image = np.ascontiguousarray(image)
+    return image, pixel_format

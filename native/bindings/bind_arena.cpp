@@ -1,0 +1,53 @@
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+
+namespace facekit::bindings {
+
+py::array_t<float> arena_view(const py::object& arena_owner, float* data,
+                              std::initializer_list<py::ssize_t> shape) {
+    py::array_t<float> view(std::vector<py::ssize_t>(shape), data, arena_owner);
+    // Views are read-only: results are facts about one frame, not buffers to edit.
+    py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return view;
+}
+
+void register_arena(py::module_& m) {
+    py::class_<Arena, std::shared_ptr<Arena>>(m, "Arena",
+                                              "Page-locked, guard-paged memory wiped per frame.")
+        .def(py::init([](std::size_t region_bytes, bool lock, bool verify_wipe) {
+                 ArenaOptions options;
+                 options.region_bytes = region_bytes;
+                 options.lock = lock;
+                 options.verify_wipe = verify_wipe;
+                 return std::make_shared<Arena>(options);
+             }),
+             py::arg("region_bytes") = ArenaOptions{}.region_bytes, py::arg("lock") = true,
+             py::arg("verify_wipe") = false)
+        // The GIL stays held: a wipe is microseconds, and holding it orders the wipe against any
+        // allocation another thread could attempt on the same arena.
+        .def("wipe", &Arena::wipe, "Zero every byte handed out in this frame and start over.")
+        .def_property_readonly("used", &Arena::used)
+        .def_property_readonly("capacity", &Arena::capacity)
+        .def_property_readonly("verify_wipe",
+                               [](const Arena& a) { return a.options().verify_wipe; })
+        .def("regions",
+             [](const Arena& a) {
+                 py::list out;
+                 for (const RegionInfo& r : a.regions()) {
+                     py::dict d;
+                     d["start"] = r.start;
+                     d["size"] = r.size;
+                     d["used"] = r.used;
+                     d["locked"] = r.locked;
+                     d["dontdump"] = r.dontdump;
+                     d["wipeonfork"] = r.wipeonfork;
+                     out.append(d);
+                 }
+                 return out;
+             },
+             "Address range, use and kernel protections of each region.")
+        .def_static("page_size", &Arena::page_size);
+}
+
+}  // namespace facekit::bindings

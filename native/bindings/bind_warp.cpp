@@ -1,0 +1,113 @@
+#include <pybind11/stl.h>
+
+#include <array>
+#include <stdexcept>
+#include <string>
+
+#include "bindings.h"
+#include "facekit/warp.h"
+
+namespace facekit::bindings {
+
+namespace {
+
+PixelFormat format_from_name(const std::string& name) {
+    if (name == "gray") return PixelFormat::Gray;
+    if (name == "rgb") return PixelFormat::RGB;
+    if (name == "bgr") return PixelFormat::BGR;
+    if (name == "rgba") return PixelFormat::RGBA;
+    if (name == "bgra") return PixelFormat::BGRA;
+    throw std::invalid_argument("unknown pixel format '" + name +
+                                "': expected gray, rgb, bgr, rgba or bgra");
+}
+
+Border border_from_name(const std::string& name) {
+    if (name == "zero") return Border::Zero;
+    if (name == "clamp") return Border::Clamp;
+    throw std::invalid_argument("unknown border '" + name + "': expected zero or clamp");
+}
+
+// Borrows a numpy uint8 image without copying. Rows may have any stride (padding, negative);
+// pixels within a row must be packed.
+ImageView image_view(const py::array& image, const std::string& format_name) {
+    const PixelFormat format = format_from_name(format_name);
+    const int channels = bytes_per_pixel(format);
+    if (image.dtype().kind() != 'u' || image.dtype().itemsize() != 1)
+        throw std::invalid_argument("image dtype must be uint8, got " +
+                                    py::str(image.dtype()).cast<std::string>());
+    const bool gray = format == PixelFormat::Gray;
+    const bool shape_ok = gray ? (image.ndim() == 2 || (image.ndim() == 3 && image.shape(2) == 1))
+                               : (image.ndim() == 3 && image.shape(2) == channels);
+    if (!shape_ok) {
+        std::string shape;
+        for (py::ssize_t i = 0; i < image.ndim(); ++i)
+            shape += (i ? "x" : "") + std::to_string(image.shape(i));
+        throw std::invalid_argument("image of shape (" + shape + ") does not fit format '" +
+                                    format_name + "' (expected HxW" +
+                                    (gray ? std::string(" or HxWx1") : "x" + std::to_string(channels)) +
+                                    ")");
+    }
+    if (image.shape(0) == 0 || image.shape(1) == 0)
+        throw std::invalid_argument("image is empty");
+    if ((image.shape(1) > 1 && image.strides(1) != channels) ||
+        (image.ndim() == 3 && image.shape(2) > 1 && image.strides(2) != 1))
+        throw std::invalid_argument("image pixels must be packed within a row (pass "
+                                    "np.ascontiguousarray(image))");
+    if (image.shape(0) > kMaxImageSide || image.shape(1) > kMaxImageSide)
+        throw std::invalid_argument("image of " + std::to_string(image.shape(1)) + "x" +
+                                    std::to_string(image.shape(0)) + " exceeds the " +
+                                    std::to_string(kMaxImageSide) + "-pixel side limit");
+    ImageView view;
+    view.data = static_cast<const std::uint8_t*>(image.data());
+    view.width = static_cast<int>(image.shape(1));
+    view.height = static_cast<int>(image.shape(0));
+    view.stride = image.strides(0);
+    view.format = format;
+    validate(view);
+    return view;
+}
+
+}  // namespace
+
+void register_warp(py::module_& m) {
+    m.def("rect_to_affine",
+          [](double cx, double cy, double width, double height, double rotation, int out_width,
+             int out_height) {
+              const Affine a = rect_to_affine({cx, cy, width, height, rotation}, out_width, out_height);
+              return std::array<double, 6>{a.m[0], a.m[1], a.m[2], a.m[3], a.m[4], a.m[5]};
+          },
+          py::arg("center_x"), py::arg("center_y"), py::arg("width"), py::arg("height"),
+          py::arg("rotation"), py::arg("out_width"), py::arg("out_height"));
+
+    m.def("crop_normalize",
+          [](py::object arena_owner, const py::array& image, const std::string& format,
+             const std::array<double, 6>& transform, int out_width, int out_height,
+             const std::array<float, 3>& scale, const std::array<float, 3>& offset,
+             const std::string& border) {
+              Arena& arena = arena_owner.cast<Arena&>();
+              const ImageView src = image_view(image, format);
+              CropNormalize params{};
+              for (int i = 0; i < 6; ++i) params.transform.m[i] = transform[i];
+              params.out_width = out_width;
+              params.out_height = out_height;
+              for (int c = 0; c < 3; ++c) {
+                  params.scale[c] = scale[c];
+                  params.offset[c] = offset[c];
+              }
+              params.border = border_from_name(border);
+              validate(params);  // before allocating, so bad arguments cost no arena memory
+              float* out = arena.allocate_array<float>(static_cast<std::size_t>(out_width) *
+                                                       out_height * 3);
+              {
+                  py::gil_scoped_release release;
+                  crop_normalize(src, params, out);
+              }
+              return arena_view(arena_owner, out, {1, out_height, out_width, 3});
+          },
+          py::arg("arena"), py::arg("image"), py::arg("format"), py::arg("transform"),
+          py::arg("out_width"), py::arg("out_height"), py::arg("scale"), py::arg("offset"),
+          py::arg("border"),
+          "Sample `transform` of `image` into a new (1, H, W, 3) float32 view in `arena`.");
+}
+
+}  // namespace facekit::bindings

@@ -1,0 +1,24 @@
+// One register_<area> per bind_<area>.cpp; module.cpp only assembles submodules.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <memory>
+
+#include "facekit/arena.h"
+
+namespace facekit::bindings {
+
+namespace py = pybind11;
+
+void register_arena(py::module_& m);
+void register_cpu(py::module_& m);
+void register_warp(py::module_& m);
+
+// A read-only float32 array over arena memory. The array's base is the Python Arena object, so
+// the arena (and its mapping) lives as long as any view of it: a view never dangles, and after a
+// wipe it reads zeros.
+py::array_t<float> arena_view(const py::object& arena_owner, float* data,
+                              std::initializer_list<py::ssize_t> shape);
+
+}  // namespace facekit::bindings

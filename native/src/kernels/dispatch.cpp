@@ -1,0 +1,146 @@
+// Chooses the SIMD path once per process and counts which kernels ran.
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+
+#include "kernels/kernels.h"
+
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#include <asm/hwcap.h>
+#endif
+
+namespace facekit {
+
+const char* isa_name(Isa isa) noexcept {
+    switch (isa) {
+        case Isa::Scalar: return "scalar";
+        case Isa::Sse41: return "sse41";
+        case Isa::Avx2: return "avx2";
+        case Isa::Neon: return "neon";
+    }
+    return "unknown";
+}
+
+Isa isa_from_name(const std::string& name) {
+    for (int i = 0; i < kIsaCount; ++i) {
+        const Isa isa = static_cast<Isa>(i);
+        if (name == isa_name(isa)) return isa;
+    }
+    throw std::invalid_argument("unknown SIMD path '" + name +
+                                "': expected one of scalar, sse41, avx2, neon");
+}
+
+bool isa_compiled(Isa isa) noexcept {
+    switch (isa) {
+        case Isa::Scalar: return true;
+#ifdef FACEKIT_HAVE_SSE41
+        case Isa::Sse41: return true;
+#endif
+#ifdef FACEKIT_HAVE_AVX2
+        case Isa::Avx2: return true;
+#endif
+#ifdef FACEKIT_HAVE_NEON
+        case Isa::Neon: return true;
+#endif
+        default: return false;
+    }
+}
+
+const CpuFeatures& cpu_features() {
+    static const CpuFeatures features = [] {
+        CpuFeatures f;
+#if defined(__x86_64__) || defined(__i386__)
+        f.arch = "x86_64";
+        __builtin_cpu_init();
+        f.sse41 = __builtin_cpu_supports("sse4.1");
+        f.avx2 = __builtin_cpu_supports("avx2");  // also checks that the OS saves AVX state
+        f.fma = __builtin_cpu_supports("fma");
+#elif defined(__aarch64__)
+        f.arch = "aarch64";
+        f.neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#else
+        f.arch = "other";
+#endif
+        return f;
+    }();
+    return features;
+}
+
+bool isa_available(Isa isa) noexcept {
+    if (!isa_compiled(isa)) return false;
+    const CpuFeatures& f = cpu_features();
+    switch (isa) {
+        case Isa::Scalar: return true;
+        case Isa::Sse41: return f.sse41;
+        case Isa::Avx2: return f.avx2 && f.fma;
+        case Isa::Neon: return f.neon;
+    }
+    return false;
+}
+
+std::vector<Isa> available_isas() {
+    std::vector<Isa> out;
+    for (int i = 0; i < kIsaCount; ++i) {
+        if (isa_available(static_cast<Isa>(i))) out.push_back(static_cast<Isa>(i));
+    }
+    return out;
+}
+
+namespace {
+
+std::atomic<int> g_active{-1};
+std::atomic<bool> g_forced_by_env{false};
+std::atomic<std::uint64_t> g_calls[kIsaCount];
+std::mutex g_choose;
+
+void require_available(Isa isa, const char* how) {
+    if (isa_available(isa)) return;
+    std::string why = isa_compiled(isa) ? "this CPU lacks it" : "this build does not include it";
+    std::string paths;
+    for (Isa a : available_isas()) paths += std::string(paths.empty() ? "" : ", ") + isa_name(a);
+    throw std::invalid_argument(std::string(how) + " asks for SIMD path '" + isa_name(isa) +
+                                "', but " + why + " (available here: " + paths + ")");
+}
+
+}  // namespace
+
+Isa active_isa() {
+    const int chosen = g_active.load(std::memory_order_acquire);
+    if (chosen >= 0) return static_cast<Isa>(chosen);
+    std::lock_guard<std::mutex> lock(g_choose);
+    if (g_active.load() >= 0) return static_cast<Isa>(g_active.load());
+    Isa isa = available_isas().back();  // enum order runs from slowest to fastest
+    const char* env = std::getenv("FACEKIT_SIMD");
+    if (env != nullptr && *env != '\0') {
+        isa = isa_from_name(env);
+        require_available(isa, "FACEKIT_SIMD");
+        g_forced_by_env.store(true);
+    }
+    g_active.store(static_cast<int>(isa), std::memory_order_release);
+    return isa;
+}
+
+bool isa_forced_by_environment() {
+    active_isa();
+    return g_forced_by_env.load();
+}
+
+void force_isa(Isa isa) {
+    require_available(isa, "force_isa");
+    std::lock_guard<std::mutex> lock(g_choose);
+    g_active.store(static_cast<int>(isa), std::memory_order_release);
+}
+
+std::uint64_t kernel_calls(Isa isa) noexcept {
+    return g_calls[static_cast<int>(isa)].load(std::memory_order_relaxed);
+}
+
+namespace kernels {
+void count_call(Isa isa) noexcept {
+    g_calls[static_cast<int>(isa)].fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace kernels
+
+}  // namespace facekit

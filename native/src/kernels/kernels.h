@@ -1,0 +1,37 @@
+// Per-ISA kernel entry points (internal). Each <op>_<isa>.cpp implements the scalar reference's
+// arithmetic in the same order with contraction off (-ffp-contract=off), so every path produces
+// the same float32 results bit for bit. Callers go through the public functions in warp.h etc.,
+// which validate arguments and dispatch.
+#pragma once
+#include "facekit/dispatch.h"
+#include "facekit/warp.h"
+
+namespace facekit::kernels {
+
+void count_call(Isa isa) noexcept;
+
+// Scalar reference. The span form computes output pixels [x_begin, x_end) of row `y`; SIMD paths
+// use it for tails and for blocks whose reads would leave the image's memory.
+void crop_normalize_scalar(const ImageView& src, const CropNormalize& p, float* out);
+void crop_normalize_span_scalar(const ImageView& src, const CropNormalize& p, int y, int x_begin,
+                                int x_end, float* out_row);
+
+#ifdef FACEKIT_HAVE_SSE41
+void crop_normalize_sse41(const ImageView& src, const CropNormalize& p, float* out);
+#endif
+#ifdef FACEKIT_HAVE_AVX2
+void crop_normalize_avx2(const ImageView& src, const CropNormalize& p, float* out);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+void crop_normalize_neon(const ImageView& src, const CropNormalize& p, float* out);
+#endif
+
+// Row origin of the sampling grid, rounded to float the same way by every path.
+struct RowOrigin {
+    float x, y;
+};
+inline RowOrigin row_origin(const Affine& t, int y) {
+    return {static_cast<float>(t.m[1] * y + t.m[2]), static_cast<float>(t.m[4] * y + t.m[5])};
+}
+
+}  // namespace facekit::kernels

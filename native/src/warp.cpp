@@ -1,0 +1,75 @@
+#include "facekit/warp.h"
+
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "facekit/dispatch.h"
+#include "kernels/kernels.h"
+
+namespace facekit {
+
+Affine rect_to_affine(const RotatedRect& rect, int out_width, int out_height) {
+    if (out_width <= 0 || out_height <= 0)
+        throw std::invalid_argument("crop output size must be positive");
+    const double c = std::cos(rect.rotation), s = std::sin(rect.rotation);
+    const double step_x = rect.width / out_width, step_y = rect.height / out_height;
+    // Output pixel centre (x + 0.5, y + 0.5) maps to rect-local (u, v), rotated about the centre;
+    // the final -0.5 moves from continuous coordinates to pixel-centre coordinates.
+    const double u0 = 0.5 * step_x - 0.5 * rect.width;
+    const double v0 = 0.5 * step_y - 0.5 * rect.height;
+    return Affine{{c * step_x, -s * step_y, rect.center_x - 0.5 + c * u0 - s * v0,
+                   s * step_x, c * step_y, rect.center_y - 0.5 + s * u0 + c * v0}};
+}
+
+void validate(const CropNormalize& p) {
+    for (double v : p.transform.m) {
+        if (!std::isfinite(v)) throw std::invalid_argument("crop transform is not finite (NaN or inf)");
+    }
+    for (int c = 0; c < 3; ++c) {
+        if (!std::isfinite(p.scale[c]) || !std::isfinite(p.offset[c]))
+            throw std::invalid_argument("normalization scale and offset must be finite");
+    }
+    if (p.out_width <= 0 || p.out_height <= 0 || p.out_width > kMaxCropSide ||
+        p.out_height > kMaxCropSide)
+        throw std::invalid_argument("crop output of " + std::to_string(p.out_width) + "x" +
+                                    std::to_string(p.out_height) + " is outside 1.." +
+                                    std::to_string(kMaxCropSide) + " per side");
+    if (p.border != Border::Zero && p.border != Border::Clamp)
+        throw std::invalid_argument("unknown border mode");
+    // The map is affine, so its extremes over the output grid sit at the corners.
+    const double xs[2] = {0.0, static_cast<double>(p.out_width - 1)};
+    const double ys[2] = {0.0, static_cast<double>(p.out_height - 1)};
+    for (double x : xs) {
+        for (double y : ys) {
+            const double* m = p.transform.m;
+            const double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
+            if (std::fabs(sx) > kMaxCoordinate || std::fabs(sy) > kMaxCoordinate)
+                throw std::invalid_argument(
+                    "crop samples lie absurdly far outside the image (over 4M pixels)");
+        }
+    }
+}
+
+void crop_normalize(const ImageView& src, const CropNormalize& params, float* out) {
+    validate(src);
+    validate(params);
+    if (out == nullptr) throw std::invalid_argument("crop output buffer is null");
+    const Isa isa = active_isa();
+    kernels::count_call(isa);
+    switch (isa) {
+#ifdef FACEKIT_HAVE_AVX2
+        case Isa::Avx2: return kernels::crop_normalize_avx2(src, params, out);
+#endif
+#ifdef FACEKIT_HAVE_SSE41
+        case Isa::Sse41: return kernels::crop_normalize_sse41(src, params, out);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+        case Isa::Neon: return kernels::crop_normalize_neon(src, params, out);
+#endif
+        default: return kernels::crop_normalize_scalar(src, params, out);
+    }
+}
+
+}  // namespace facekit

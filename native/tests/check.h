@@ -1,0 +1,65 @@
+// A minimal test harness (no third-party framework to fetch): TEST registers a case, CHECK
+// records a failure and carries on, REQUIRE stops the case. main() lives in test_main.cpp.
+#pragma once
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace facekit::testing {
+
+struct Case {
+    const char* name;
+    std::function<void()> body;
+};
+std::vector<Case>& registry();
+void fail(const char* file, int line, const std::string& what);
+struct Abort {};  // thrown by REQUIRE to end the current case
+
+struct Register {
+    Register(const char* name, std::function<void()> body) { registry().push_back({name, body}); }
+};
+
+}  // namespace facekit::testing
+
+#define FK_CAT2(a, b) a##b
+#define FK_CAT(a, b) FK_CAT2(a, b)
+#define TEST(name)                                                                         \
+    static void FK_CAT(test_, name)();                                                     \
+    static ::facekit::testing::Register FK_CAT(register_, name)(#name, FK_CAT(test_, name)); \
+    static void FK_CAT(test_, name)()
+
+#define CHECK(cond)                                                                 \
+    do {                                                                            \
+        if (!(cond)) ::facekit::testing::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
+    } while (0)
+
+#define CHECK_MSG(cond, msg)                                                              \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            std::ostringstream fk_os;                                                     \
+            fk_os << "CHECK(" #cond ") " << msg;                                          \
+            ::facekit::testing::fail(__FILE__, __LINE__, fk_os.str());                    \
+        }                                                                                 \
+    } while (0)
+
+#define REQUIRE(cond)                                                                     \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            ::facekit::testing::fail(__FILE__, __LINE__, "REQUIRE(" #cond ")");           \
+            throw ::facekit::testing::Abort{};                                            \
+        }                                                                                 \
+    } while (0)
+
+#define CHECK_THROWS_AS(expr, type)                                                        \
+    do {                                                                                   \
+        bool fk_thrown = false;                                                            \
+        try {                                                                              \
+            (void)(expr);                                                                  \
+        } catch (const type&) {                                                            \
+            fk_thrown = true;                                                              \
+        } catch (...) {                                                                    \
+        }                                                                                  \
+        if (!fk_thrown)                                                                    \
+            ::facekit::testing::fail(__FILE__, __LINE__, "expected " #type " from " #expr); \
+    } while (0)

@@ -1,0 +1,197 @@
+// Secure arena: wiping, growth without moving, guard pages, and the kernel flags on its pages.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <new>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "check.h"
+#include "facekit/arena.h"
+
+using facekit::Arena;
+using facekit::ArenaOptions;
+
+namespace {
+
+bool all_zero(const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+        if (bytes[i] != 0) return false;
+    }
+    return true;
+}
+
+// The VmFlags line of the /proc/self/smaps entry that contains `address`.
+std::string vm_flags_at(std::uintptr_t address) {
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool inside = false;
+    while (std::getline(smaps, line)) {
+        std::uintptr_t lo = 0, hi = 0;
+        char dash = 0;
+        std::istringstream head(line);
+        if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+            inside = lo <= address && address < hi;
+        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+            return line.substr(8) + " ";
+        }
+    }
+    return "";
+}
+
+bool has_flag(const std::string& flags, const char* flag) {
+    return flags.find(std::string(" ") + flag + " ") != std::string::npos;
+}
+
+// Runs `body` in a forked child; returns the signal that killed it (0 if it exited).
+template <typename F>
+int signal_of_child(F body, int* exit_code = nullptr) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        body();
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+}  // namespace
+
+TEST(arena_allocations_are_aligned_zeroed_and_distinct) {
+    Arena arena;
+    auto* a = static_cast<std::uint8_t*>(arena.allocate(100, 64));
+    auto* b = static_cast<std::uint8_t*>(arena.allocate(1, 256));
+    auto* c = static_cast<std::uint8_t*>(arena.allocate(0, 16));
+    CHECK(reinterpret_cast<std::uintptr_t>(a) % 64 == 0);
+    CHECK(reinterpret_cast<std::uintptr_t>(b) % 256 == 0);
+    CHECK(b >= a + 100 && c > b);
+    CHECK(all_zero(a, 100));
+    CHECK(arena.used() >= 102);
+}
+
+TEST(arena_wipe_zeroes_every_byte_handed_out) {
+    Arena arena;
+    std::uint8_t* blocks[3];
+    const std::size_t sizes[3] = {4096 * 3 + 17, 1, 777};
+    for (int i = 0; i < 3; ++i) {
+        blocks[i] = static_cast<std::uint8_t*>(arena.allocate(sizes[i]));
+        std::memset(blocks[i], 0xA5 + i, sizes[i]);
+    }
+    arena.wipe();
+    for (int i = 0; i < 3; ++i) CHECK(all_zero(blocks[i], sizes[i]));
+    CHECK(arena.used() == 0);
+    // The next frame starts at the same place: memory is reused, not leaked.
+    CHECK(arena.allocate(sizes[0]) == blocks[0]);
+}
+
+TEST(arena_grows_by_regions_without_moving_live_data) {
+    ArenaOptions options;
+    options.region_bytes = 8192;
+    Arena arena(options);
+    auto* first = static_cast<std::uint8_t*>(arena.allocate(6000));
+    std::memset(first, 0x11, 6000);
+    auto* second = static_cast<std::uint8_t*>(arena.allocate(6000));  // does not fit: new region
+    auto* big = static_cast<std::uint8_t*>(arena.allocate(100000));   // larger than a region
+    std::memset(second, 0x22, 6000);
+    std::memset(big, 0x33, 100000);
+    CHECK(arena.regions().size() == 3);
+    CHECK(first[0] == 0x11 && first[5999] == 0x11);  // untouched by growth
+    CHECK(arena.capacity() >= 8192 + 8192 + 100000);
+    arena.wipe();
+    CHECK(all_zero(first, 6000) && all_zero(second, 6000) && all_zero(big, 100000));
+    // After a wipe, the regions are reused in order rather than mapped again.
+    CHECK(arena.allocate(6000) == first);
+    CHECK(arena.allocate(6000) == second);
+    CHECK(arena.regions().size() == 3);
+}
+
+TEST(arena_frame_wipes_on_scope_exit_even_by_exception) {
+    Arena arena;
+    std::uint8_t* block = nullptr;
+    try {
+        facekit::ArenaFrame frame(arena);
+        block = static_cast<std::uint8_t*>(frame.arena().allocate(512));
+        std::memset(block, 0x5A, 512);
+        throw std::runtime_error("frame failed");
+    } catch (const std::runtime_error&) {
+    }
+    REQUIRE(block != nullptr);
+    CHECK(all_zero(block, 512));
+    CHECK(arena.used() == 0);
+}
+
+TEST(arena_verify_wipe_mode_passes_after_wipe) {
+    ArenaOptions options;
+    options.verify_wipe = true;
+    Arena arena(options);
+    std::memset(arena.allocate(10000), 0xFF, 10000);
+    arena.wipe();  // would throw if any byte survived
+    CHECK(arena.used() == 0);
+}
+
+TEST(arena_rejects_bad_requests) {
+    Arena arena;
+    CHECK_THROWS_AS(arena.allocate(16, 3), std::invalid_argument);
+    CHECK_THROWS_AS(arena.allocate(16, Arena::page_size() * 2), std::invalid_argument);
+    CHECK_THROWS_AS(arena.allocate(Arena::kMaxAllocation + 1), std::invalid_argument);
+    CHECK_THROWS_AS(arena.allocate_array<double>(SIZE_MAX / 4), std::invalid_argument);
+}
+
+TEST(arena_guard_pages_kill_a_writer_with_sigsegv_and_the_parent_survives) {
+    Arena arena;
+    const facekit::RegionInfo region = arena.regions().at(0);
+    auto* start = reinterpret_cast<volatile std::uint8_t*>(region.start);
+    CHECK(signal_of_child([&] { start[-1] = 1; }) == SIGSEGV);            // page before
+    CHECK(signal_of_child([&] { start[region.size] = 1; }) == SIGSEGV);   // page after
+    CHECK(signal_of_child([&] { start[region.size - 1] = 1; }) == 0);     // last usable byte
+    start[0] = 7;  // the parent's arena still works
+    CHECK(start[0] == 7);
+}
+
+TEST(arena_pages_are_dontdump_wipeonfork_and_locked_when_allowed) {
+    Arena arena;
+    const facekit::RegionInfo region = arena.regions().at(0);
+    const std::string flags = vm_flags_at(region.start);
+    std::printf("  smaps VmFlags of the arena region:%s\n", flags.c_str());
+    std::printf("  mlock %s, MADV_DONTDUMP %s, MADV_WIPEONFORK %s\n",
+                region.locked ? "took" : "refused", region.dontdump ? "took" : "refused",
+                region.wipeonfork ? "took" : "refused");
+    REQUIRE(!flags.empty());
+    CHECK(region.dontdump && has_flag(flags, "dd"));
+    CHECK(region.wipeonfork && has_flag(flags, "wf"));
+    CHECK(has_flag(flags, "lo") == region.locked);
+    // mlock must succeed when the limit allows the region (or we are privileged).
+    rlimit limit{};
+    getrlimit(RLIMIT_MEMLOCK, &limit);
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= region.size) CHECK(region.locked);
+    // The guard pages around it are inaccessible.
+    const std::string guard = vm_flags_at(region.start - 1);
+    CHECK(!has_flag(guard, "rd") && !has_flag(guard, "wr"));
+}
+
+TEST(arena_a_forked_child_reads_zeros) {
+    Arena arena;
+    auto* block = static_cast<std::uint8_t*>(arena.allocate(4096));
+    std::memset(block, 0x7E, 4096);
+    int code = -1;
+    const int sig = signal_of_child([&] { _exit(all_zero(block, 4096) ? 0 : 3); }, &code);
+    CHECK(sig == 0 && code == 0);
+    CHECK(block[0] == 0x7E);  // the parent keeps its data
+}
+
+TEST(arena_lock_can_be_declined) {
+    ArenaOptions options;
+    options.lock = false;
+    Arena arena(options);
+    CHECK(!arena.regions().at(0).locked);
+    CHECK(!has_flag(vm_flags_at(arena.regions().at(0).start), "lo"));
+}
