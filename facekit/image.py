@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 
+from ._native import warp as _warp
+
 if TYPE_CHECKING:  # PIL is optional
     from PIL import Image as PILImage
 
@@ -50,6 +52,11 @@ def as_pixels(image: Any, color_format: ColorFormat = "rgb") -> tuple[np.ndarray
         )
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"image is empty (shape {image.shape})")
+    if max(image.shape[:2]) > _warp.MAX_IMAGE_SIDE:
+        raise ValueError(
+            f"image of {image.shape[1]}x{image.shape[0]} exceeds the "
+            f"{_warp.MAX_IMAGE_SIDE}-pixel side limit"
+        )
     channels = 1 if image.ndim == 2 else image.shape[2]
     packed = (image.shape[1] == 1 or image.strides[1] == channels) and (
         image.ndim == 2 or channels == 1 or image.strides[2] == 1

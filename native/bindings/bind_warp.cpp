@@ -70,6 +70,8 @@ ImageView image_view(const py::array& image, const std::string& format_name) {
 }  // namespace
 
 void register_warp(py::module_& m) {
+    m.attr("MAX_IMAGE_SIDE") = kMaxImageSide;
+    m.attr("MAX_CROP_SIDE") = kMaxCropSide;
     m.def("rect_to_affine",
           [](double cx, double cy, double width, double height, double rotation, int out_width,
              int out_height) {

@@ -12,7 +12,8 @@ namespace facekit {
 
 Affine rect_to_affine(const RotatedRect& rect, int out_width, int out_height) {
     if (out_width <= 0 || out_height <= 0)
-        throw std::invalid_argument("crop output size must be positive");
+        throw std::invalid_argument("crop output of " + std::to_string(out_width) + "x" +
+                                    std::to_string(out_height) + " is not a positive size");
     const double c = std::cos(rect.rotation), s = std::sin(rect.rotation);
     const double step_x = rect.width / out_width, step_y = rect.height / out_height;
     // Output pixel centre (x + 0.5, y + 0.5) maps to rect-local (u, v), rotated about the centre;

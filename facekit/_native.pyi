@@ -1,0 +1,53 @@
+# Type stubs for the private extension module facekit._native (kept in step by tests/test_stubs.py).
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+class arena:
+    class Arena:
+        def __init__(
+            self, region_bytes: int = 1048576, lock: bool = True, verify_wipe: bool = False
+        ) -> None: ...
+        def wipe(self) -> None: ...
+        @property
+        def used(self) -> int: ...
+        @property
+        def capacity(self) -> int: ...
+        @property
+        def verify_wipe(self) -> bool: ...
+        def regions(self) -> list[dict[str, Any]]: ...
+        @staticmethod
+        def page_size() -> int: ...
+
+class cpu:
+    @staticmethod
+    def features() -> dict[str, Any]: ...
+    @staticmethod
+    def compiled() -> list[str]: ...
+    @staticmethod
+    def available() -> list[str]: ...
+    @staticmethod
+    def active() -> str: ...
+    @staticmethod
+    def forced_by_environment() -> bool: ...
+    @staticmethod
+    def force(name: str) -> None: ...
+    @staticmethod
+    def kernel_calls() -> dict[str, int]: ...
+
+class warp:
+    MAX_IMAGE_SIDE: int
+    MAX_CROP_SIDE: int
+    @staticmethod
+    def rect_to_affine(
+        center_x: float, center_y: float, width: float, height: float, rotation: float,
+        out_width: int, out_height: int,
+    ) -> tuple[float, float, float, float, float, float]: ...
+    @staticmethod
+    def crop_normalize(
+        arena: arena.Arena, image: npt.NDArray[np.uint8], format: str,
+        transform: tuple[float, float, float, float, float, float], out_width: int,
+        out_height: int, scale: tuple[float, float, float], offset: tuple[float, float, float],
+        border: str,
+    ) -> npt.NDArray[np.float32]: ...
