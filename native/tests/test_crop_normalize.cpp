@@ -226,7 +226,8 @@ TEST(crop_normalize_simd_matches_scalar_for_every_format_border_and_size) {
             for (Border border : kBorders) {
                 for (const auto& o : outputs) {
                     const Affine t = rect_to_affine(random_rect(img.view, rng), o[0], o[1]);
-                    if (!paths_match_scalar(img.view, make_params(t, o[0], o[1], border, rng))) return;
+                    const CropNormalize p = make_params(t, o[0], o[1], border, rng);
+                    if (!paths_match_scalar(img.view, p)) return;
                 }
             }
         }
@@ -295,7 +296,8 @@ TEST(crop_normalize_simd_matches_scalar_for_rotated_rects_inside_straddling_and_
 TEST(crop_normalize_simd_matches_scalar_for_random_affines) {
     Rng rng(4);
     for (int trial = 0; trial < 400; ++trial) {
-        ImageSpec spec{rng.uniform_int(1, 80), rng.uniform_int(1, 60), kFormats[rng.uniform_int(0, 4)]};
+        ImageSpec spec{rng.uniform_int(1, 80), rng.uniform_int(1, 60),
+                       kFormats[rng.uniform_int(0, 4)]};
         spec.padding = rng.uniform_int(0, 2) == 0 ? rng.uniform_int(1, 17) : 0;
         spec.bottom_up = rng.uniform_int(0, 1) == 1;
         TestImage img(spec, rng);
@@ -345,12 +347,14 @@ TEST(crop_normalize_reads_stay_inside_image_memory) {
     // touches the image's first or last pixel, where a 4-byte read of a 1- or 3-byte pixel
     // would cross into the guard page.
     Rng rng(6);
-    const int sources[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}, {1, 5}, {4, 3}, {9, 7}};
+    const int sources[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1},
+                              {1, 5}, {4, 3}, {5, 2}, {9, 7}};
     for (PixelFormat format : kFormats) {
         for (const auto& s : sources) {
             for (bool bottom_up : {false, true}) {
                 for (bool flush_start : {false, true}) {
-                    TestImage img({s[0], s[1], format, bottom_up ? 3 : 0, bottom_up, flush_start}, rng);
+                    const int padding = bottom_up ? 3 : 0;
+                    TestImage img({s[0], s[1], format, padding, bottom_up, flush_start}, rng);
                     const double w = s[0], h = s[1];
                     const Affine corners[] = {
                         Affine{{0, 0, w - 1, 0, 0, h - 1}},       // the last pixel
@@ -359,7 +363,15 @@ TEST(crop_normalize_reads_stay_inside_image_memory) {
                         Affine{{0.37, 0, -1, 0.21, 0, -1}},        // around the first pixel
                         Affine{{0, 0, w + 5, 0, 0, h + 5}},        // beyond the last pixel
                     };
-                    for (const Affine& t : corners) {
+                    std::vector<Affine> transforms(std::begin(corners), std::end(corners));
+                    // Whole blocks whose 2x2 neighbourhoods sit d + 1 pixels from the right edge
+                    // of the top and of the bottom row pair: wide multi-pixel loads from there
+                    // must stop at the row's end.
+                    for (int d = 0; d <= 4; ++d) {
+                        transforms.push_back(Affine{{0, 0, w - d - 1.5, 0, 0, 0.5}});
+                        transforms.push_back(Affine{{0, 0, w - d - 1.5, 0, 0, h - 1.5}});
+                    }
+                    for (const Affine& t : transforms) {
                         for (Border border : kBorders) {
                             if (!paths_match_scalar(img.view, make_params(t, 17, 2, border, rng)))
                                 return;
@@ -433,7 +445,8 @@ TEST(crop_normalize_gray_replicates_to_three_channels) {
         for (int x = 0; x < w; ++x)
             for (int c = 0; c < 3; ++c) rgb.pixel(x, y)[c] = gray.pixel(x, y)[0];
     for (Border border : kBorders) {
-        CropNormalize p = make_params(rect_to_affine({12, 9, 26, 20, -0.4}, 21, 13), 21, 13, border, rng);
+        const Affine t = rect_to_affine({12, 9, 26, 20, -0.4}, 21, 13);
+        CropNormalize p = make_params(t, 21, 13, border, rng);
         std::vector<float> from_gray(output_floats(p)), from_rgb(output_floats(p));
         kernels::crop_normalize_scalar(gray.view, p, from_gray.data());
         kernels::crop_normalize_scalar(rgb.view, p, from_rgb.data());
@@ -464,7 +477,8 @@ TEST(crop_normalize_outside_the_image_gives_offset_or_edge_pixels) {
         crop_normalize(img.view, zero, out.data());
         int bad = 0;
         for (std::size_t i = 0; i < out.size(); ++i) bad += out[i] != zero.offset[i % 3];
-        CHECK_MSG(bad == 0, isa_name(isa) << ": " << bad << " zero-border values are not the offset");
+        CHECK_MSG(bad == 0,
+                  isa_name(isa) << ": " << bad << " zero-border values are not the offset");
 
         // Clamp border: whole-pixel samples right of the image repeat the last column.
         CropNormalize clamp{translation(16 + 50, 0), 19, 12, {1, 1, 1}, {0, 0, 0}, Border::Clamp};
@@ -474,7 +488,8 @@ TEST(crop_normalize_outside_the_image_gives_offset_or_edge_pixels) {
         for (int y = 0; y < 12; ++y)
             for (int x = 0; x < 19; ++x)
                 for (int c = 0; c < 3; ++c) bad += out[(y * 19 + x) * 3 + c] != img.pixel(15, y)[c];
-        CHECK_MSG(bad == 0, isa_name(isa) << ": " << bad << " clamp-border values are not the edge");
+        CHECK_MSG(bad == 0,
+                  isa_name(isa) << ": " << bad << " clamp-border values are not the edge");
     }
 }
 
@@ -492,7 +507,8 @@ TEST(rect_to_affine_of_axis_aligned_and_rotated_rects_samples_expected_pixels) {
     int bad = 0;
     for (int y = 0; y < 6; ++y)
         for (int x = 0; x < 8; ++x)
-            for (int c = 0; c < 3; ++c) bad += out[(y * 8 + x) * 3 + c] != img.pixel(6 + x, 5 + y)[c];
+            for (int c = 0; c < 3; ++c)
+                bad += out[(y * 8 + x) * 3 + c] != img.pixel(6 + x, 5 + y)[c];
     CHECK_MSG(bad == 0, bad << " values of the 1:1 axis-aligned crop differ");
 
     // The same rect at half resolution samples the centre of each 2x2 block: their mean.
@@ -510,13 +526,15 @@ TEST(rect_to_affine_of_axis_aligned_and_rotated_rects_samples_expected_pixels) {
     }
     CHECK_MSG(bad == 0, bad << " values of the half-resolution crop are not 2x2 means");
 
-    // Rotated a quarter turn clockwise, output (x, y) reads source (cx - 1 + N/2 - y, cy - N/2 + x).
+    // Rotated a quarter turn clockwise, output (x, y) reads source
+    // (cx - 1 + N/2 - y, cy - N/2 + x).
     out = crop({20, 15, 8, 8, kPi / 2}, 8, 8);
     bad = 0;
     for (int y = 0; y < 8; ++y)
         for (int x = 0; x < 8; ++x)
             for (int c = 0; c < 3; ++c)
-                bad += std::fabs(out[(y * 8 + x) * 3 + c] - img.pixel(20 - 1 + 4 - y, 15 - 4 + x)[c]) > 1e-3;
+                bad += std::fabs(out[(y * 8 + x) * 3 + c] -
+                                 img.pixel(20 - 1 + 4 - y, 15 - 4 + x)[c]) > 1e-3;
     CHECK_MSG(bad == 0, bad << " values of the quarter-turn crop differ");
 }
 
@@ -569,7 +587,8 @@ TEST(crop_normalize_rejects_invalid_arguments) {
     bad[4].stride = -(v.width * 3 - 1);      // rows overlap, bottom-up
     bad[5].width = kMaxImageSide + 1;        // too large (never read)
     bad[6].format = static_cast<PixelFormat>(9);  // unknown format
-    for (const ImageView& b : bad) CHECK_THROWS_AS(crop_normalize(b, good, out.data()), std::invalid_argument);
+    for (const ImageView& b : bad)
+        CHECK_THROWS_AS(crop_normalize(b, good, out.data()), std::invalid_argument);
 }
 
 #if defined(__aarch64__)

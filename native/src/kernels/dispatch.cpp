@@ -74,7 +74,7 @@ bool isa_available(Isa isa) noexcept {
     switch (isa) {
         case Isa::Scalar: return true;
         case Isa::Sse41: return f.sse41;
-        case Isa::Avx2: return f.avx2 && f.fma;
+        case Isa::Avx2: return f.avx2;
         case Isa::Neon: return f.neon;
     }
     return false;

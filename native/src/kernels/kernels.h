@@ -11,7 +11,7 @@ namespace facekit::kernels {
 void count_call(Isa isa) noexcept;
 
 // Scalar reference. The span form computes output pixels [x_begin, x_end) of row `y`; SIMD paths
-// use it for tails and for blocks whose reads would leave the image's memory.
+// use it for the tail of each row.
 void crop_normalize_scalar(const ImageView& src, const CropNormalize& p, float* out);
 void crop_normalize_span_scalar(const ImageView& src, const CropNormalize& p, int y, int x_begin,
                                 int x_end, float* out_row);
@@ -26,11 +26,13 @@ void crop_normalize_avx2(const ImageView& src, const CropNormalize& p, float* ou
 void crop_normalize_neon(const ImageView& src, const CropNormalize& p, float* out);
 #endif
 
-// Row origin of the sampling grid, rounded to float the same way by every path.
+// Row origin of the sampling grid, rounded to float the same way by every path. `static`: each
+// ISA's file compiles its own copy with its own flags, so the linker can never hand a CPU an
+// AVX2-compiled copy it cannot run.
 struct RowOrigin {
     float x, y;
 };
-inline RowOrigin row_origin(const Affine& t, int y) {
+static inline RowOrigin row_origin(const Affine& t, int y) {
     return {static_cast<float>(t.m[1] * y + t.m[2]), static_cast<float>(t.m[4] * y + t.m[5])};
 }
 
