@@ -1,7 +1,8 @@
-"""Crop + normalize of a 1080p frame into network inputs: facekit per SIMD path vs
-cv2.warpAffine followed by numpy normalization (the way MediaPipe-style code prepares tensors).
+"""Crop + normalize of a 1080p frame into network inputs: facekit on each SIMD path vs
+cv2.warpAffine followed by numpy normalization (how MediaPipe-style Python code prepares a
+tensor), all interleaved in one run.
 
-Run: pytest benchmarks --benchmark-json=crop.json   (ratios print at the end)
+Run: pytest benchmarks --benchmark-json=bench.json   (the summary prints at the end)
 """
 
 from __future__ import annotations
@@ -15,51 +16,40 @@ from facekit import _native
 cv2 = pytest.importorskip("cv2")
 
 RECT = facekit.RotatedRect(960, 520, 560, 560, 0.2)  # a tilted face-sized region
-SIZES = [192, 128]
 SCALE, OFFSET = 1 / 127.5, -1.0  # [-1, 1], as the detector expects
 
 
-@pytest.fixture
-def simd_path(request):
-    active = _native.cpu.active()
-    _native.cpu.force(request.param)
-    yield request.param
-    _native.cpu.force(active)
-
-
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("simd_path", _native.cpu.available(), indirect=True)
-def test_facekit(benchmark, frame_1080p, size, simd_path):
-    benchmark.group = f"crop+normalize 1080p->{size}"
-    benchmark.name = f"facekit[{simd_path}]"
-    benchmark.extra_info.update(simd=simd_path, size=size)
+@pytest.mark.parametrize("size", [192, 128])
+def test_crop_normalize_1080p(compare, frame_1080p, size):
     arena = facekit.SecureArena()
-
-    def run():
-        with arena.frame() as frame:  # includes opening the frame and wiping it
-            frame.crop_normalize(frame_1080p, RECT, size, scale=SCALE, offset=OFFSET)
-
-    benchmark(run)
-
-
-@pytest.mark.parametrize("threads", ["1 thread", "default threads"])
-@pytest.mark.parametrize("size", SIZES)
-def test_baseline_opencv_numpy(benchmark, frame_1080p, size, threads):
-    benchmark.group = f"crop+normalize 1080p->{size}"
-    benchmark.name = f"baseline opencv+numpy ({threads})"
     matrix = np.array(_native.warp.rect_to_affine(
         RECT.center_x, RECT.center_y, RECT.width, RECT.height, RECT.rotation, size, size)
     ).reshape(2, 3)
-    previous = cv2.getNumThreads()
-    cv2.setNumThreads(1 if threads == "1 thread" else previous)
+    default_threads = cv2.getNumThreads()
 
-    def run():
-        crop = cv2.warpAffine(frame_1080p, matrix, (size, size),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_CONSTANT)
-        return (crop.astype(np.float32) * SCALE + OFFSET)[None]
+    def facekit_on(path):
+        def run():
+            _native.cpu.force(path)
+            with arena.frame() as frame:  # opening the frame and wiping it are included
+                frame.crop_normalize(frame_1080p, RECT, size, scale=SCALE, offset=OFFSET)
+        return run
 
+    def opencv_numpy(threads):
+        def run():
+            cv2.setNumThreads(threads)
+            crop = cv2.warpAffine(frame_1080p, matrix, (size, size),
+                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_CONSTANT)
+            return (crop.astype(np.float32) * SCALE + OFFSET)[None]
+        return run
+
+    cases = {f"facekit[{path}]": facekit_on(path) for path in _native.cpu.available()}
+    cases["baseline opencv+numpy, 1 thread"] = opencv_numpy(1)
+    cases[f"baseline opencv+numpy, {default_threads} threads"] = opencv_numpy(default_threads)
+    active = _native.cpu.active()
     try:
-        benchmark(run)
+        report = compare(f"crop+normalize 1080p -> {size}x{size}", cases)
     finally:
-        cv2.setNumThreads(previous)
+        _native.cpu.force(active)
+        cv2.setNumThreads(default_threads)
+    assert all(row["p50_us"] > 0 for row in report.values())

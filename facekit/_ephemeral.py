@@ -104,8 +104,8 @@ class Ephemeral(abc.ABC):
     def _check_alive(self) -> None:
         if self.expired:
             raise ExpiredFrameError(
-                f"this {type(self).__name__} belongs to a frame that has ended; its arena has "
-                "been wiped. Use results inside their `with` block."
+                f"this {type(self).__name__} has expired: its frame ended and the arena holding "
+                "its values was wiped. Use results inside their `with` block."
             )
 
     def __reduce__(self) -> NoReturn:

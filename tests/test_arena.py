@@ -29,7 +29,7 @@ def test_accessors_raise_after_the_scope_ends(arena, photo):
     with arena.frame() as frame:
         assert not frame.expired
     assert frame.expired
-    with pytest.raises(ExpiredFrameError, match="frame that has ended"):
+    with pytest.raises(ExpiredFrameError, match="has expired: its frame ended"):
         frame.crop_normalize(photo, RECT, 32)
     with pytest.raises(ExpiredFrameError):
         with frame:
