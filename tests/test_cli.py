@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -22,7 +23,8 @@ def test_info_prints_cpu_and_arena_protections(capsys):
 def test_console_script_is_installed():
     exe = shutil.which("facekit")
     assert exe is not None, "pip install should put the facekit console script on PATH"
-    result = subprocess.run([exe, "info"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([exe, "info"], capture_output=True, text=True, timeout=120,
+                            cwd=tempfile.gettempdir())
     assert result.returncode == 0 and '"active"' in result.stdout
 
 
@@ -34,6 +36,7 @@ def test_unknown_command_exits_with_usage(capsys):
 
 
 def test_module_entry_point():
+    # Outside the source tree, so that the installed package is the one imported.
     result = subprocess.run([sys.executable, "-m", "facekit.cli", "info"], capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, cwd=tempfile.gettempdir())
     assert result.returncode == 0 and '"arena"' in result.stdout

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -24,8 +25,9 @@ def run_with_simd(value: str | None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "FACEKIT_SIMD"}
     if value is not None:
         env["FACEKIT_SIMD"] = value
+    # Run outside the source tree, so that `import facekit` finds the installed package.
     return subprocess.run([sys.executable, "-c", REPORT], env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=tempfile.gettempdir())
 
 
 def test_default_is_the_fastest_available_path():
