@@ -304,14 +304,6 @@ void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, flo
     }
 }
 
-template <int Bpp>
-void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, float* out) {
-    if (p.border == Border::Zero)
-        crop_rows<Bpp, true>(src, p, s, out);
-    else
-        crop_rows<Bpp, false>(src, p, s, out);
-}
-
 }  // namespace
 
 void crop_normalize_avx2(const ImageView& src, const CropNormalize& p, float* out) {
@@ -364,11 +356,9 @@ void crop_normalize_avx2(const ImageView& src, const CropNormalize& p, float* ou
         s.offset[k] = _mm256_load_ps(offset);
         s.outside[k] = _mm256_add_ps(_mm256_mul_ps(_mm256_setzero_ps(), s.scale[k]), s.offset[k]);
     }
-    switch (bpp) {
-        case 1: return crop_rows<1>(src, p, s, out);
-        case 3: return crop_rows<3>(src, p, s, out);
-        default: return crop_rows<4>(src, p, s, out);
-    }
+    with_layout(src.format, p.border, [&](auto bpp, auto zero_border) {
+        crop_rows<decltype(bpp)::value, decltype(zero_border)::value>(src, p, s, out);
+    });
 }
 
 }  // namespace facekit::kernels

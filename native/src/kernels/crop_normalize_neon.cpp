@@ -151,14 +151,6 @@ void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, flo
     }
 }
 
-template <int Bpp>
-void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, float* out) {
-    if (p.border == Border::Zero)
-        crop_rows<Bpp, true>(src, p, s, out);
-    else
-        crop_rows<Bpp, false>(src, p, s, out);
-}
-
 }  // namespace
 
 void crop_normalize_neon(const ImageView& src, const CropNormalize& p, float* out) {
@@ -176,11 +168,9 @@ void crop_normalize_neon(const ImageView& src, const CropNormalize& p, float* ou
         s.scale[c] = vdupq_n_f32(p.scale[c]);
         s.offset[c] = vdupq_n_f32(p.offset[c]);
     }
-    switch (bytes_per_pixel(src.format)) {
-        case 1: return crop_rows<1>(src, p, s, out);
-        case 3: return crop_rows<3>(src, p, s, out);
-        default: return crop_rows<4>(src, p, s, out);
-    }
+    with_layout(src.format, p.border, [&](auto bpp, auto zero_border) {
+        crop_rows<decltype(bpp)::value, decltype(zero_border)::value>(src, p, s, out);
+    });
 }
 
 }  // namespace facekit::kernels

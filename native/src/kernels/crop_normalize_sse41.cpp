@@ -156,14 +156,6 @@ void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, flo
     }
 }
 
-template <int Bpp>
-void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, float* out) {
-    if (p.border == Border::Zero)
-        crop_rows<Bpp, true>(src, p, s, out);
-    else
-        crop_rows<Bpp, false>(src, p, s, out);
-}
-
 }  // namespace
 
 void crop_normalize_sse41(const ImageView& src, const CropNormalize& p, float* out) {
@@ -181,11 +173,9 @@ void crop_normalize_sse41(const ImageView& src, const CropNormalize& p, float* o
         s.scale[c] = _mm_set1_ps(p.scale[c]);
         s.offset[c] = _mm_set1_ps(p.offset[c]);
     }
-    switch (bytes_per_pixel(src.format)) {
-        case 1: return crop_rows<1>(src, p, s, out);
-        case 3: return crop_rows<3>(src, p, s, out);
-        default: return crop_rows<4>(src, p, s, out);
-    }
+    with_layout(src.format, p.border, [&](auto bpp, auto zero_border) {
+        crop_rows<decltype(bpp)::value, decltype(zero_border)::value>(src, p, s, out);
+    });
 }
 
 }  // namespace facekit::kernels

@@ -3,6 +3,8 @@
 // the same float32 results bit for bit. Callers go through the public functions in warp.h etc.,
 // which validate arguments and dispatch.
 #pragma once
+#include <type_traits>
+
 #include "facekit/dispatch.h"
 #include "facekit/warp.h"
 
@@ -34,6 +36,24 @@ struct RowOrigin {
 };
 static inline RowOrigin row_origin(const Affine& t, int y) {
     return {static_cast<float>(t.m[1] * y + t.m[2]), static_cast<float>(t.m[4] * y + t.m[5])};
+}
+
+// Calls body(bytes_per_pixel, zero_border) with both as compile-time constants
+// (std::integral_constant), so each ISA's row loop is specialized per pixel layout and border.
+// `static`: every ISA's file gets its own copy, compiled with its own flags.
+template <typename Body>
+static inline void with_layout(PixelFormat format, Border border, Body&& body) {
+    auto with_border = [&](auto bpp) {
+        if (border == Border::Zero)
+            body(bpp, std::true_type{});
+        else
+            body(bpp, std::false_type{});
+    };
+    switch (bytes_per_pixel(format)) {
+        case 1: return with_border(std::integral_constant<int, 1>{});
+        case 3: return with_border(std::integral_constant<int, 3>{});
+        default: return with_border(std::integral_constant<int, 4>{});
+    }
 }
 
 }  // namespace facekit::kernels
