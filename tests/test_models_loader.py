@@ -1,0 +1,123 @@
+"""The shipped models: manifest, integrity checks before loading, session defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from facekit import models
+from facekit.errors import ModelIntegrityError
+
+EXPECTED = {
+    "face_detection_short_range", "face_detection_full_range_sparse", "face_landmark",
+    "iris_landmark", "selfie_segmentation", "dlib_face_recognition_resnet_v1",
+}
+
+
+def test_manifest_lists_every_network_with_provenance():
+    infos = {m.name: m for m in models.list_models()}
+    assert set(infos) == EXPECTED
+    for info in infos.values():
+        assert info.path.exists(), info.path
+        assert info.path.stat().st_size == info.bytes
+        assert len(info.sha256) == 64 and len(info.source["sha256"]) == 64
+        assert info.source["package"] in ("mediapipe", "face_recognition_models")
+        assert info.licence in ("Apache-2.0", "CC0-1.0")
+        assert info.inputs and info.outputs and info.normalization
+    assert (infos["face_landmark"].path.parent / "NOTICE").exists()
+
+
+def test_every_shipped_file_matches_its_hash():
+    assert models.verify_models() == {name: "ok" for name in EXPECTED}
+
+
+def test_the_68_point_predictor_is_never_shipped():
+    directory = models.model_info("face_landmark").path.parent
+    names = " ".join(p.name for p in directory.iterdir()).lower()
+    assert "68" not in names and "shape_predictor" not in names
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sessions_open_with_the_manifest_io_and_run(name):
+    info = models.model_info(name)
+    session = models.open_session(name)
+    assert [i.name for i in session.get_inputs()] == [i["name"] for i in info.inputs]
+    assert [o.name for o in session.get_outputs()] == [o["name"] for o in info.outputs]
+    feed = {i["name"]: np.zeros(i["shape"], np.float32) for i in info.inputs}
+    outputs = session.run(None, feed)
+    for out, spec in zip(outputs, info.outputs):
+        assert list(out.shape) == spec["shape"] and np.isfinite(out).all()
+
+
+def test_session_defaults_are_one_thread_no_spinning():
+    session = models.open_session("iris_landmark")
+    options = session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert models.open_session("iris_landmark", intra_op_threads=2) \
+        .get_session_options().intra_op_num_threads == 2
+    with pytest.raises(ValueError):
+        models.open_session("iris_landmark", intra_op_threads=0)
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """A private copy of the shipped models folder, safe to tamper with."""
+    source = models.model_info("iris_landmark").path.parent
+    for name in ("manifest.json", "iris_landmark.onnx"):
+        shutil.copy(source / name, tmp_path / name)
+    return tmp_path
+
+
+def _tampered(directory, mutate):
+    path = directory / "iris_landmark.onnx"
+    data = bytearray(path.read_bytes())
+    path.write_bytes(bytes(mutate(data)))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_altered_file_is_refused_naming_both_hashes(model_copy):
+    expected = models.model_info("iris_landmark", model_copy).sha256
+
+    def flip(data):
+        data[len(data) // 2] ^= 0x01
+        return data
+
+    actual = _tampered(model_copy, flip)
+    with pytest.raises(ModelIntegrityError) as info:
+        models.open_session("iris_landmark", directory=model_copy)
+    message = str(info.value)
+    assert "iris_landmark.onnx" in message and expected in message and actual in message
+    assert models.verify_models(model_copy)["iris_landmark"].startswith("model file")
+
+
+def test_a_truncated_file_is_refused(model_copy):
+    _tampered(model_copy, lambda data: data[: len(data) // 3])
+    with pytest.raises(ModelIntegrityError, match="altered or truncated"):
+        models.open_session("iris_landmark", directory=model_copy)
+
+
+def test_a_missing_file_is_refused(model_copy):
+    (model_copy / "iris_landmark.onnx").unlink()
+    with pytest.raises(ModelIntegrityError, match="cannot be read"):
+        models.open_session("iris_landmark", directory=model_copy)
+
+
+def test_a_broken_manifest_is_refused(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelIntegrityError, match="manifest"):
+        models.list_models(tmp_path)
+
+
+def test_unknown_model_names_list_the_shipped_ones():
+    with pytest.raises(KeyError, match="face_landmark"):
+        models.model_info("face_mesh_v9")
+
+
+def test_manifest_is_plain_json_with_sorted_io(model_copy):
+    manifest = json.loads((model_copy / "manifest.json").read_text())
+    assert manifest["format"] == 1
