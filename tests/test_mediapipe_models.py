@@ -1,0 +1,189 @@
+"""The converted MediaPipe networks (models/*.onnx, run by ONNX Runtime) against the original
+TFLite files (run by TFLite's interpreter): every output within 1e-3 (1e-5 relative for large
+values), on random inputs and on real face crops; the converter's determinism and its errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support import model_source, models_package, onnx_model, shared_face
+
+litert = pytest.importorskip("ai_edge_litert.interpreter",
+                             reason="ai-edge-litert (the TFLite oracle) comes with the dev extra")
+ort = pytest.importorskip("onnxruntime")
+cv2 = pytest.importorskip("cv2", reason="opencv-python-headless comes with the test extra")
+
+# Float32 summation order differs between the runtimes, so outputs agree to rounding: 1e-3
+# absolute, or 1e-5 relative for the detectors' large logits (background anchors reach 1e4).
+ATOL, RTOL = 1e-3, 1e-5
+
+# Input value range of each network (see models/sources.py for the normalization).
+RANGES = {
+    "face_detection_short_range": (-1.0, 1.0),
+    "face_detection_full_range_sparse": (-1.0, 1.0),
+    "face_landmark": (0.0, 1.0),
+    "iris_landmark": (0.0, 1.0),
+    "selfie_segmentation": (0.0, 1.0),
+}
+MODELS = list(RANGES)
+
+# Faces in the test photos, in pixels: centre x, centre y, face width, and the two eye centres.
+FACES = {
+    "obama.jpg": (489, 241, 312, (425, 210), (545, 210)),
+    "obama2.jpg": (324, 375, 285, (250, 366), (363, 364)),
+    "biden.jpg": (551, 358, 358, (515, 335), (645, 338)),
+}
+
+
+class Pair:
+    """One network on both runtimes, one thread each."""
+
+    def __init__(self, name: str):
+        source = model_source(name)  # skips when the source package is not downloaded
+        path = onnx_model(name)
+        assert path.exists(), f"{path} is missing; run `python -m models.build`"
+        self.interpreter = litert.Interpreter(model_content=source, num_threads=1)
+        self.interpreter.allocate_tensors()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input = self.interpreter.get_input_details()[0]
+        self.size = int(self.input["shape"][1])
+
+    def outputs(self, x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Output name -> (ONNX Runtime's value, TFLite's value)."""
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        expected = {d["name"]: self.interpreter.get_tensor(d["index"])
+                    for d in self.interpreter.get_output_details()}
+        names = [o.name for o in self.session.get_outputs()]
+        got = dict(zip(names, self.session.run(None, {self.session.get_inputs()[0].name: x})))
+        assert got.keys() == expected.keys()
+        return {name: (got[name], expected[name]) for name in got}
+
+
+_PAIRS: dict[str, Pair] = {}
+
+
+def pair(name: str) -> Pair:
+    if name not in _PAIRS:
+        _PAIRS[name] = Pair(name)
+    return _PAIRS[name]
+
+
+def assert_matches(outputs: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Every output within ATOL, or RTOL of the value where that is larger."""
+    for name, (got, expected) in outputs.items():
+        assert got.shape == expected.shape and got.dtype == expected.dtype, name
+        assert np.isfinite(got).all(), name
+        difference = np.abs(got - expected)
+        allowed = np.maximum(ATOL, RTOL * np.abs(expected))
+        assert (difference <= allowed).all(), (
+            f"{name}: max |difference| {difference.max():.3g}, "
+            f"{(difference / allowed).max():.3g} times the tolerance")
+
+
+def square_crop(image: np.ndarray, cx: float, cy: float, side: float, size: int) -> np.ndarray:
+    """The side x side square centred on (cx, cy), resized to size x size (zeros outside)."""
+    s = size / side
+    matrix = np.array([[s, 0, size / 2 - s * cx], [0, s, size / 2 - s * cy]], np.float32)
+    interpolation = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    return cv2.warpAffine(image, matrix, (size, size), flags=interpolation,
+                          borderMode=cv2.BORDER_CONSTANT)
+
+
+def network_inputs(name: str, image: np.ndarray, face, size: int) -> list[np.ndarray]:
+    """The crops a pipeline would feed `name` for this photo, normalized: the whole
+    (letterboxed) photo for the detectors and segmentation, the face for the landmarks, each eye
+    for the iris network."""
+    cx, cy, width, left_eye, right_eye = face
+    h, w = image.shape[:2]
+    if name == "face_landmark":
+        crops = [square_crop(image, cx, cy, 1.5 * width, size)]
+    elif name == "iris_landmark":
+        crops = [square_crop(image, *eye, 0.35 * width, size) for eye in (left_eye, right_eye)]
+    else:
+        crops = [square_crop(image, w / 2, h / 2, max(h, w), size)]
+    low, high = RANGES[name]
+    return [(c.astype(np.float32) * ((high - low) / 255) + low)[None] for c in crops]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_random_inputs_match_tflite(name):
+    p = pair(name)
+    rng = np.random.default_rng(20240601)
+    low, high = RANGES[name]
+    for _ in range(3):
+        x = rng.uniform(low, high, p.input["shape"]).astype(np.float32)
+        assert_matches(p.outputs(x))
+
+
+def rgb(photo_name: str, photo: np.ndarray) -> np.ndarray:
+    if photo_name == "obama.jpg":
+        return photo  # committed with the project
+    bgr = cv2.imread(str(shared_face(photo_name)))  # skips when the shared photos are absent
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+@pytest.mark.parametrize("photo_name", list(FACES))
+@pytest.mark.parametrize("name", MODELS)
+def test_real_faces_match_tflite(name, photo_name, photo):
+    p = pair(name)
+    for x in network_inputs(name, rgb(photo_name, photo), FACES[photo_name], p.size):
+        assert_matches(p.outputs(x))
+
+
+@pytest.mark.parametrize("photo_name", list(FACES))
+def test_the_real_crops_hold_faces(photo_name, photo):
+    # Guards FACES: the landmark network's face-presence logit is high on every face crop.
+    p = pair("face_landmark")
+    (x,) = network_inputs("face_landmark", rgb(photo_name, photo), FACES[photo_name], p.size)
+    got, expected = p.outputs(x)["conv2d_31"]
+    assert got.item() > 5 and expected.item() > 5
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_conversion_is_deterministic(name):
+    from models import tflite_to_onnx
+
+    source = model_source(name)
+    first = tflite_to_onnx.convert(source, name).SerializeToString(deterministic=True)
+    second = tflite_to_onnx.convert(source, name).SerializeToString(deterministic=True)
+    assert first == second
+
+
+def test_graph_keeps_tflite_inputs_and_outputs():
+    from models import tflite_to_onnx
+
+    model = tflite_to_onnx.convert(model_source("iris_landmark"), "iris_landmark")
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(model.graph.input) + list(model.graph.output)}
+    assert shapes == {"input_1": [1, 64, 64, 3], "output_eyes_contours_and_brows": [1, 213],
+                      "output_iris": [1, 15]}
+    assert model.producer_name == "facekit models/tflite_to_onnx.py"
+    # Computed in NCHW without a single Transpose (the first Conv reads the NHWC input as is,
+    # the outputs have 1x1 spatial size), and with PRelu rewritten away.
+    ops = {n.op_type for n in model.graph.node}
+    assert "Transpose" not in ops and "PRelu" not in ops
+
+
+def test_rejects_files_that_are_not_tflite():
+    models_package()
+    from models import tflite_to_onnx
+
+    with pytest.raises(ValueError, match="not a TFLite model"):
+        tflite_to_onnx.convert(b"\x00" * 64, "junk")
+    with pytest.raises(ValueError, match="not a TFLite model"):
+        tflite_to_onnx.convert(onnx_model("iris_landmark").read_bytes()[:4096], "onnx")
+    truncated = model_source("iris_landmark")[:5000]
+    with pytest.raises(ValueError):
+        tflite_to_onnx.convert(truncated, "truncated")
+
+
+def test_names_an_unsupported_operator(monkeypatch):
+    models_package()
+    from models import tflite_to_onnx
+
+    monkeypatch.delitem(tflite_to_onnx._HANDLERS, tflite_to_onnx.PRELU)
+    with pytest.raises(ValueError, match="unsupported TFLite operator PRELU"):
+        tflite_to_onnx.convert(model_source("iris_landmark"), "iris_landmark")
