@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import DATA, model_source, models_package, onnx_model
+from support import DATA, model_source, models_package
+
+from facekit.models import open_session
 
 dlib = pytest.importorskip("dlib", reason="dlib-bin (the dev extra) is the baseline")
 cv2 = pytest.importorskip("cv2")
-ort = pytest.importorskip("onnxruntime")
 
 NAME = "dlib_face_recognition_resnet_v1"
 MEAN_RGB = np.array([122.782, 117.001, 104.298], np.float32)
@@ -42,15 +43,7 @@ def chip_and_dlib(tmp_path_factory):
 
 def test_descriptor_onnxruntime_vs_dlib(compare, chip_and_dlib):
     chip, recognizer = chip_and_dlib
-    path = onnx_model(NAME)
-    if not path.exists():
-        pytest.skip(f"{path} is not built; run `python -m models.build`")
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    session = open_session(NAME)  # what facekit runs: 1 thread, no spinning, all optimizations
 
     def onnxruntime_descriptor():
         # The normalization is included: dlib's call does its own input conversion too.

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import model_source, onnx_model
+from support import model_source
 
-ort = pytest.importorskip("onnxruntime")
+from facekit.models import open_session
+
 litert = pytest.importorskip("ai_edge_litert.interpreter",
                              reason="ai-edge-litert (TFLite) comes with the dev extra")
 
@@ -19,25 +20,13 @@ MODELS = ["face_detection_short_range", "face_detection_full_range_sparse", "fac
           "iris_landmark", "selfie_segmentation"]
 
 
-def onnx_session(path):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_onnxruntime_vs_tflite(compare, name):
     source = model_source(name)
-    path = onnx_model(name)
-    if not path.exists():
-        pytest.skip(f"{path} is not built; run `python -m models.build`")
     interpreter = litert.Interpreter(model_content=source, num_threads=1)
     interpreter.allocate_tensors()
     detail = interpreter.get_input_details()[0]
-    session = onnx_session(path)
+    session = open_session(name)  # what facekit runs: 1 thread, no spinning, all optimizations
     x = np.random.default_rng(0).uniform(0, 1, detail["shape"]).astype(np.float32)
     feed = {session.get_inputs()[0].name: x}
     outputs = [d["index"] for d in interpreter.get_output_details()]

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from support import model_source, models_package, onnx_model, shared_face
 
+from facekit.models import open_session
+
 NAME = "dlib_face_recognition_resnet_v1"
 MEAN_RGB = np.array([122.782, 117.001, 104.298], np.float32)  # stored in the .dat file
 # dlib's 5-point landmark model aligns the chips; read from the same package for tests only.
@@ -61,14 +63,7 @@ def reference(source, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def session():
-    import onnxruntime as ort
-
-    path = onnx_model(NAME)
-    assert path.exists(), f"{path} is missing; `python -m models.build` writes it"
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return open_session(NAME)  # facekit's own loader: hash-checked, 1 thread
 
 
 def normalize(chip: np.ndarray) -> np.ndarray:

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from support import model_source, models_package, onnx_model, shared_face
 
+from facekit.models import open_session
+
 litert = pytest.importorskip("ai_edge_litert.interpreter",
                              reason="ai-edge-litert (the TFLite oracle) comes with the dev extra")
-ort = pytest.importorskip("onnxruntime")
 cv2 = pytest.importorskip("cv2", reason="opencv-python-headless comes with the test extra")
 
 # Float32 summation order differs between the runtimes, so outputs agree to rounding: 1e-3
@@ -40,13 +41,9 @@ class Pair:
 
     def __init__(self, name: str):
         source = model_source(name)  # skips when the source package is not downloaded
-        path = onnx_model(name)
-        assert path.exists(), f"{path} is missing; run `python -m models.build`"
         self.interpreter = litert.Interpreter(model_content=source, num_threads=1)
         self.interpreter.allocate_tensors()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = open_session(name)  # facekit's own loader: hash-checked, 1 thread
         self.input = self.interpreter.get_input_details()[0]
         self.size = int(self.input["shape"][1])
 
