@@ -1,8 +1,9 @@
 """facekit: on-device face processing that keeps biometric data in wiped, locked memory.
 
-Public API so far: :class:`SecureArena` and :class:`Frame` (the frame scope over the secure
-arena), :class:`EphemeralArray` (read-only views that refuse export), :class:`RotatedRect`,
-:func:`cpu_features`, and the exceptions in :mod:`facekit.errors`.
+Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
+whose results live in a secure arena for one frame), :func:`load_image`, the low-level
+:class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
+:func:`cpu_features`, :mod:`facekit.models` and the exceptions in :mod:`facekit.errors`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,28 @@ from . import errors
 from ._ephemeral import Ephemeral, EphemeralArray
 from .arena import ArenaStatus, Frame, SecureArena
 from .cpu import active_simd as _active_simd
+from ._pipeline import RunningMode
 from .cpu import cpu_features
+from .detector import BoundingBox, DetectedFace, DetectionResult, FaceDetector, FaceDetectorOptions
 from .geometry import RotatedRect
+from .image import load_image
+from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ArenaStatus",
+    "BoundingBox",
+    "DetectedFace",
+    "DetectionResult",
+    "FaceDetector",
+    "FaceDetectorOptions",
+    "FaceLandmarker",
+    "FaceLandmarkerOptions",
+    "LandmarkedFace",
+    "LandmarkerResult",
+    "RunningMode",
+    "load_image",
     "Ephemeral",
     "EphemeralArray",
     "Frame",

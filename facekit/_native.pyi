@@ -6,6 +6,7 @@ import numpy.typing as npt
 
 class arena:
     class Arena:
+        def allocate(self, shape: list[int]) -> npt.NDArray[np.float32]: ...
         def __init__(
             self, region_bytes: int = 1048576, lock: bool = True, verify_wipe: bool = False
         ) -> None: ...
@@ -51,3 +52,59 @@ class warp:
         out_height: int, scale: tuple[float, float, float], offset: tuple[float, float, float],
         border: str,
     ) -> npt.NDArray[np.float32]: ...
+
+class detection:
+    KEYPOINTS: int
+    @staticmethod
+    def anchor_count(model: str) -> int: ...
+    @staticmethod
+    def input_size(model: str) -> int: ...
+    @staticmethod
+    def default_min_score(model: str) -> float: ...
+    @staticmethod
+    def decode(
+        arena: arena.Arena, regressors: npt.NDArray[np.float32],
+        classificators: npt.NDArray[np.float32], model: str,
+        rect: tuple[float, float, float, float, float], min_score: float, max_faces: int,
+        iou_threshold: float = 0.3,
+    ) -> tuple[list[tuple[float, float, float, float, float]], npt.NDArray[np.float32]]: ...
+
+class landmarks:
+    MESH_POINTS: int
+    REFINED_POINTS: int
+    FACE_INPUT_SIZE: int
+    IRIS_INPUT_SIZE: int
+    @staticmethod
+    def roi_from_detection(
+        box: tuple[float, float, float, float], keypoints: npt.NDArray[np.float32],
+        image_width: int, image_height: int,
+    ) -> tuple[float, float, float, float, float]: ...
+    @staticmethod
+    def project(
+        arena: arena.Arena, raw: npt.NDArray[np.float32],
+        roi: tuple[float, float, float, float, float], input_size: int = 192,
+    ) -> npt.NDArray[np.float32]: ...
+    @staticmethod
+    def roi_from_landmarks(
+        landmarks: npt.NDArray[np.float32], image_width: int, image_height: int
+    ) -> tuple[float, float, float, float, float]: ...
+    @staticmethod
+    def eye_rois(
+        landmarks: npt.NDArray[np.float32],
+    ) -> tuple[tuple[tuple[float, float, float, float, float], bool],
+               tuple[tuple[float, float, float, float, float], bool]]: ...
+    @staticmethod
+    def project_iris(
+        arena: arena.Arena, landmarks: npt.NDArray[np.float32],
+        right_iris: npt.NDArray[np.float32], left_iris: npt.NDArray[np.float32],
+        right_roi: tuple[float, float, float, float, float],
+        left_roi: tuple[float, float, float, float, float], right_flipped: bool,
+        left_flipped: bool, input_size: int = 64, iris_depth: str = "eye_average",
+    ) -> npt.NDArray[np.float32]: ...
+
+class draw:
+    @staticmethod
+    def points(
+        image: npt.NDArray[np.uint8], points: npt.NDArray[np.float32], rgb: tuple[int, int, int],
+        radius: int,
+    ) -> None: ...

@@ -13,6 +13,7 @@ Pipelines own one arena each, so run pipelines in parallel, not frames of one pi
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from dataclasses import dataclass
@@ -179,28 +180,54 @@ class Frame(Ephemeral):
         offset: PerChannel = 0.0,
         border: str = "zero",
         color_format: ColorFormat = "rgb",
+        mirror: bool = False,
     ) -> EphemeralArray:
         """Sample ``rect`` of ``image`` into a float32 ``(1, H, W, 3)`` RGB tensor in the arena.
 
         Bilinear sampling; each output value is ``intensity * scale[c] + offset[c]``.
         ``size`` is ``(width, height)`` or one side of a square. ``border`` says what lies
         outside the image: ``"zero"`` (intensity 0, before normalization) or ``"clamp"`` (the
-        nearest edge pixel). Raises ``ValueError`` for a bad image, size, rectangle or option.
+        nearest edge pixel). ``mirror`` flips the crop left-right (as if the rectangle were seen
+        in a mirror). Raises ``ValueError`` for a bad image, size, rectangle or option.
         """
         self._check_alive()
         if not isinstance(rect, RotatedRect):
             raise TypeError(f"rect must be a RotatedRect, got {type(rect).__name__}")
         width, height = (size, size) if isinstance(size, (int, np.integer)) else size
         pixels, pixel_format = as_pixels(image, color_format)
+        return self._crop(pixels, pixel_format, rect, (int(width), int(height)),
+                          _per_channel(scale, "scale"), _per_channel(offset, "offset"),
+                          border, mirror)
+
+    def _crop(self, pixels: np.ndarray, pixel_format: str, rect: RotatedRect,
+              size: tuple[int, int], scale: tuple[float, float, float],
+              offset: tuple[float, float, float], border: str = "zero",
+              mirror: bool = False) -> EphemeralArray:
+        """crop_normalize for pipelines that already hold validated pixels."""
+        self._check_alive()
+        width, height = size
+        center_x, center_y, rect_width = rect.center_x, rect.center_y, rect.width
+        if mirror:
+            # The columns of the plain crop in reverse order (column j shows column N-1-j), as
+            # MediaPipe flips eye crops: a negative width walks right to left, starting one
+            # output column in from the right edge.
+            step = rect.width / width
+            center_x -= step * math.cos(rect.rotation)
+            center_y -= step * math.sin(rect.rotation)
+            rect_width = -rect.width
         transform = _native.warp.rect_to_affine(
-            rect.center_x, rect.center_y, rect.width, rect.height, rect.rotation,
-            int(width), int(height),
+            center_x, center_y, rect_width, rect.height, rect.rotation, width, height
         )
         view = _native.warp.crop_normalize(
-            self._arena._native, pixels, pixel_format, transform, int(width), int(height),
-            _per_channel(scale, "scale"), _per_channel(offset, "offset"), border,
+            self._arena._native, pixels, pixel_format, transform, width, height, scale, offset,
+            border,
         )
         return view.view(EphemeralArray)
+
+    def _allocate(self, shape: tuple[int, ...]) -> EphemeralArray:
+        """A zeroed float32 block in the arena for native writers (bound network outputs)."""
+        self._check_alive()
+        return self._arena._native.allocate(list(shape)).view(EphemeralArray)
 
     def __repr__(self) -> str:
         return f"Frame({'ended' if self._ended else 'open'})"

@@ -12,9 +12,10 @@ __all__ = ["RotatedRect"]
 class RotatedRect:
     """A rectangle in image pixels, rotated about its centre.
 
-    Coordinates are continuous: pixel ``(0, 0)`` covers ``[0, 1) x [0, 1)``, so the centre of a
+    Coordinates are MediaPipe's ``NormalizedRect`` scaled by the image size, so the centre of a
     ``W``-pixel-wide image is ``W / 2``. ``rotation`` is in radians, clockwise as seen on screen
-    (image y points down), as in MediaPipe's ``NormalizedRect``.
+    (image y points down). A crop of ``N`` pixels samples the rectangle at ``0, 1/N, ...,
+    (N-1)/N`` of its width, as MediaPipe's ImageToTensor does.
     """
 
     center_x: float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
@@ -11,7 +12,7 @@ from ._native import warp as _warp
 if TYPE_CHECKING:  # PIL is optional
     from PIL import Image as PILImage
 
-__all__ = ["ImageLike", "ColorFormat", "as_pixels"]
+__all__ = ["ImageLike", "ColorFormat", "as_pixels", "load_image"]
 
 ColorFormat = Literal["rgb", "bgr"]
 ImageLike = Union[np.ndarray, "PILImage.Image"]
@@ -64,3 +65,22 @@ def as_pixels(image: Any, color_format: ColorFormat = "rgb") -> tuple[np.ndarray
     if not packed:
         image = np.ascontiguousarray(image)
     return image, pixel_format
+
+
+def load_image(path: "str | os.PathLike[str]") -> np.ndarray:
+    """Read an image file as an RGB uint8 array, upright as its EXIF orientation says.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for one that is not a
+    readable image (corrupt, truncated or of an unknown format).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            upright = ImageOps.exif_transpose(opened)
+            rgb = upright.convert("RGB")
+    except FileNotFoundError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"{os.fspath(path)} is not a readable image: {exc}") from None
+    return np.asarray(rgb)

@@ -10,14 +10,24 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-SHARED_FACES = REPO.parent / "shared" / "testdata" / "faces"
+SHARED = REPO.parent / "shared" / "testdata"
+SHARED_FACES = SHARED / "faces"
 
 
 def shared_face(name: str) -> Path:
     """A photo from ../shared/testdata/faces; skips with the reason when that folder is absent."""
-    path = SHARED_FACES / name
+    return _shared("faces", name)
+
+
+def shared_video(name: str) -> Path:
+    """A clip from ../shared/testdata/video; skips with the reason when that folder is absent."""
+    return _shared("video", name)
+
+
+def _shared(kind: str, name: str) -> Path:
+    path = SHARED / kind / name
     if not path.exists():
-        pytest.skip(f"{path} is absent (shared test photos exist on CI and dev machines only)")
+        pytest.skip(f"{path} is absent (shared test data exists on CI and dev machines only)")
     return path
 
 

@@ -5,8 +5,8 @@
 namespace facekit::bindings {
 
 py::array_t<float> arena_view(const py::object& arena_owner, float* data,
-                              std::initializer_list<py::ssize_t> shape) {
-    py::array_t<float> view(std::vector<py::ssize_t>(shape), data, arena_owner);
+                              const std::vector<py::ssize_t>& shape) {
+    py::array_t<float> view(shape, data, arena_owner);
     // Views are read-only: results are facts about one frame, not buffers to edit.
     py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
     return view;
@@ -27,6 +27,19 @@ void register_arena(py::module_& m) {
         // The GIL stays held: a wipe is microseconds, and holding it orders the wipe against any
         // allocation another thread could attempt on the same arena.
         .def("wipe", &Arena::wipe, "Zero every byte handed out in this frame and start over.")
+        .def("allocate",
+             [](py::object self, const std::vector<py::ssize_t>& shape) {
+                 std::size_t count = 1;
+                 for (py::ssize_t d : shape) {
+                     if (d < 0) throw std::invalid_argument("arena array dimensions must be >= 0");
+                     count *= static_cast<std::size_t>(d);
+                 }
+                 return arena_view(self, self.cast<Arena&>().allocate_array<float>(count ? count : 1),
+                                   shape);
+             },
+             py::arg("shape"),
+             "Zeroed float32 block for native writers (ONNX Runtime's bound outputs), as a "
+             "read-only view.")
         .def_property_readonly("used", &Arena::used)
         .def_property_readonly("capacity", &Arena::capacity)
         .def_property_readonly("verify_wipe",

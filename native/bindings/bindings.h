@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <memory>
+#include <vector>
 
 #include "facekit/arena.h"
 
@@ -14,11 +15,14 @@ namespace py = pybind11;
 void register_arena(py::module_& m);
 void register_cpu(py::module_& m);
 void register_warp(py::module_& m);
+void register_detection(py::module_& m);
+void register_landmarks(py::module_& m);
+void register_draw(py::module_& m);
 
 // A read-only float32 array over arena memory. The array's base is the Python Arena object, so
 // the arena (and its mapping) lives as long as any view of it: a view never dangles, and after a
 // wipe it reads zeros.
 py::array_t<float> arena_view(const py::object& arena_owner, float* data,
-                              std::initializer_list<py::ssize_t> shape);
+                              const std::vector<py::ssize_t>& shape);
 
 }  // namespace facekit::bindings

@@ -9,4 +9,10 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_arena(arena);
     facekit::bindings::register_cpu(cpu);
     facekit::bindings::register_warp(warp);
+    auto detection = m.def_submodule("detection", "SSD anchors, box decoding, weighted NMS");
+    auto landmarks = m.def_submodule("landmarks", "Face and iris ROIs, landmark projection");
+    facekit::bindings::register_detection(detection);
+    facekit::bindings::register_landmarks(landmarks);
+    auto draw = m.def_submodule("draw", "Drawing landmarks without leaving native code");
+    facekit::bindings::register_draw(draw);
 }

@@ -10,18 +10,24 @@
 
 namespace facekit {
 
+Point rect_point(const RotatedRect& rect, double nx, double ny) noexcept {
+    const double c = std::cos(rect.rotation), s = std::sin(rect.rotation);
+    const double u = (nx - 0.5) * rect.width, v = (ny - 0.5) * rect.height;
+    return {rect.center_x + c * u - s * v, rect.center_y + s * u + c * v};
+}
+
 Affine rect_to_affine(const RotatedRect& rect, int out_width, int out_height) {
     if (out_width <= 0 || out_height <= 0)
         throw std::invalid_argument("crop output of " + std::to_string(out_width) + "x" +
                                     std::to_string(out_height) + " is not a positive size");
     const double c = std::cos(rect.rotation), s = std::sin(rect.rotation);
     const double step_x = rect.width / out_width, step_y = rect.height / out_height;
-    // Output pixel centre (x + 0.5, y + 0.5) maps to rect-local (u, v), rotated about the centre;
-    // the final -0.5 moves from continuous coordinates to pixel-centre coordinates.
-    const double u0 = 0.5 * step_x - 0.5 * rect.width;
-    const double v0 = 0.5 * step_y - 0.5 * rect.height;
-    return Affine{{c * step_x, -s * step_y, rect.center_x - 0.5 + c * u0 - s * v0,
-                   s * step_x, c * step_y, rect.center_y - 0.5 + s * u0 + c * v0}};
+    // Output pixel (x, y) samples the rect at normalized (x / out_width, y / out_height), as
+    // MediaPipe's ImageToTensor does (the networks were trained on crops made that way), and
+    // rect_point maps a network's normalized outputs back with the same convention.
+    const double u0 = -0.5 * rect.width, v0 = -0.5 * rect.height;
+    return Affine{{c * step_x, -s * step_y, rect.center_x + c * u0 - s * v0,
+                   s * step_x, c * step_y, rect.center_y + s * u0 + c * v0}};
 }
 
 void validate(const CropNormalize& p) {

@@ -511,30 +511,24 @@ TEST(rect_to_affine_of_axis_aligned_and_rotated_rects_samples_expected_pixels) {
                 bad += out[(y * 8 + x) * 3 + c] != img.pixel(6 + x, 5 + y)[c];
     CHECK_MSG(bad == 0, bad << " values of the 1:1 axis-aligned crop differ");
 
-    // The same rect at half resolution samples the centre of each 2x2 block: their mean.
+    // At half resolution, output (x, y) samples the rect at (x/4, y/3) (MediaPipe's
+    // convention): exactly every other pixel from the rect's corner.
     out = crop({10, 8, 8, 6, 0}, 4, 3);
     bad = 0;
-    for (int y = 0; y < 3; ++y) {
-        for (int x = 0; x < 4; ++x) {
-            for (int c = 0; c < 3; ++c) {
-                const int sx = 6 + 2 * x, sy = 5 + 2 * y;
-                const double mean = (img.pixel(sx, sy)[c] + img.pixel(sx + 1, sy)[c] +
-                                     img.pixel(sx, sy + 1)[c] + img.pixel(sx + 1, sy + 1)[c]) / 4.0;
-                bad += std::fabs(out[(y * 4 + x) * 3 + c] - mean) > 1e-4;
-            }
-        }
-    }
-    CHECK_MSG(bad == 0, bad << " values of the half-resolution crop are not 2x2 means");
+    for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 4; ++x)
+            for (int c = 0; c < 3; ++c)
+                bad += out[(y * 4 + x) * 3 + c] != img.pixel(6 + 2 * x, 5 + 2 * y)[c];
+    CHECK_MSG(bad == 0, bad << " values of the half-resolution crop are not every other pixel");
 
-    // Rotated a quarter turn clockwise, output (x, y) reads source
-    // (cx - 1 + N/2 - y, cy - N/2 + x).
+    // Rotated a quarter turn clockwise, output (x, y) reads source (cx + N/2 - y, cy - N/2 + x).
     out = crop({20, 15, 8, 8, kPi / 2}, 8, 8);
     bad = 0;
     for (int y = 0; y < 8; ++y)
         for (int x = 0; x < 8; ++x)
             for (int c = 0; c < 3; ++c)
                 bad += std::fabs(out[(y * 8 + x) * 3 + c] -
-                                 img.pixel(20 - 1 + 4 - y, 15 - 4 + x)[c]) > 1e-3;
+                                 img.pixel(20 + 4 - y, 15 - 4 + x)[c]) > 1e-3;
     CHECK_MSG(bad == 0, bad << " values of the quarter-turn crop differ");
 }
 

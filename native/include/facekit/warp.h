@@ -13,14 +13,23 @@ struct Affine {
     double m[6];
 };
 
-// A rotated rectangle in continuous image coordinates: pixel (0, 0) covers [0,1)x[0,1), so the
-// centre of a W-pixel-wide image is W/2. `rotation` is in radians, clockwise as seen on screen
-// (image y points down), as in MediaPipe's NormalizedRect.
+// A rotated rectangle in image coordinates, as MediaPipe's NormalizedRect scaled by the image
+// size (so the centre of a W-pixel-wide image is W/2). `rotation` is in radians, clockwise as
+// seen on screen (image y points down).
 struct RotatedRect {
     double center_x, center_y, width, height, rotation;
 };
 
-// The affine that samples `rect` into an out_width x out_height grid.
+// The image position of a point given in `rect`'s normalized frame: (0, 0) is the rect's
+// top-left corner and (1, 1) its bottom-right, before rotation. Networks report detections and
+// landmarks in this frame; this maps them back to continuous image coordinates.
+struct Point {
+    double x, y;
+};
+Point rect_point(const RotatedRect& rect, double nx, double ny) noexcept;
+
+// The affine that samples `rect` into an out_width x out_height grid: output pixel (x, y) reads
+// the image at rect_point(rect, x / out_width, y / out_height), MediaPipe's convention.
 Affine rect_to_affine(const RotatedRect& rect, int out_width, int out_height);
 
 // What neighbours outside the image contribute: zero intensity (before normalization, like

@@ -1,0 +1,64 @@
+"""What every pipeline shares: its arena, one frame at a time, closing, and image intake."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from typing import Any
+
+import numpy as np
+
+from .arena import Frame, SecureArena
+from .errors import ClosedError
+from .image import ColorFormat, as_pixels
+
+__all__ = ["RunningMode"]
+
+MIN_IMAGE_SIDE = 2
+
+
+class RunningMode(enum.Enum):
+    """IMAGE: every call stands alone. VIDEO: calls are frames of one stream, in time order."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class Pipeline:
+    """Owns one secure arena. Each call opens a new frame and ends the previous one, so a
+    result stays readable until the next call (or the end of its ``with`` block)."""
+
+    def __init__(self) -> None:
+        self._arena = SecureArena()
+        self._frame: Frame | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _begin_frame(self) -> Frame:
+        if self._closed:
+            raise ClosedError(f"this {type(self).__name__} is closed")
+        if self._frame is not None:
+            self._frame.end()  # the previous result expires: one frame of biometrics at a time
+        self._frame = self._arena.frame()
+        return self._frame
+
+    @staticmethod
+    def _pixels(image: Any, color_format: ColorFormat) -> tuple[np.ndarray, str]:
+        pixels, pixel_format = as_pixels(image, color_format)
+        height, width = pixels.shape[:2]
+        if min(width, height) < MIN_IMAGE_SIDE:
+            raise ValueError(f"image of {width}x{height} is too small to hold a face")
+        return pixels, pixel_format
+
+    def close(self) -> None:
+        """Wipe and release the arena; later calls raise ClosedError. Safe to call twice."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._arena.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,350 @@
+"""478-point face landmarks (468-point mesh + 10 iris points), for images and video.
+
+Landmark decoding, ROI geometry and projection run in native code on arena memory; Python
+only moves arena views between the networks and the native calls, and keeps, between video
+frames, nothing but each track's ROI (centre, size, rotation).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from . import _native
+from ._ephemeral import Ephemeral, EphemeralArray
+from ._inference import Network
+from ._pipeline import Pipeline, RunningMode
+from .arena import Frame
+from .detector import DetectorModel, _BlazeFace
+from .geometry import RotatedRect
+from .image import ColorFormat, ImageLike
+
+__all__ = ["FaceLandmarker", "FaceLandmarkerOptions", "LandmarkerResult", "LandmarkedFace"]
+
+_MESH_SIZE, _IRIS_SIZE = 192, 64
+
+
+@dataclass(frozen=True)
+class FaceLandmarkerOptions:
+    """How a :class:`FaceLandmarker` runs.
+
+    Attributes:
+        running_mode: ``RunningMode.IMAGE`` (each call stands alone; use :meth:`detect`) or
+            ``RunningMode.VIDEO`` (frames of one stream; use :meth:`detect_for_video`).
+        max_faces: at most this many faces.
+        detector_model: the detector configuration (see :class:`FaceDetectorOptions`).
+        min_detection_confidence: minimum detector score (``None``: the model's default).
+        min_presence_confidence: a face whose landmark presence score falls below this is
+            dropped (in video, its track is lost and the detector runs again).
+        iris: add the 10 iris points (478 in all, MediaPipe's order) from the iris network.
+        redetect_every: in video, while fewer than ``max_faces`` faces are tracked, also run
+            the detector every N frames to pick up new faces (never while all are tracked).
+        search_every: in video, while no face is tracked, run the detector every N frames
+            (2: a face that enters the scene is found at most one frame late, for half the
+            cost of searching every frame).
+        color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
+        intra_op_threads: ONNX Runtime threads per network.
+    """
+
+    running_mode: RunningMode = RunningMode.IMAGE
+    max_faces: int = 1
+    detector_model: DetectorModel = "short_range"
+    min_detection_confidence: float | None = None
+    min_presence_confidence: float = 0.5
+    iris: bool = False
+    redetect_every: int = 30
+    search_every: int = 2
+    color_format: ColorFormat = "rgb"
+    intra_op_threads: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.running_mode, RunningMode):
+            raise ValueError(f"running_mode must be a RunningMode, got {self.running_mode!r}")
+        if self.max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if not 0.0 <= self.min_presence_confidence <= 1.0:
+            raise ValueError("min_presence_confidence must lie in [0, 1]")
+        if self.redetect_every < 1 or self.search_every < 1:
+            raise ValueError("redetect_every and search_every must be at least 1")
+
+
+class LandmarkedFace(Ephemeral):
+    """One face's landmarks (a read-only arena view) and its coarse geometry."""
+
+    __slots__ = ("_result", "_landmarks", "_presence", "_roi", "_track_id")
+
+    def __init__(self, result: "LandmarkerResult", landmarks: EphemeralArray, presence: float,
+                 roi: RotatedRect, track_id: int):
+        self._result, self._landmarks = result, landmarks
+        self._presence, self._roi, self._track_id = presence, roi, track_id
+
+    @property
+    def expired(self) -> bool:
+        return self._result.expired
+
+    @property
+    def landmarks(self) -> EphemeralArray:
+        """(468, 3) or, with iris, (478, 3): x, y in image pixels, z scaled like x."""
+        self._check_alive()
+        return self._landmarks
+
+    @property
+    def presence(self) -> float:
+        """The landmark network's face-presence score in [0, 1]."""
+        self._check_alive()
+        return self._presence
+
+    @property
+    def roi(self) -> RotatedRect:
+        """The rotated square the landmarks were computed in."""
+        self._check_alive()
+        return self._roi
+
+    @property
+    def track_id(self) -> int:
+        """Stable id of this face across video frames (in IMAGE mode, its index)."""
+        self._check_alive()
+        return self._track_id
+
+    def __repr__(self) -> str:
+        if self.expired:
+            return "LandmarkedFace(expired)"
+        return f"LandmarkedFace(points={self._landmarks.shape[0]}, track_id={self._track_id})"
+
+
+class LandmarkerResult(Ephemeral):
+    """The faces of one image or video frame; valid until the next call or its ``with`` ends."""
+
+    __slots__ = ("_frame", "_faces", "detector_ran")
+
+    def __init__(self, frame: Frame, detector_ran: bool):
+        self._frame = frame
+        self._faces: list[LandmarkedFace] = []
+        self.detector_ran = detector_ran  # plain fact, for video statistics
+
+    @property
+    def expired(self) -> bool:
+        return self._frame.expired
+
+    @property
+    def faces(self) -> list[LandmarkedFace]:
+        self._check_alive()
+        return list(self._faces)
+
+    def __len__(self) -> int:
+        return len(self.faces)
+
+    def __iter__(self) -> Iterator[LandmarkedFace]:
+        return iter(self.faces)
+
+    def close(self) -> None:
+        """End the frame now: wipe the landmarks."""
+        self._frame.end()
+
+    def __enter__(self) -> "LandmarkerResult":
+        self._check_alive()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "LandmarkerResult(expired)" if self.expired else \
+            f"LandmarkerResult(faces={len(self._faces)})"
+
+
+@dataclass
+class _Track:
+    """All that crosses frames: an id and a rotated square."""
+
+    track_id: int
+    roi: RotatedRect
+
+
+@dataclass
+class _VideoState:
+    last_timestamp_ms: int | None = None
+    since_detection: int | None = None  # frames since the detector last ran (None: never)
+    next_id: int = 0
+    tracks: list[_Track] = field(default_factory=list)
+
+
+class FaceLandmarker(Pipeline):
+    """Detects faces and their 478 landmarks.
+
+    Example::
+
+        options = FaceLandmarkerOptions(iris=True)
+        with FaceLandmarker.create_from_options(options) as landmarker:
+            with landmarker.detect(image) as result:
+                for face in result.faces:
+                    draw(face.landmarks)   # read-only arena view; zeros after the block
+    """
+
+    def __init__(self, options: FaceLandmarkerOptions | None = None) -> None:
+        super().__init__()
+        self.options = options or FaceLandmarkerOptions()
+        threads = self.options.intra_op_threads
+        self._detector = _BlazeFace(self.options.detector_model, threads)
+        self._mesh = Network("face_landmark", threads)
+        self._iris = Network("iris_landmark", threads) if self.options.iris else None
+        by_size = {math.prod(shape): name for name, shape in self._mesh.outputs.items()}
+        self._mesh_points, self._mesh_presence = by_size[1404], by_size[1]
+        self._video = _VideoState()
+
+    @classmethod
+    def create_from_options(cls, options: FaceLandmarkerOptions) -> "FaceLandmarker":
+        """MediaPipe Tasks-style constructor."""
+        return cls(options)
+
+    def detect(self, image: ImageLike) -> LandmarkerResult:
+        """Landmarks of the faces in one image (IMAGE mode). The previous result expires."""
+        if self.options.running_mode is not RunningMode.IMAGE:
+            raise ValueError("detect() is for RunningMode.IMAGE; use detect_for_video()")
+        with self._lock:
+            pixels, pixel_format = self._pixels(image, self.options.color_format)
+            frame = self._begin_frame()
+            result = LandmarkerResult(frame, detector_ran=True)
+            for index, roi in enumerate(self._detect_rois(frame, pixels, pixel_format)):
+                self._landmark(frame, result, pixels, pixel_format, roi, index)
+            return result
+
+    def detect_for_video(self, image: ImageLike, timestamp_ms: int) -> LandmarkerResult:
+        """Landmarks for one video frame (VIDEO mode); timestamps must increase.
+
+        Tracked faces are found from the previous frame's ROI. The detector runs on the first
+        frame and right after a track is lost; then every ``search_every`` frames while no face
+        is tracked, every ``redetect_every`` frames while fewer than ``max_faces`` are, and not
+        at all while every slot is tracked.
+        """
+        if self.options.running_mode is not RunningMode.VIDEO:
+            raise ValueError("detect_for_video() is for RunningMode.VIDEO; use detect()")
+        state = self._video
+        if state.last_timestamp_ms is not None and timestamp_ms <= state.last_timestamp_ms:
+            raise ValueError(
+                f"timestamp {timestamp_ms} ms is not after the previous frame's "
+                f"{state.last_timestamp_ms} ms: video timestamps must increase")
+        with self._lock:
+            pixels, pixel_format = self._pixels(image, self.options.color_format)
+            frame = self._begin_frame()
+            state.last_timestamp_ms = timestamp_ms
+            run_detector = self._detector_due()
+            result = LandmarkerResult(frame, detector_ran=run_detector)
+            if run_detector:
+                self._add_tracks(frame, pixels, pixel_format)
+                state.since_detection = 0
+            else:
+                state.since_detection += 1
+            survivors = []
+            for track in state.tracks:
+                next_roi = self._landmark(frame, result, pixels, pixel_format, track.roi,
+                                          track.track_id)
+                if next_roi is not None:
+                    survivors.append(_Track(track.track_id, _settle(track.roi, next_roi)))
+            if len(survivors) < len(state.tracks) and not run_detector:
+                state.since_detection = None  # look for the lost face again on the next frame
+            state.tracks = survivors
+            return result
+
+    def _detector_due(self) -> bool:
+        state, options = self._video, self.options
+        if state.since_detection is None:
+            return True
+        if not state.tracks:
+            return state.since_detection + 1 >= options.search_every
+        if len(state.tracks) < options.max_faces:
+            return state.since_detection + 1 >= options.redetect_every
+        return False
+
+    def _detect_rois(self, frame: Frame, pixels, pixel_format: str) -> list[RotatedRect]:
+        height, width = pixels.shape[:2]
+        faces, keypoints = self._detector.detect(
+            frame, pixels, pixel_format, self.options.min_detection_confidence,
+            self.options.max_faces)
+        return [
+            RotatedRect(*_native.landmarks.roi_from_detection(face[1:], keypoints[i], width,
+                                                               height))
+            for i, face in enumerate(faces)
+        ]
+
+    def _add_tracks(self, frame: Frame, pixels, pixel_format: str) -> None:
+        state = self._video
+        for roi in self._detect_rois(frame, pixels, pixel_format):
+            if len(state.tracks) >= self.options.max_faces:
+                break
+            if all(_overlap(roi, t.roi) < 0.5 for t in state.tracks):
+                state.tracks.append(_Track(state.next_id, roi))
+                state.next_id += 1
+
+    def _landmark(self, frame: Frame, result: LandmarkerResult, pixels, pixel_format: str,
+                  roi: RotatedRect, track_id: int) -> RotatedRect | None:
+        """Landmarks in `roi`; appends the face to `result` and returns the ROI its landmarks
+        imply for the next frame, or None when the presence score is too low."""
+        height, width = pixels.shape[:2]
+        # Face and eye crops repeat the edge pixels, as MediaPipe's do.
+        crop = frame._crop(pixels, pixel_format, roi, (_MESH_SIZE, _MESH_SIZE),
+                           (1 / 255,) * 3, (0.0,) * 3, border="clamp")
+        outputs = self._mesh.run(frame, crop)
+        # The presence logit is a plain score, not a landmark: it may enter Python.
+        presence = _sigmoid(float(outputs[self._mesh_presence].reshape(-1)[0]))
+        if presence < self.options.min_presence_confidence:
+            return None
+        box = (roi.center_x, roi.center_y, roi.width, roi.height, roi.rotation)
+        landmarks = _native.landmarks.project(frame._arena._native, outputs[self._mesh_points],
+                                              box, _MESH_SIZE)
+        if self._iris is not None:
+            landmarks = self._add_iris(frame, pixels, pixel_format, landmarks)
+        result._faces.append(LandmarkedFace(result, landmarks.view(EphemeralArray), presence,
+                                            roi, track_id))
+        return RotatedRect(*_native.landmarks.roi_from_landmarks(landmarks, width, height))
+
+    def _add_iris(self, frame: Frame, pixels, pixel_format: str, landmarks):
+        """The 478-point set: the mesh followed by both irises from the iris network."""
+        eyes = _native.landmarks.eye_rois(landmarks)
+        iris_outputs = []
+        for eye_roi, mirrored in eyes:
+            crop = frame._crop(pixels, pixel_format, RotatedRect(*eye_roi),
+                               (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3,
+                               border="clamp", mirror=mirrored)
+            outputs = self._iris.run(frame, crop)
+            iris_outputs.append(outputs["output_iris"])
+        (right_roi, right_mirrored), (left_roi, left_mirrored) = eyes
+        return _native.landmarks.project_iris(
+            frame._arena._native, landmarks, iris_outputs[0], iris_outputs[1], right_roi,
+            left_roi, right_mirrored, left_mirrored, _IRIS_SIZE)
+
+
+def _sigmoid(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-100.0, min(100.0, logit))))
+
+
+def _overlap(a: RotatedRect, b: RotatedRect) -> float:
+    """IoU of the two ROIs' axis-aligned extents (enough to match tracks to detections)."""
+    def extent(r: RotatedRect):
+        half = 0.5 * max(r.width, r.height)
+        return r.center_x - half, r.center_y - half, r.center_x + half, r.center_y + half
+
+    ax0, ay0, ax1, ay1 = extent(a)
+    bx0, by0, bx1, by1 = extent(b)
+    iw, ih = max(0.0, min(ax1, bx1) - max(ax0, bx0)), max(0.0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _settle(previous: RotatedRect, proposed: RotatedRect) -> RotatedRect:
+    """Keep the previous ROI while the face has not really moved.
+
+    Re-deriving the ROI from its own landmarks every frame makes a still face drift (MediaPipe
+    moves up to 3.6 px on a repeated frame); holding it until the change exceeds what the
+    network's own jitter explains makes a repeated frame give identical landmarks.
+    """
+    size = max(previous.width, 1.0)
+    moved = math.hypot(proposed.center_x - previous.center_x,
+                       proposed.center_y - previous.center_y) / size
+    resized = abs(proposed.width - previous.width) / size
+    turned = abs(math.remainder(proposed.rotation - previous.rotation, 2 * math.pi))
+    if moved < 0.02 and resized < 0.04 and turned < math.radians(2.0):
+        return previous
+    return proposed
