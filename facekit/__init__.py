@@ -9,7 +9,7 @@ whose results live in a secure arena for one frame), :func:`load_image`, the low
 from __future__ import annotations
 
 try:
-    from . import _native
+    from . import _native  # noqa: F401  (fail early, with advice, when the core is not built)
 except ImportError as exc:  # a source checkout without a build
     raise ImportError(
         "facekit's native core (facekit._native) is not built; install the package with "

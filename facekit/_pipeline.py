@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import threading
-from typing import Any
+from typing import Any, Generic, Iterator, TypeVar
 
 import numpy as np
 
+from ._ephemeral import Ephemeral
 from .arena import Frame, SecureArena
 from .errors import ClosedError
 from .image import ColorFormat, as_pixels
@@ -22,6 +23,51 @@ class RunningMode(enum.Enum):
 
     IMAGE = "image"
     VIDEO = "video"
+
+
+FaceT = TypeVar("FaceT")
+
+
+class FrameResult(Ephemeral, Generic[FaceT]):
+    """The faces of one pipeline call, valid until the pipeline's next call or the end of the
+    result's ``with`` block; then its arena is wiped and every accessor raises
+    ExpiredFrameError."""
+
+    __slots__ = ("_frame", "_faces")
+
+    def __init__(self, frame: Frame) -> None:
+        self._frame = frame
+        self._faces: list[FaceT] = []
+
+    @property
+    def expired(self) -> bool:
+        return self._frame.expired
+
+    @property
+    def faces(self) -> list[FaceT]:
+        self._check_alive()
+        return list(self._faces)
+
+    def __len__(self) -> int:
+        return len(self.faces)
+
+    def __iter__(self) -> Iterator[FaceT]:
+        return iter(self.faces)
+
+    def close(self) -> None:
+        """End the frame now: wipe everything the result holds."""
+        self._frame.end()
+
+    def __enter__(self):
+        self._check_alive()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "expired" if self.expired else f"faces={len(self._faces)}"
+        return f"{type(self).__name__}({state})"
 
 
 class Pipeline:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 from . import _native
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
-from ._pipeline import Pipeline
+from ._pipeline import FrameResult, Pipeline
 from .arena import Frame
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike
@@ -106,47 +106,16 @@ class DetectedFace(Ephemeral):
         return "DetectedFace(expired)" if self.expired else f"DetectedFace(score={self._score:.2f})"
 
 
-class DetectionResult(Ephemeral):
+class DetectionResult(FrameResult[DetectedFace]):
     """The faces found in one image; valid until the next call or the end of its ``with``."""
 
-    __slots__ = ("_frame", "_faces", "_keypoints")
+    __slots__ = ("_keypoints",)
 
     def __init__(self, frame: Frame, faces: list[tuple[float, float, float, float, float]],
                  keypoints: EphemeralArray):
-        self._frame = frame
+        super().__init__(frame)
         self._keypoints = keypoints
         self._faces = [DetectedFace(self, i, f[0], BoundingBox(*f[1:])) for i, f in enumerate(faces)]
-
-    @property
-    def expired(self) -> bool:
-        return self._frame.expired
-
-    @property
-    def faces(self) -> list[DetectedFace]:
-        self._check_alive()
-        return list(self._faces)
-
-    def __len__(self) -> int:
-        return len(self.faces)
-
-    def __iter__(self) -> Iterator[DetectedFace]:
-        return iter(self.faces)
-
-    def close(self) -> None:
-        """End the frame now: wipe the keypoints."""
-        self._frame.end()
-
-    def __enter__(self) -> "DetectionResult":
-        self._check_alive()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        if self.expired:
-            return "DetectionResult(expired)"
-        return f"DetectionResult(faces={len(self._faces)})"
 
 
 class _BlazeFace:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterator
+
 
 from . import _native
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
-from ._pipeline import Pipeline, RunningMode
+from ._pipeline import FrameResult, Pipeline, RunningMode
 from .arena import Frame
 from .detector import DetectorModel, _BlazeFace
 from .geometry import RotatedRect
@@ -113,45 +113,14 @@ class LandmarkedFace(Ephemeral):
         return f"LandmarkedFace(points={self._landmarks.shape[0]}, track_id={self._track_id})"
 
 
-class LandmarkerResult(Ephemeral):
+class LandmarkerResult(FrameResult[LandmarkedFace]):
     """The faces of one image or video frame; valid until the next call or its ``with`` ends."""
 
-    __slots__ = ("_frame", "_faces", "detector_ran")
+    __slots__ = ("detector_ran",)
 
     def __init__(self, frame: Frame, detector_ran: bool):
-        self._frame = frame
-        self._faces: list[LandmarkedFace] = []
-        self.detector_ran = detector_ran  # plain fact, for video statistics
-
-    @property
-    def expired(self) -> bool:
-        return self._frame.expired
-
-    @property
-    def faces(self) -> list[LandmarkedFace]:
-        self._check_alive()
-        return list(self._faces)
-
-    def __len__(self) -> int:
-        return len(self.faces)
-
-    def __iter__(self) -> Iterator[LandmarkedFace]:
-        return iter(self.faces)
-
-    def close(self) -> None:
-        """End the frame now: wipe the landmarks."""
-        self._frame.end()
-
-    def __enter__(self) -> "LandmarkerResult":
-        self._check_alive()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return "LandmarkerResult(expired)" if self.expired else \
-            f"LandmarkerResult(faces={len(self._faces)})"
+        super().__init__(frame)
+        self.detector_ran = detector_ran  # a plain fact, for video statistics
 
 
 @dataclass

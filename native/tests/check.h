@@ -1,6 +1,7 @@
 // A minimal test harness (no third-party framework to fetch): TEST registers a case, CHECK
 // records a failure and carries on, REQUIRE stops the case. main() lives in test_main.cpp.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -15,6 +16,25 @@ struct Case {
 std::vector<Case>& registry();
 void fail(const char* file, int line, const std::string& what);
 struct Abort {};  // thrown by REQUIRE to end the current case
+
+// SplitMix64: a small deterministic generator, the same on every platform.
+struct Rng {
+    std::uint64_t state;
+    explicit Rng(std::uint64_t seed) : state(seed) {}
+    std::uint64_t next() {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+    int uniform_int(int lo, int hi) {  // inclusive
+        return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+    }
+    double uniform(double lo, double hi) {
+        return lo + (hi - lo) * static_cast<double>(next() >> 11) * 0x1.0p-53;
+    }
+    std::uint8_t byte() { return static_cast<std::uint8_t>(next() >> 56); }
+};
 
 struct Register {
     Register(const char* name, std::function<void()> body) { registry().push_back({name, body}); }

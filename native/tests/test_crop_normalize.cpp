@@ -21,6 +21,8 @@
 #include "facekit/warp.h"
 #include "kernels/kernels.h"
 
+using facekit::testing::Rng;
+
 namespace {
 
 using namespace facekit;
@@ -40,25 +42,6 @@ const char* format_name(PixelFormat f) {
     }
     return "?";
 }
-
-// SplitMix64: small, deterministic, the same on every platform.
-struct Rng {
-    std::uint64_t state;
-    explicit Rng(std::uint64_t seed) : state(seed) {}
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    int uniform_int(int lo, int hi) {  // inclusive
-        return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
-    }
-    double uniform(double lo, double hi) {
-        return lo + (hi - lo) * static_cast<double>(next() >> 11) * 0x1.0p-53;
-    }
-    std::uint8_t byte() { return static_cast<std::uint8_t>(next() >> 56); }
-};
 
 // Pages holding one image's bytes between two PROT_NONE guard pages. The image's byte span is
 // placed flush against the guard after it (or, with flush_start, the guard before it), so a kernel

@@ -13,6 +13,8 @@
 #include "facekit/landmarks.h"
 #include "facekit/warp.h"
 
+using facekit::testing::Rng;
+
 namespace {
 
 using namespace facekit;
@@ -24,20 +26,6 @@ bool near(double a, double b, double tol = 1e-9) { return std::fabs(a - b) <= to
 
 #define CHECK_NEAR(a, b, tol) \
     CHECK_MSG(near((a), (b), (tol)), #a " = " << (a) << ", expected " << (b))
-
-struct Rng {  // SplitMix64: deterministic on every platform
-    std::uint64_t state;
-    explicit Rng(std::uint64_t seed) : state(seed) {}
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    double uniform(double lo, double hi) {
-        return lo + (hi - lo) * static_cast<double>(next() >> 11) * 0x1.0p-53;
-    }
-};
 
 // MediaPipe's arithmetic as written (normalized coordinates, then back to pixels), to check the
 // pixel-space implementation against: DetectionToNormalizedRect, ComputeRotation with the image
