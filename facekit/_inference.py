@@ -31,10 +31,15 @@ class Network:
         self.outputs = {o["name"]: tuple(o["shape"]) for o in info.outputs}
 
     def run(self, frame: "Frame", tensor: "EphemeralArray") -> dict[str, "EphemeralArray"]:
-        """Run on `tensor` (an arena view); return the outputs as new arena views."""
-        if tuple(tensor.shape) != self.input_shape:
+        """Run on `tensor` (an arena view; its first axis is the batch); return the outputs as
+        new arena views."""
+        batch = tensor.shape[0]
+        fixed_batch = self.input_shape[0]
+        if tuple(tensor.shape[1:]) != self.input_shape[1:] or (
+                isinstance(fixed_batch, int) and batch != fixed_batch):
             raise ValueError(f"{self.name} expects {self.input_shape}, got {tensor.shape}")
-        results = {name: frame._allocate(shape) for name, shape in self.outputs.items()}
+        results = {name: frame._allocate((batch, *shape[1:]))
+                   for name, shape in self.outputs.items()}
         binding = self.session.io_binding()
         binding.bind_input(self.input_name, "cpu", 0, np.float32, tensor.shape,
                            tensor.ctypes.data)

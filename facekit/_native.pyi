@@ -48,7 +48,7 @@ class warp:
     @staticmethod
     def crop_normalize(
         arena: arena.Arena, image: npt.NDArray[np.uint8], format: str,
-        transform: tuple[float, float, float, float, float, float], out_width: int,
+        transforms: list[tuple[float, float, float, float, float, float]], out_width: int,
         out_height: int, scale: tuple[float, float, float], offset: tuple[float, float, float],
         border: str,
     ) -> npt.NDArray[np.float32]: ...

@@ -203,23 +203,20 @@ class Frame(Ephemeral):
               size: tuple[int, int], scale: tuple[float, float, float],
               offset: tuple[float, float, float], border: str = "zero",
               mirror: bool = False) -> EphemeralArray:
-        """crop_normalize for pipelines that already hold validated pixels."""
+        """crop_normalize for pipelines that already hold validated pixels: (1, H, W, 3)."""
+        return self._crop_batch(pixels, pixel_format, [(rect, mirror)], size, scale, offset,
+                                border)
+
+    def _crop_batch(self, pixels: np.ndarray, pixel_format: str,
+                    rects: list[tuple[RotatedRect, bool]], size: tuple[int, int],
+                    scale: tuple[float, float, float], offset: tuple[float, float, float],
+                    border: str = "zero") -> EphemeralArray:
+        """Several (rect, mirror) crops as one (N, H, W, 3) batch in one arena block."""
         self._check_alive()
         width, height = size
-        center_x, center_y, rect_width = rect.center_x, rect.center_y, rect.width
-        if mirror:
-            # The columns of the plain crop in reverse order (column j shows column N-1-j), as
-            # MediaPipe flips eye crops: a negative width walks right to left, starting one
-            # output column in from the right edge.
-            step = rect.width / width
-            center_x -= step * math.cos(rect.rotation)
-            center_y -= step * math.sin(rect.rotation)
-            rect_width = -rect.width
-        transform = _native.warp.rect_to_affine(
-            center_x, center_y, rect_width, rect.height, rect.rotation, width, height
-        )
+        transforms = [_transform(rect, mirror, width, height) for rect, mirror in rects]
         view = _native.warp.crop_normalize(
-            self._arena._native, pixels, pixel_format, transform, width, height, scale, offset,
+            self._arena._native, pixels, pixel_format, transforms, width, height, scale, offset,
             border,
         )
         return view.view(EphemeralArray)
@@ -231,6 +228,21 @@ class Frame(Ephemeral):
 
     def __repr__(self) -> str:
         return f"Frame({'ended' if self._ended else 'open'})"
+
+
+def _transform(rect: RotatedRect, mirror: bool, width: int, height: int) -> tuple[float, ...]:
+    """The sampling affine of `rect` (mirrored left-right when asked)."""
+    center_x, center_y, rect_width = rect.center_x, rect.center_y, rect.width
+    if mirror:
+        # The columns of the plain crop in reverse order (column j shows column N-1-j), as
+        # MediaPipe flips eye crops: a negative width walks right to left, starting one output
+        # column in from the right edge.
+        step = rect.width / width
+        center_x -= step * math.cos(rect.rotation)
+        center_y -= step * math.sin(rect.rotation)
+        rect_width = -rect.width
+    return tuple(_native.warp.rect_to_affine(center_x, center_y, rect_width, rect.height,
+                                             rect.rotation, width, height))
 
 
 def _per_channel(value: PerChannel, name: str) -> tuple[float, float, float]:

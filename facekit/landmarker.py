@@ -158,7 +158,7 @@ class FaceLandmarker(Pipeline):
         self._detector = _BlazeFace(self.options.detector_model, threads)
         self._mesh = Network("face_landmark", threads)
         self._iris = Network("iris_landmark", threads) if self.options.iris else None
-        by_size = {math.prod(shape): name for name, shape in self._mesh.outputs.items()}
+        by_size = {math.prod(shape[1:]): name for name, shape in self._mesh.outputs.items()}
         self._mesh_points, self._mesh_presence = by_size[1404], by_size[1]
         self._video = _VideoState()
 
@@ -269,19 +269,18 @@ class FaceLandmarker(Pipeline):
         return RotatedRect(*_native.landmarks.roi_from_landmarks(landmarks, width, height))
 
     def _add_iris(self, frame: Frame, pixels, pixel_format: str, landmarks):
-        """The 478-point set: the mesh followed by both irises from the iris network."""
-        eyes = _native.landmarks.eye_rois(landmarks)
-        iris_outputs = []
-        for eye_roi, mirrored in eyes:
-            crop = frame._crop(pixels, pixel_format, RotatedRect(*eye_roi),
-                               (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3,
-                               border="clamp", mirror=mirrored)
-            outputs = self._iris.run(frame, crop)
-            iris_outputs.append(outputs["output_iris"])
-        (right_roi, right_mirrored), (left_roi, left_mirrored) = eyes
+        """The 478-point set: the mesh followed by both irises, from one iris-network run on
+        both eyes as a batch of two (the subject's left eye mirrored, as MediaPipe does)."""
+        (right_roi, right_mirrored), (left_roi, left_mirrored) = eyes = \
+            _native.landmarks.eye_rois(landmarks)
+        crops = frame._crop_batch(pixels, pixel_format,
+                                  [(RotatedRect(*roi), mirrored) for roi, mirrored in eyes],
+                                  (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3,
+                                  border="clamp")
+        iris = self._iris.run(frame, crops)["output_iris"]
         return _native.landmarks.project_iris(
-            frame._arena._native, landmarks, iris_outputs[0], iris_outputs[1], right_roi,
-            left_roi, right_mirrored, left_mirrored, _IRIS_SIZE)
+            frame._arena._native, landmarks, iris[0], iris[1], right_roi, left_roi,
+            right_mirrored, left_mirrored, _IRIS_SIZE)
 
 
 def _sigmoid(logit: float) -> float:

@@ -6,10 +6,13 @@ Only numpy and onnx are needed: the TFLite flatbuffer is read by the small reade
 the field numbers of tensorflow/lite/schema/schema.fbs.
 
 The ONNX graph keeps TFLite's input and output names, shapes (NHWC) and dtypes, but computes
-in NCHW, which is what ONNX Runtime's convolution kernels expect. The input is not transposed:
-the first convolution reads it as a one-channel image with C-times-wider kernel and stride. A
-rank-4 tensor goes back to NHWC only where an operator (RESHAPE) or a graph output needs
-TFLite's element order (a Reshape does when only size-1 axes move).
+in NCHW, which is what ONNX Runtime's convolution kernels expect, and takes any batch: TFLite's
+batch of 1 becomes the symbolic first dimension "batch" of every graph input and output, every
+Reshape target copies its first dimension from its input (0), and every Resize takes scales
+(or reads the batch at run time). The input is not transposed: the first convolution reads it
+as a one-channel image with C-times-wider kernel and stride. A rank-4 tensor goes back to NHWC
+only where an operator (RESHAPE) or a graph output needs TFLite's element order (a Reshape does
+when only size-1 axes, other than the batch, move).
 
 Work that depends only on constants is done here: fp16 DEQUANTIZE and DENSIFY (sparse weights)
 become float32 initializers, and spatial zero PADs feeding VALID convolutions become the
@@ -61,6 +64,8 @@ _DTYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 
 
 NHWC_TO_NCHW = (0, 3, 1, 2)
 NCHW_TO_NHWC = (0, 2, 3, 1)
+
+BATCH = "batch"  # dim_param of the first dimension of every graph input and output
 
 
 # --------------------------------------------------------------------------- flatbuffer reader
@@ -309,17 +314,19 @@ class _Converter:
     def get_flat(self, t: int) -> str:
         """An NHWC tensor [N, H, W, C] viewed as [N, 1, H, W*C] (a free Reshape)."""
         if (t, "flat") not in self.values:
-            n, h, w, ch = self.tensors[t].shape
+            _, h, w, ch = self.tensors[t].shape
             name = self.tensors[t].name + "/flat"
-            shape = self.const(np.array([n, 1, h, w * ch], np.int64), name + "/shape")
+            shape = self.const(_batch_shape([1, 1, h, w * ch]), name + "/shape")
             self.values[(t, "flat")] = self.node("Reshape", [self.get(t, NATIVE), shape], name)
         return self.values[(t, "flat")]
 
     def _permute(self, value: str, shape: tuple[int, ...], perm: tuple[int, ...], out: str) -> str:
         # A permutation that only moves size-1 axes keeps the element order: a Reshape will do.
-        moved = [d for d in perm if shape[d] != 1]
+        # Both layout permutations keep the batch axis first (and the batch may exceed 1).
+        assert perm[0] == 0
+        moved = [d for d in perm if d == 0 or shape[d] != 1]
         if moved == sorted(moved):
-            target = self.const(np.array([shape[p] for p in perm], np.int64), out + "/shape")
+            target = self.const(_batch_shape([shape[p] for p in perm]), out + "/shape")
             return self.node("Reshape", [value, target], out)
         return self.node("Transpose", [value], out, perm=list(perm))
 
@@ -388,8 +395,19 @@ class _Converter:
 
 
 def _value_info(tensor: _Tensor) -> onnx.ValueInfoProto:
+    """A graph input or output: TFLite's shape with the batch of 1 made symbolic."""
+    if not tensor.shape or tensor.shape[0] != 1:
+        raise ValueError(f"graph input or output {tensor.name} has no leading batch of 1 "
+                         f"(shape {list(tensor.shape)})")
     elem = helper.np_dtype_to_tensor_dtype(np.dtype(tensor.dtype))
-    return helper.make_tensor_value_info(tensor.name, elem, list(tensor.shape))
+    return helper.make_tensor_value_info(tensor.name, elem, [BATCH, *tensor.shape[1:]])
+
+
+def _batch_shape(shape) -> np.ndarray:
+    """A Reshape target whose first dimension is copied from its input's (0), the batch."""
+    if shape[0] != 1:
+        raise ValueError(f"reshape to {list(shape)} does not keep a leading batch of 1")
+    return np.array([0, *shape[1:]], np.int64)
 
 
 def _same_pads(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -593,11 +611,14 @@ def _pad(c: _Converter, op: _Op) -> None:
 
 
 def _reshape(c: _Converter, op: _Op) -> None:
-    # Element order is TFLite's (NHWC), so the input is taken in its native layout.
-    out_t = op.outputs[0]
-    shape = c.const(np.array(c.tensors[out_t].shape, np.int64), c.tensors[out_t].name + "/shape")
-    c.set(out_t, NATIVE, c.node("Reshape", [c.get(op.inputs[0], NATIVE), shape],
-                                c.out_name(out_t, NATIVE)))
+    # Element order is TFLite's (NHWC), so the input is taken in its native layout. The batch
+    # must stay the first axis, alone, on both sides: then the target copies it from the input.
+    t, out_t = op.inputs[0], op.outputs[0]
+    if not c.tensors[t].shape or c.tensors[t].shape[0] != 1:
+        raise ValueError(f"RESHAPE of {c.tensors[t].name} (shape {list(c.tensors[t].shape)}) "
+                         "does not keep a leading batch of 1")
+    shape = c.const(_batch_shape(c.tensors[out_t].shape), c.tensors[out_t].name + "/shape")
+    c.set(out_t, NATIVE, c.node("Reshape", [c.get(t, NATIVE), shape], c.out_name(out_t, NATIVE)))
 
 
 def _concat(c: _Converter, op: _Op) -> None:
@@ -617,11 +638,25 @@ def _resize_bilinear(c: _Converter, op: _Op) -> None:
     align = o is not None and bool(o.scalar(2, "B"))
     half = o is not None and bool(o.scalar(3, "B"))
     out_t = op.outputs[0]
-    n, h, w, ch = c.tensors[out_t].shape
+    _, h, w, ch = c.tensors[out_t].shape
+    _, ih, iw, _ = c.tensors[op.inputs[0]].shape
     mode = "align_corners" if align else "half_pixel" if half else "asymmetric"
-    sizes = c.const(np.array([n, ch, h, w], np.int64), c.tensors[out_t].name + "/sizes")
-    y = c.node("Resize", [c.get(op.inputs[0], NCHW), "", "", sizes], c.out_name(out_t, NCHW),
-               mode="linear", coordinate_transformation_mode=mode)
+    x = c.get(op.inputs[0], NCHW)
+    name = c.tensors[out_t].name
+    # Scales rather than sizes where they give the same result, so that the batch is free:
+    # ONNX Runtime derives the scale out / in (float32) from sizes, and the output size
+    # floor(in * scale) from scales, which agree when in * (out / in) is exactly out.
+    scales = np.array([1, 1, np.float32(h) / np.float32(ih), np.float32(w) / np.float32(iw)],
+                      np.float32)
+    if np.float32(ih) * scales[2] == h and np.float32(iw) * scales[3] == w:
+        resize_inputs = [x, "", c.const(scales, name + "/scales")]
+    else:  # sizes [N, C, H, W], N read from the input at run time
+        batch = c.node("Shape", [x], name + "/batch", start=0, end=1)
+        sizes = c.node("Concat", [batch, c.const(np.array([ch, h, w], np.int64), name + "/chw")],
+                       name + "/sizes", axis=0)
+        resize_inputs = [x, "", "", sizes]
+    y = c.node("Resize", resize_inputs, c.out_name(out_t, NCHW), mode="linear",
+               coordinate_transformation_mode=mode)
     c.set(out_t, NCHW, y)
 
 

@@ -168,10 +168,10 @@ def test_nan_and_infinite_rectangles_are_refused():
 
 def test_native_layer_refuses_nan_transforms_and_bad_options(arena, photo):
     args = dict(out_width=8, out_height=8, scale=(1, 1, 1), offset=(0, 0, 0))
-    nan_transform = (math.nan, 0, 0, 0, 1, 0)
+    nan_transform = [(math.nan, 0, 0, 0, 1, 0)]
     with pytest.raises(ValueError, match="not finite"):
         _native.warp.crop_normalize(arena._native, photo, "rgb", nan_transform, border="zero", **args)
-    identity = (1, 0, 0, 0, 1, 0)
+    identity = [(1, 0, 0, 0, 1, 0)]
     with pytest.raises(ValueError, match="unknown border"):
         _native.warp.crop_normalize(arena._native, photo, "rgb", identity, border="wrap", **args)
     with pytest.raises(ValueError, match="unknown pixel format"):
@@ -201,3 +201,30 @@ def test_huge_images_are_refused_without_reading_them(arena):
     with arena.frame() as frame:
         with pytest.raises(ValueError, match="side limit"):
             frame.crop_normalize(huge, RECTS[0], 8)
+
+
+def test_a_batch_of_crops_is_one_block_equal_to_single_crops(arena, photo):
+    rects = [(RECTS[0], False), (RECTS[1], True), (RECTS[2], False)]
+    with arena.frame() as frame:
+        batch = frame._crop_batch(photo, "rgb", rects, (33, 17), (0.5, 1, 2), (0, 0, 1))
+        assert batch.shape == (3, 17, 33, 3)
+        for index, (rect, mirror) in enumerate(rects):
+            single = frame.crop_normalize(photo, rect, (33, 17), scale=(0.5, 1, 2),
+                                          offset=(0, 0, 1), mirror=mirror)
+            assert np.array_equal(np.asarray(batch[index]), np.asarray(single[0]))
+
+
+def test_mirror_reverses_the_columns(arena, photo):
+    with arena.frame() as frame:
+        plain = np.asarray(frame.crop_normalize(photo, RECTS[1], (40, 24)))
+        mirrored = np.asarray(frame.crop_normalize(photo, RECTS[1], (40, 24), mirror=True))
+    assert np.array_equal(mirrored, plain[:, :, ::-1])
+
+
+def test_batch_size_is_bounded(arena, photo):
+    identity = (1, 0, 0, 0, 1, 0)
+    args = dict(out_width=8, out_height=8, scale=(1, 1, 1), offset=(0, 0, 0), border="zero")
+    with pytest.raises(ValueError, match="1 to 64 transforms"):
+        _native.warp.crop_normalize(arena._native, photo, "rgb", [], **args)
+    with pytest.raises(ValueError, match="1 to 64 transforms"):
+        _native.warp.crop_normalize(arena._native, photo, "rgb", [identity] * 65, **args)

@@ -153,15 +153,65 @@ def test_graph_keeps_tflite_inputs_and_outputs():
     from models import tflite_to_onnx
 
     model = tflite_to_onnx.convert(model_source("iris_landmark"), "iris_landmark")
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+    shapes = {v.name: [d.dim_value if d.HasField("dim_value") else d.dim_param
+                       for d in v.type.tensor_type.shape.dim]
               for v in list(model.graph.input) + list(model.graph.output)}
-    assert shapes == {"input_1": [1, 64, 64, 3], "output_eyes_contours_and_brows": [1, 213],
-                      "output_iris": [1, 15]}
+    # TFLite's shapes, the batch of 1 made symbolic.
+    assert shapes == {"input_1": ["batch", 64, 64, 3],
+                      "output_eyes_contours_and_brows": ["batch", 213],
+                      "output_iris": ["batch", 15]}
     assert model.producer_name == "facekit models/tflite_to_onnx.py"
     # Computed in NCHW without a single Transpose (the first Conv reads the NHWC input as is,
     # the outputs have 1x1 spatial size), and with PRelu rewritten away.
     ops = {n.op_type for n in model.graph.node}
     assert "Transpose" not in ops and "PRelu" not in ops
+
+
+# A batch runs each image as batch 1 would: the same kernels, so equal up to float rounding.
+BATCH_ATOL = 1e-5
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_batch_dimension_is_symbolic(name):
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(onnx_model(name)))
+    for value in list(model.graph.input) + list(model.graph.output):
+        first = value.type.tensor_type.shape.dim[0]
+        assert first.dim_param == "batch" and not first.HasField("dim_value"), value.name
+    constants = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Reshape":  # the target copies the batch from the input
+            assert constants[node.input[1]][0] == 0, node.name
+        if node.op_type == "Resize":  # scales, not a constant size that would fix the batch
+            assert len(node.input) < 4 or node.input[3] not in constants, node.name
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_batch_of_two_matches_two_single_runs_and_tflite(name, photo):
+    p = pair(name)
+    crops = network_inputs(name, photo, FACES["obama.jpg"], p.size)  # both eyes for iris
+    if len(crops) < 2:  # a random image as the second one
+        low, high = RANGES[name]
+        rng = np.random.default_rng(20240602)
+        crops.append(rng.uniform(low, high, p.input["shape"]).astype(np.float32))
+    x = np.concatenate(crops[:2])
+    assert x.shape[0] == 2 and not np.array_equal(x[0], x[1])
+    input_name = p.session.get_inputs()[0].name
+    names = [o.name for o in p.session.get_outputs()]
+    batch = dict(zip(names, p.session.run(None, {input_name: x})))
+    for k in range(2):
+        single = p.outputs(x[k:k + 1])  # ONNX Runtime at batch 1, and TFLite
+        for out in names:
+            got = batch[out][k:k + 1]
+            alone, expected = single[out]
+            assert got.shape == alone.shape and got.dtype == alone.dtype, out
+            difference = float(np.abs(got - alone).max())
+            assert difference <= BATCH_ATOL, f"{out}[{k}]: max |batch - single| {difference:.3g}"
+        assert_matches({out: (batch[out][k:k + 1], single[out][1]) for out in names})
+    for out in names:  # the two images gave different results
+        assert not np.array_equal(batch[out][0], batch[out][1]), out
 
 
 def test_rejects_files_that_are_not_tflite():
