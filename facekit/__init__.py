@@ -26,6 +26,7 @@ from .detector import BoundingBox, DetectedFace, DetectionResult, FaceDetector, 
 from .geometry import RotatedRect
 from .image import load_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
+from .process import harden_process
 
 __version__ = "0.1.0"
 
@@ -49,6 +50,7 @@ __all__ = [
     "SecureArena",
     "cpu_features",
     "errors",
+    "harden_process",
 ]
 
 # Settle the SIMD path now, so that a bad FACEKIT_SIMD fails at import with a clear message

@@ -108,3 +108,7 @@ class draw:
         image: npt.NDArray[np.uint8], points: npt.NDArray[np.float32], rgb: tuple[int, int, int],
         radius: int,
     ) -> None: ...
+
+class process:
+    @staticmethod
+    def harden() -> dict[str, bool]: ...

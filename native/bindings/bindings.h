@@ -18,6 +18,7 @@ void register_warp(py::module_& m);
 void register_detection(py::module_& m);
 void register_landmarks(py::module_& m);
 void register_draw(py::module_& m);
+void register_process(py::module_& m);
 
 // A read-only float32 array over arena memory. The array's base is the Python Arena object, so
 // the arena (and its mapping) lives as long as any view of it: a view never dangles, and after a

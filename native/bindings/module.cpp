@@ -15,4 +15,6 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_landmarks(landmarks);
     auto draw = m.def_submodule("draw", "Drawing landmarks without leaving native code");
     facekit::bindings::register_draw(draw);
+    auto process = m.def_submodule("process", "Opt-in process hardening");
+    facekit::bindings::register_process(process);
 }
