@@ -1,0 +1,1 @@
+"""Checks that prove facekit's privacy promises on the machine at hand."""
