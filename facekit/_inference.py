@@ -12,23 +12,46 @@ if TYPE_CHECKING:
     from ._ephemeral import EphemeralArray
     from .arena import Frame
 
+__all__ = ["Network", "DEFAULT_SCRUB", "SCRUB_MODES"]
+
+# How ONNX Runtime's own buffers are cleared of a run's face-derived values (read when a
+# Network is created):
+#   "rerun"  after each run, run once more on an all-zeros input with outputs bound to scratch
+#            buffers: every intermediate buffer of the same shapes is overwritten by the
+#            activations of a blank image (costs one more inference).
+#   "shrink" ORT's arena shrinkage after each run (the run's free arena regions go back to the
+#            system allocator).
+#   "none"   nothing (ONNX Runtime keeps a copy of the last layer; for the negative test).
+SCRUB_MODES = ("rerun", "shrink", "none")
+DEFAULT_SCRUB = "rerun"
+
 
 class Network:
     """One ONNX Runtime session whose tensors live in the frame arena.
 
     Inputs and outputs are bound by address (IOBinding), so ONNX Runtime reads the crop from
     the arena and writes its results straight into arena memory: no numpy heap array ever
-    holds them. (Copies inside ONNX Runtime's own allocator are dealt with by the privacy
-    proofs, not here.)
+    holds them. After each run, :meth:`scrub` clears ONNX Runtime's own buffers of the run's
+    values (see ``DEFAULT_SCRUB``).
     """
 
-    def __init__(self, name: str, intra_op_threads: int = 1) -> None:
+    def __init__(self, name: str, intra_op_threads: int = 1, scrub: str | None = None) -> None:
         self.name = name
+        self.scrub_mode = DEFAULT_SCRUB if scrub is None else scrub
+        if self.scrub_mode not in SCRUB_MODES:
+            raise ValueError(f"scrub must be one of {SCRUB_MODES}, got {self.scrub_mode!r}")
         self.session = open_session(name, intra_op_threads=intra_op_threads)
         info = model_info(name)
         self.input_name = info.inputs[0]["name"]
         self.input_shape = tuple(info.inputs[0]["shape"])
         self.outputs = {o["name"]: tuple(o["shape"]) for o in info.outputs}
+        self._blank: dict[int, object] = {}  # batch size -> IOBinding over zero/scratch buffers
+        self._run_options = None
+        if self.scrub_mode == "shrink":
+            import onnxruntime as ort
+            self._run_options = ort.RunOptions()
+            self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage",
+                                                   "cpu:0")
 
     def run(self, frame: "Frame", tensor: "EphemeralArray") -> dict[str, "EphemeralArray"]:
         """Run on `tensor` (an arena view; its first axis is the batch); return the outputs as
@@ -45,5 +68,31 @@ class Network:
                            tensor.ctypes.data)
         for name, view in results.items():
             binding.bind_output(name, "cpu", 0, np.float32, view.shape, view.ctypes.data)
-        self.session.run_with_iobinding(binding)
+        if self._run_options is not None:
+            self.session.run_with_iobinding(binding, self._run_options)
+        else:
+            self.session.run_with_iobinding(binding)
+        self.scrub(batch)
         return results
+
+    def scrub(self, batch: int) -> None:
+        """Overwrite ONNX Runtime's buffers for this batch size with a blank run (mode
+        "rerun"): same shapes, so the same memory plan and the same arena chunks are reused.
+        The zero input and the scratch outputs are plain numpy buffers: the network's response
+        to a blank image is no one's biometric data."""
+        if self.scrub_mode != "rerun":
+            return
+        binding = self._blank.get(batch)
+        if binding is None:
+            zeros = np.zeros((batch, *self.input_shape[1:]), np.float32)
+            scratch = {name: np.zeros((batch, *shape[1:]), np.float32)
+                       for name, shape in self.outputs.items()}
+            binding = self.session.io_binding()
+            binding.bind_input(self.input_name, "cpu", 0, np.float32, zeros.shape,
+                               zeros.ctypes.data)
+            for name, buf in scratch.items():
+                binding.bind_output(name, "cpu", 0, np.float32, buf.shape, buf.ctypes.data)
+            self._blank[batch] = (binding, zeros, scratch)  # buffers live with the binding
+        else:
+            binding = binding[0]
+        self.session.run_with_iobinding(binding)

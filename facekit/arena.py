@@ -226,6 +226,12 @@ class Frame(Ephemeral):
         self._check_alive()
         return self._arena._native.allocate(list(shape)).view(EphemeralArray)
 
+    def _expose(self, array: np.ndarray) -> EphemeralArray:
+        """The form results take when handed to the application: a row-padded arena copy,
+        which marshal and other flat-buffer readers refuse (see PRIVACY.md)."""
+        self._check_alive()
+        return self._arena._native.expose(array).view(EphemeralArray)
+
     def __repr__(self) -> str:
         return f"Frame({'ended' if self._ended else 'open'})"
 

@@ -176,4 +176,4 @@ class FaceDetector(Pipeline):
             faces, keypoints = self._blazeface.detect(
                 frame, pixels, pixel_format, self.options.min_detection_confidence,
                 self.options.max_faces)
-            return DetectionResult(frame, faces, keypoints.view(EphemeralArray))
+            return DetectionResult(frame, faces, frame._expose(keypoints))

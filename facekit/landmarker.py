@@ -264,8 +264,8 @@ class FaceLandmarker(Pipeline):
                                               box, _MESH_SIZE)
         if self._iris is not None:
             landmarks = self._add_iris(frame, pixels, pixel_format, landmarks)
-        result._faces.append(LandmarkedFace(result, landmarks.view(EphemeralArray), presence,
-                                            roi, track_id))
+        result._faces.append(LandmarkedFace(result, frame._expose(landmarks), presence, roi,
+                                            track_id))
         return RotatedRect(*_native.landmarks.roi_from_landmarks(landmarks, width, height))
 
     def _add_iris(self, frame: Frame, pixels, pixel_format: str, landmarks):

@@ -89,11 +89,10 @@ def test_array_channels_are_refused_and_write_nothing(live, name, channel, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", [n for n in OBJECTS if n not in ("landmarks", "keypoints")])
+@pytest.mark.parametrize("name", OBJECTS)
 def test_marshal_cannot_carry_them(live, name):
-    # The arrays themselves are not listed: marshal (like bytes() and memoryview) reads any
-    # C-contiguous buffer, and a Python ndarray subclass cannot refuse the buffer protocol on
-    # Python 3.11. PRIVACY.md lists this as open.
+    # Arrays reach marshal through the buffer protocol, which a numpy subclass cannot refuse;
+    # facekit hands out row-padded (non-contiguous) views, whose flat buffer marshal cannot get.
     objects, _ = live
     with pytest.raises(ValueError, match="unmarshallable"):
         marshal.dumps(objects[name])

@@ -1,5 +1,7 @@
 #include <pybind11/stl.h>
 
+#include <cstring>
+
 #include "bindings.h"
 
 namespace facekit::bindings {
@@ -40,6 +42,34 @@ void register_arena(py::module_& m) {
              py::arg("shape"),
              "Zeroed float32 block for native writers (ONNX Runtime's bound outputs), as a "
              "read-only view.")
+        .def("expose",
+             [](py::object self, const py::array& source) {
+                 if (source.dtype().kind() != 'f' || source.dtype().itemsize() != 4 ||
+                     source.ndim() < 1 || !(source.flags() & py::array::c_style))
+                     throw std::invalid_argument("expose takes a C-contiguous float32 array");
+                 const py::ssize_t cols = source.shape(source.ndim() - 1);
+                 const py::ssize_t rows = cols ? source.size() / cols : 0;
+                 float* padded = self.cast<Arena&>().allocate_array<float>(
+                     static_cast<std::size_t>(rows * (cols + 1)) + 1);
+                 const auto* from = static_cast<const float*>(source.data());
+                 for (py::ssize_t r = 0; r < rows; ++r)
+                     std::memcpy(padded + r * (cols + 1), from + r * cols, cols * sizeof(float));
+                 // Same shape, rows one float apart: not C-contiguous, so the buffer protocol's
+                 // simple form (marshal, and any C code that wants flat bytes) refuses it.
+                 std::vector<py::ssize_t> shape(source.shape(), source.shape() + source.ndim());
+                 std::vector<py::ssize_t> strides(shape.size());
+                 py::ssize_t step = sizeof(float);
+                 for (std::size_t i = shape.size(); i-- > 0;) {
+                     strides[i] = step;
+                     step *= (i + 1 == shape.size()) ? shape[i] + 1 : shape[i];
+                 }
+                 py::array_t<float> view(shape, strides, padded, self);
+                 py::detail::array_proxy(view.ptr())->flags &=
+                     ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+                 return view;
+             },
+             py::arg("source"),
+             "A row-padded, read-only copy of an arena array, as handed to applications.")
         .def_property_readonly("used", &Arena::used)
         .def_property_readonly("capacity", &Arena::capacity)
         .def_property_readonly("verify_wipe",

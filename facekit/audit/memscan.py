@@ -1,0 +1,295 @@
+"""Reading another process's whole address space for copies of known biometric values.
+
+The auditor (a parent process, root or the same user with ptrace rights) runs the same pipeline
+on the same public photo in its own process, so it knows the exact float32 values the child
+must not keep: landmarks, detector keypoints, face-crop rows and the landmark network's raw
+output. It then reads the child's memory region by region (``/proc/PID/maps`` then
+``/proc/PID/mem``) and counts every occurrence of each needle, per kind of region.
+
+Needles are byte strings: every run of 4 consecutive values of a flattened array (float32 or
+float64), or a whole 192-float window of a crop row. Search: a 24-bit table of one "key" word
+(a 4-byte word of the needle that is not 0 or +-1.0) per needle, probed with numpy at all four
+byte alignments, then an exact comparison of the candidates. A few hundred MB scan in seconds.
+
+Region kinds: ``facekit arena`` (the child's ``SecureArena.regions()``), ``heap`` (``[heap]``),
+``stack`` (``[stack]``), ``thread stack`` (an anonymous mapping holding a thread's stack pointer,
+from ``/proc/PID/task/TID/syscall``), ``anonymous``, ``file-backed``, ``vdso/vvar`` (not read:
+kernel pages) and ``unreadable`` (skipped).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+__all__ = ["Region", "Needles", "ScanReport", "read_maps", "scan_process", "window_needles",
+           "crop_row_needles", "KIND_ARENA"]
+
+KIND_ARENA = "facekit arena"
+_CHUNK = 32 << 20
+_TABLE_BITS = 24
+_COMMON_WORDS = {0x00000000, 0x80000000, 0x3F800000, 0xBF800000, 0x3FF00000, 0xBFF00000}
+
+
+@dataclass(frozen=True)
+class Region:
+    start: int
+    end: int
+    perms: str
+    path: str
+    kind: str
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+_MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$")
+
+
+def _thread_stack_pointers(pid: int) -> list[int]:
+    """Each thread's stack pointer, for threads blocked in a system call (our checkpoints)."""
+    pointers = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return pointers
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                fields = f.read().split()
+        except OSError:
+            continue
+        if len(fields) >= 3 and fields[0] not in ("running", "-1"):
+            try:
+                pointers.append(int(fields[-2], 16))
+            except ValueError:
+                pass
+    return pointers
+
+
+def read_maps(pid: int, arena: Iterable[tuple[int, int]] = ()) -> list[Region]:
+    """The child's mappings, each classified; `arena` is (start, size) of its arena regions."""
+    arena = [(int(s), int(s) + int(n)) for s, n in arena]
+    stacks = _thread_stack_pointers(pid)
+    regions = []
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            m = _MAPS_LINE.match(line.rstrip("\n"))
+            if not m:
+                continue
+            start, end = int(m.group(1), 16), int(m.group(2), 16)
+            perms, path = m.group(3), m.group(4).strip()
+            if any(start < a_end and a_start < end for a_start, a_end in arena):
+                kind = KIND_ARENA
+            elif path in ("[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]"):
+                kind = "vdso/vvar"
+            elif path == "[heap]":
+                kind = "heap"
+            elif path.startswith("[stack"):
+                kind = "stack"
+            elif "r" not in perms:
+                kind = "unreadable"
+            elif path.startswith("/") or path.startswith("anon_inode") or path.startswith("/memfd"):
+                kind = "file-backed"
+            elif any(start <= sp < end for sp in stacks):
+                kind = "thread stack"
+            else:
+                kind = "anonymous"
+            regions.append(Region(start, end, perms, path, kind))
+    return regions
+
+
+def window_needles(values: np.ndarray, run: int = 4, dtype=np.float32) -> list[bytes]:
+    """Every run of `run` consecutive values of the flattened array, as `dtype` bytes.
+
+    Windows whose values are all 0 or all equal are left out (they occur everywhere)."""
+    flat = np.ascontiguousarray(np.array(values, dtype=np.float64).ravel().astype(dtype))
+    out = []
+    for i in range(len(flat) - run + 1):
+        w = flat[i:i + run]
+        if np.all(w == w[0]):
+            continue
+        out.append(w.tobytes())
+    return list(dict.fromkeys(out))
+
+
+def crop_row_needles(crop: np.ndarray, rows: int = 16, width: int = 192) -> list[bytes]:
+    """`rows` distinct `width`-float windows from rows of a (1, H, W, 3) crop, away from the
+    (edge-repeated) borders: the middle `width` floats of evenly spaced inner rows."""
+    c = np.array(crop, dtype=np.float32)[0]
+    h = c.shape[0]
+    flat_rows = c.reshape(h, -1)
+    mid = flat_rows.shape[1] // 2
+    lo = mid - width // 2
+    chosen = np.linspace(h // 5, h - h // 5, rows).astype(int)
+    out = []
+    for r in chosen:
+        w = np.ascontiguousarray(flat_rows[r, lo:lo + width])
+        if not np.all(w == w[0]):
+            out.append(w.tobytes())
+    return list(dict.fromkeys(out))
+
+
+class Needles:
+    """Named sets of byte needles, indexed for one pass over memory."""
+
+    def __init__(self, sets: dict[str, list[bytes]]):
+        self.sets = {k: list(v) for k, v in sets.items()}
+        self.items: list[tuple[str, bytes, int]] = []  # (set name, needle, key offset in bytes)
+        self.by_key: dict[int, list[int]] = defaultdict(list)
+        for name, needles in self.sets.items():
+            for needle in needles:
+                words = np.frombuffer(needle[: len(needle) // 4 * 4], "<u4")
+                offset = next((i for i, w in enumerate(words)
+                               if int(w) not in _COMMON_WORDS and int(w) & 0xFFFFFF), None)
+                if offset is None:
+                    continue  # nothing distinctive: would match filler everywhere
+                self.by_key[int(words[offset])].append(len(self.items))
+                self.items.append((name, needle, offset * 4))
+        self.keys = np.array(sorted(self.by_key), dtype="<u4")
+        self.table = np.zeros(1 << _TABLE_BITS, dtype=bool)
+        self.table[self.keys & ((1 << _TABLE_BITS) - 1)] = True
+        self.max_len = max((len(n) for _, n, _ in self.items), default=0)
+
+
+@dataclass
+class ScanReport:
+    """Occurrences per needle set and region kind, and which needles matched."""
+
+    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    distinct: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    hits: list[tuple[str, str, int]] = field(default_factory=list)  # (set, kind, address)
+    bytes_scanned: Counter = field(default_factory=Counter)
+    skipped: list[Region] = field(default_factory=list)
+
+    def total(self, name: str, exclude: Iterable[str] = ()) -> int:
+        return sum(n for k, n in self.counts[name].items() if k not in set(exclude))
+
+    def table(self) -> str:
+        kinds = sorted({k for c in self.counts.values() for k in c} | set(self.bytes_scanned))
+        lines = [f"{'needle set':<22}" + "".join(f"{k[:14]:>15}" for k in kinds)
+                 + f"{'distinct':>10}"]
+        for name in self.counts:
+            lines.append(f"{name:<22}" + "".join(f"{self.counts[name][k]:>15}" for k in kinds)
+                         + f"{len(self.distinct[name]):>10}")
+        lines.append(f"{'MB scanned':<22}" + "".join(
+            f"{self.bytes_scanned[k] / 1e6:>15.1f}" for k in kinds))
+        return "\n".join(lines)
+
+
+def _scan_buffer(buf: bytes, base: int, kind: str, needles: Needles, report: ScanReport,
+                 limit: int) -> None:
+    """Count needles whose key word starts before `limit` (a chunk's own part)."""
+    mask = (1 << _TABLE_BITS) - 1
+    for align in range(4):
+        count = (len(buf) - align) // 4
+        if count <= 0:
+            continue
+        words = np.frombuffer(buf, "<u4", count=count, offset=align)
+        candidates = np.flatnonzero(needles.table[words & mask])
+        if not len(candidates):
+            continue
+        values = words[candidates]
+        keep = np.isin(values, needles.keys)
+        for index, value in zip(candidates[keep].tolist(), values[keep].tolist()):
+            key_at = align + 4 * index
+            if key_at >= limit:
+                continue
+            for item in needles.by_key[value]:
+                name, needle, offset = needles.items[item]
+                start = key_at - offset
+                if start >= 0 and buf[start:start + len(needle)] == needle:
+                    report.counts[name][kind] += 1
+                    report.distinct[name].add(item)
+                    report.hits.append((name, kind, base + start))
+
+
+def scan_process(pid: int, needles: Needles | dict[str, list[bytes]],
+                 arena: Iterable[tuple[int, int]] = ()) -> ScanReport:
+    """Read every readable mapping of `pid` and count each needle per region kind."""
+    if not isinstance(needles, Needles):
+        needles = Needles(needles)
+    report = ScanReport()
+    for name in needles.sets:
+        report.counts[name]  # every set appears in the report, found or not
+    overlap = needles.max_len
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for region in read_maps(pid, arena):
+            if region.kind in ("vdso/vvar", "unreadable"):
+                report.skipped.append(region)
+                continue
+            position = region.start
+            while position < region.end:
+                own = min(_CHUNK, region.end - position)
+                length = min(own + overlap, region.end - position)
+                try:
+                    mem.seek(position)
+                    buf = mem.read(length)
+                except OSError:
+                    report.skipped.append(region)
+                    break
+                if not buf:
+                    report.skipped.append(region)
+                    break
+                _scan_buffer(buf, position, region.kind, needles, report, own)
+                report.bytes_scanned[region.kind] += min(own, len(buf))
+                position += own
+    return report
+
+
+def needle_sets(record: dict[str, np.ndarray], prefix: str = "") -> dict[str, list[bytes]]:
+    """The needle sets of one reference frame (see ``memscan_child.reference``)."""
+    sets = {}
+    if "landmarks" in record:
+        sets[prefix + "landmarks f32"] = window_needles(record["landmarks"], 4, np.float32)
+        sets[prefix + "landmarks f64"] = window_needles(record["landmarks"], 4, np.float64)
+    if "keypoints" in record:
+        sets[prefix + "keypoints f32"] = window_needles(record["keypoints"], 4, np.float32)
+    if "crop" in record:
+        sets[prefix + "crop rows"] = crop_row_needles(record["crop"])
+    if "raw" in record:
+        sets[prefix + "raw landmarks f32"] = window_needles(record["raw"], 4, np.float32)
+    return sets
+
+
+def audit_child(needles: dict[str, list[bytes]], *, mode: str = "image",
+                scrub: str | None = None, python: str | None = None,
+                timeout: float = 300.0) -> dict[str, ScanReport]:
+    """Start ``python -m facekit.audit.memscan_child``, scan it at each checkpoint, return the
+    reports by checkpoint name."""
+    import json
+    import subprocess
+    import sys
+
+    command = [python or sys.executable, "-m", "facekit.audit.memscan_child", "--mode", mode]
+    if scrub is not None:
+        command += ["--scrub", scrub]
+    index = Needles(needles)
+    reports: dict[str, ScanReport] = {}
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = None
+        for line in child.stdout:
+            message = json.loads(line)
+            if message["event"] == "ready":
+                pid = message["pid"]
+            elif message["event"] == "checkpoint":
+                arena = [tuple(r) for r in message["arena"]]
+                reports[message["name"]] = scan_process(pid, index, arena)
+                child.stdin.write("continue\n")
+                child.stdin.flush()
+            elif message["event"] == "done":
+                break
+        if child.wait(timeout) != 0:
+            raise RuntimeError(f"memscan child exited with {child.returncode}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return reports

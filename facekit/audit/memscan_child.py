@@ -1,0 +1,136 @@
+"""The audited child of the memory scan: ``python -m facekit.audit.memscan_child [options]``.
+
+Line protocol (stdout from the child, stdin to it): the child prints one JSON object per line.
+First ``{"event": "ready", "pid": ..., "arena": [[start, size], ...]}``; then, at each
+checkpoint, ``{"event": "checkpoint", "name": ..., "arena": [...]}`` and it blocks until the
+parent writes ``continue``. Finally ``{"event": "done"}``.
+
+``--mode image``: checkpoints ``inside`` (within ``with landmarker.detect(photo) as result:``),
+``after-scope`` and ``after-close``. ``--mode video``: 100 frames of the photo, frame i shifted
+right by i pixels, then ``after-video`` (the last frame's result is still open, as an
+application that does not use ``with`` would leave it) and ``after-close``.
+``--scrub NAME`` sets ``facekit._inference.DEFAULT_SCRUB`` first (for the negative test).
+
+The child never copies a value out of the arena; the parent computes the same values itself
+with :func:`reference` (same photo, same networks, same thread count, bitwise identical).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample.jpg"
+VIDEO_FRAMES = 100
+
+
+def video_frame(image: np.ndarray, index: int) -> np.ndarray:
+    """Frame `index` of the audit video: the photo shifted right by `index` pixels."""
+    if index == 0:
+        return image
+    out = np.zeros_like(image)
+    out[:, index:] = image[:, :-index]
+    return out
+
+
+def _regions(landmarker) -> list[list[int]]:
+    return [[int(r["start"]), int(r["size"])] for r in landmarker._arena.regions()]
+
+
+def _checkpoint(name: str, landmarker) -> None:
+    print(json.dumps({"event": "checkpoint", "name": name, "arena": _regions(landmarker)}),
+          flush=True)
+    line = sys.stdin.readline()
+    if line.strip() != "continue":
+        raise SystemExit(f"memscan child: expected 'continue', got {line!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
+    parser.add_argument("--mode", choices=("image", "video"), default="image")
+    parser.add_argument("--scrub", default=None)
+    parser.add_argument("--frames", type=int, default=VIDEO_FRAMES)
+    args = parser.parse_args(argv)
+
+    import facekit
+    from facekit import _inference
+    if args.scrub is not None:
+        _inference.DEFAULT_SCRUB = args.scrub
+    from facekit import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+
+    image = facekit.load_image(SAMPLE)
+    mode = RunningMode.VIDEO if args.mode == "video" else RunningMode.IMAGE
+    landmarker = FaceLandmarker(FaceLandmarkerOptions(running_mode=mode))
+    import os
+    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarker)}),
+          flush=True)
+    if args.mode == "image":
+        with landmarker.detect(image) as result:
+            if len(result.faces) != 1:
+                raise SystemExit("memscan child: expected one face in the sample photo")
+            _checkpoint("inside", landmarker)
+        _checkpoint("after-scope", landmarker)
+    else:
+        result = None
+        for i in range(args.frames):
+            result = landmarker.detect_for_video(video_frame(image, i), 33 * i)
+        assert result is not None and len(result.faces) == 1
+        _checkpoint("after-video", landmarker)
+    landmarker.close()
+    _checkpoint("after-close", landmarker)
+    print(json.dumps({"event": "done"}), flush=True)
+    return 0
+
+
+def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str, np.ndarray]]:
+    """The auditor's own copies, per processed frame, of what the child computes.
+
+    Runs the same pipeline in this (the parent's) process and copies values out of the arena
+    while each frame is open: ``landmarks`` (N, 3) image pixels, ``keypoints`` (6, 2) of the
+    detected face (only on frames where the detector ran), ``crop`` the (1, 192, 192, 3) face
+    crop fed to the landmark network, and ``raw`` its 1404 raw outputs. Only for auditing: the
+    sample is the bundled public-domain photo.
+    """
+    import facekit
+    from facekit import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+
+    image = facekit.load_image(SAMPLE)
+    video = mode == "video"
+    options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO if video else
+                                    RunningMode.IMAGE)
+    records: list[dict[str, np.ndarray]] = []
+    with FaceLandmarker(options) as landmarker:
+        current: dict[str, np.ndarray] = {}
+        mesh_run = landmarker._mesh.run
+        detect = landmarker._detector.detect
+
+        def spy_mesh(frame, tensor):
+            outputs = mesh_run(frame, tensor)
+            current["crop"] = np.array(tensor, dtype=np.float32)
+            current["raw"] = np.array(outputs[landmarker._mesh_points], dtype=np.float32)
+            return outputs
+
+        def spy_detect(*a, **k):
+            faces, keypoints = detect(*a, **k)
+            if len(faces):
+                current["keypoints"] = np.array(keypoints[0], dtype=np.float32)
+            return faces, keypoints
+
+        landmarker._mesh.run = spy_mesh
+        landmarker._detector.detect = spy_detect
+        for i in range(frames if video else 1):
+            current = {}
+            result = (landmarker.detect_for_video(video_frame(image, i), 33 * i) if video
+                      else landmarker.detect(image))
+            with result:
+                current["landmarks"] = np.array(result.faces[0].landmarks, dtype=np.float32)
+            records.append(current)
+    return records
+
+
+if __name__ == "__main__":
+    sys.exit(main())
