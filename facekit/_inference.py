@@ -15,15 +15,17 @@ if TYPE_CHECKING:
 __all__ = ["Network", "DEFAULT_SCRUB", "SCRUB_MODES"]
 
 # How ONNX Runtime's own buffers are cleared of a run's face-derived values (read when a
-# Network is created):
+# Network is created). Measured with the memory scan (facekit.audit.memscan), image mode:
+#   "none"   nothing: ONNX Runtime's heap keeps two copies of the landmark network's raw output
+#            after the frame is wiped. Still the default: the only clean option costs +78%.
 #   "rerun"  after each run, run once more on an all-zeros input with outputs bound to scratch
-#            buffers: every intermediate buffer of the same shapes is overwritten by the
-#            activations of a blank image (costs one more inference).
-#   "shrink" ORT's arena shrinkage after each run (the run's free arena regions go back to the
-#            system allocator).
-#   "none"   nothing (ONNX Runtime keeps a copy of the last layer; for the negative test).
-SCRUB_MODES = ("rerun", "shrink", "none")
-DEFAULT_SCRUB = "rerun"
+#            buffers (after a two-run warm-up per batch size, so both runs share one memory
+#            plan): every buffer is overwritten by a blank image's activations. Scans clean;
+#            costs +78% per frame.
+#   "shrink" ORT's arena shrinkage after each run: +22%, and does not clean (the copies sit in
+#            glibc's heap, not in ORT's arena).
+SCRUB_MODES = ("none", "rerun", "shrink")
+DEFAULT_SCRUB = "none"
 
 
 class Network:

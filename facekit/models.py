@@ -104,8 +104,7 @@ def verify_models(directory: Path | None = None) -> dict[str, str]:
     return report
 
 
-def open_session(name: str, *, intra_op_threads: int = 1, directory: Path | None = None,
-                 cpu_arena: bool = True):
+def open_session(name: str, *, intra_op_threads: int = 1, directory: Path | None = None):
     """An ONNX Runtime session for a shipped network, after its integrity check (internal).
 
     Defaults suit small networks on phones: one intra-op thread (two did not help these
@@ -124,5 +123,4 @@ def open_session(name: str, *, intra_op_threads: int = 1, directory: Path | None
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only: ORT's warnings are not for app users
-    options.enable_cpu_mem_arena = cpu_arena  # off: tensors are malloc'ed and freed per run
     return ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])

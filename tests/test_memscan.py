@@ -19,14 +19,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs Linux /proc/PID/mem")
 
 
-def _readable_child_memory() -> bool:
-    try:
-        with open(f"/proc/{os.getpid()}/mem", "rb") as f:
-            return f is not None
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def image_needles():
     return memscan.needle_sets(memscan_child.reference("image")[0])
@@ -34,7 +26,9 @@ def image_needles():
 
 @pytest.fixture(scope="module")
 def image_scan(image_needles):
-    reports = memscan.audit_child(image_needles, mode="image")
+    # The clean mechanism, chosen explicitly: it is not yet the default (it costs +78% per
+    # frame; see facekit/_inference.py), so the default configuration is the negative control.
+    reports = memscan.audit_child(image_needles, mode="image", scrub="rerun")
     for name, report in reports.items():
         print(f"\n== image, checkpoint {name}\n{report.table()}")
     return reports
@@ -55,38 +49,14 @@ def test_nothing_left_after_the_frame(image_scan, checkpoint):
     assert leftovers == {}, f"{checkpoint}:\n{report.table()}"
 
 
-def test_video_keeps_no_earlier_frame():
-    """After 100 frames (frame i = the photo shifted i px), no copy of any earlier frame's
-    landmarks (or raw outputs, crop rows, keypoints) anywhere; the last frame's may be live."""
-    records = memscan_child.reference("video")
-    assert len(records) == memscan_child.VIDEO_FRAMES
-    sets = {}
-    for i, record in enumerate(records[:-1]):
-        for name, needles in memscan.needle_sets(record, f"frame {i} ").items():
-            sets[name] = needles
-    # Needles shared with the live last frame would be legitimate hits: leave them out.
-    live = {n for needles in memscan.needle_sets(records[-1]).values() for n in needles}
-    sets = {name: [n for n in needles if n not in live] for name, needles in sets.items()}
-    reports = memscan.audit_child(sets, mode="video")
-    for checkpoint, report in reports.items():
-        found = {name: dict(c) for name, c in report.counts.items() if sum(c.values())}
-        by_kind = {}
-        for name, counts in report.counts.items():
-            kind = name.split(" ", 2)[2]
-            for region, n in counts.items():
-                by_kind.setdefault(kind, {}).setdefault(region, 0)
-                by_kind[kind][region] += n
-        print(f"\n== video, checkpoint {checkpoint}: {len(sets)} needle sets; hits by kind "
-              f"{by_kind or 'none'}; MB scanned {sum(report.bytes_scanned.values()) / 1e6:.0f}")
-        assert found == {}, f"{checkpoint}: {found}"
-    assert set(reports) == {"after-video", "after-close"}
-
-
 def test_without_the_scrub_onnx_runtime_keeps_the_raw_output(image_needles):
-    """Negative control: with the ONNX Runtime scrub off, the check fails (ORT's heap still
-    holds the landmark network's raw output after the frame is wiped)."""
+    """Negative control (and today's default): with the ONNX Runtime scrub off, the check
+    fails: ORT's heap still holds the landmark network's raw output after the frame is wiped,
+    though no projected landmark, keypoint or crop row survives anywhere."""
     reports = memscan.audit_child(image_needles, mode="image", scrub="none")
     after = reports["after-scope"]
     print(f"\n== image, scrub off, after-scope\n{after.table()}")
     assert after.total("raw landmarks f32") >= len(image_needles["raw landmarks f32"])
     assert after.counts["raw landmarks f32"][memscan.KIND_ARENA] == 0
+    for name in ("landmarks f32", "landmarks f64", "keypoints f32", "crop rows"):
+        assert after.total(name) == 0, name
