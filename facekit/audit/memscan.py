@@ -266,13 +266,16 @@ def audit_child(needles: dict[str, list[bytes]], *, mode: str = "image",
     import json
     import subprocess
     import sys
+    import tempfile
 
     command = [python or sys.executable, "-m", "facekit.audit.memscan_child", "--mode", mode]
     if scrub is not None:
         command += ["--scrub", scrub]
     index = Needles(needles)
     reports: dict[str, ScanReport] = {}
-    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    # The child starts outside any source tree, so it imports the installed facekit.
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             cwd=tempfile.gettempdir())
     try:
         pid = None
         for line in child.stdout:
