@@ -69,11 +69,7 @@ class Network:
             self.scrub(batch)
         results = {name: frame._allocate((batch, *shape[1:]))
                    for name, shape in self.outputs.items()}
-        binding = self.session.io_binding()
-        binding.bind_input(self.input_name, "cpu", 0, np.float32, tensor.shape,
-                           tensor.ctypes.data)
-        for name, view in results.items():
-            binding.bind_output(name, "cpu", 0, np.float32, view.shape, view.ctypes.data)
+        binding = self._bind(tensor, results)
         if self._run_options is not None:
             self.session.run_with_iobinding(binding, self._run_options)
         else:
@@ -97,10 +93,15 @@ class Network:
             zeros = np.zeros((batch, *self.input_shape[1:]), np.float32)
             scratch = {name: np.zeros((batch, *shape[1:]), np.float32)
                        for name, shape in self.outputs.items()}
-            binding = self.session.io_binding()
-            binding.bind_input(self.input_name, "cpu", 0, np.float32, zeros.shape,
-                               zeros.ctypes.data)
-            for name, buf in scratch.items():
-                binding.bind_output(name, "cpu", 0, np.float32, buf.shape, buf.ctypes.data)
+            binding = self._bind(zeros, scratch)
             entry = self._blank[batch] = (binding, zeros, scratch)  # buffers live with it
         return entry[0]
+
+    def _bind(self, tensor: np.ndarray, outputs: dict[str, np.ndarray]):
+        """An IOBinding reading `tensor` and writing `outputs` in place, by address."""
+        binding = self.session.io_binding()
+        binding.bind_input(self.input_name, "cpu", 0, np.float32, tensor.shape,
+                           tensor.ctypes.data)
+        for name, view in outputs.items():
+            binding.bind_output(name, "cpu", 0, np.float32, view.shape, view.ctypes.data)
+        return binding
