@@ -22,9 +22,9 @@ __all__ = ["Network", "DEFAULT_SCRUB", "SCRUB_MODES"]
 #            buffers (after a two-run warm-up per batch size, so both runs share one memory
 #            plan): every buffer is overwritten by a blank image's activations. Scans clean;
 #            costs +78% per frame.
-#   "shrink" ORT's arena shrinkage after each run: +22%, and does not clean (the copies sit in
-#            glibc's heap, not in ORT's arena).
-SCRUB_MODES = ("none", "rerun", "shrink")
+# Also measured and dropped: ORT's arena shrinkage after each run (+22%, does not clean: the
+# copies sit in glibc's heap, not in ORT's arena).
+SCRUB_MODES = ("none", "rerun")
 DEFAULT_SCRUB = "none"
 
 
@@ -48,12 +48,6 @@ class Network:
         self.input_shape = tuple(info.inputs[0]["shape"])
         self.outputs = {o["name"]: tuple(o["shape"]) for o in info.outputs}
         self._blank: dict[int, object] = {}  # batch size -> IOBinding over zero/scratch buffers
-        self._run_options = None
-        if self.scrub_mode == "shrink":
-            import onnxruntime as ort
-            self._run_options = ort.RunOptions()
-            self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage",
-                                                   "cpu:0")
 
     def run(self, frame: "Frame", tensor: "EphemeralArray") -> dict[str, "EphemeralArray"]:
         """Run on `tensor` (an arena view; its first axis is the batch); return the outputs as
@@ -70,10 +64,7 @@ class Network:
         results = {name: frame._allocate((batch, *shape[1:]))
                    for name, shape in self.outputs.items()}
         binding = self._bind(tensor, results)
-        if self._run_options is not None:
-            self.session.run_with_iobinding(binding, self._run_options)
-        else:
-            self.session.run_with_iobinding(binding)
+        self.session.run_with_iobinding(binding)
         self.scrub(batch)
         return results
 
