@@ -6,26 +6,47 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _debug, _native
 from .models import model_info, open_session
 
 if TYPE_CHECKING:
     from ._ephemeral import EphemeralArray
     from .arena import Frame
 
-__all__ = ["Network", "DEFAULT_SCRUB", "SCRUB_MODES"]
+__all__ = ["Network", "DEFAULT_SCRUB", "SCRUB_MODES", "choose_scrub"]
 
-# How ONNX Runtime's own buffers are cleared of a run's face-derived values (read when a
-# Network is created). Measured with the memory scan (facekit.audit.memscan), image mode:
-#   "none"   nothing: ONNX Runtime's heap keeps two copies of the landmark network's raw output
-#            after the frame is wiped. Still the default: the only clean option costs +78%.
-#   "rerun"  after each run, run once more on an all-zeros input with outputs bound to scratch
-#            buffers (after a two-run warm-up per batch size, so both runs share one memory
-#            plan): every buffer is overwritten by a blank image's activations. Scans clean;
-#            costs +78% per frame.
+# How ONNX Runtime's own buffers are cleared of a run's face-derived values. Measured with the
+# memory scan (facekit.audit.memscan; landmarker with iris, sample photo, one thread; after the
+# frame ends, counting landmark windows, the mesh network's raw output and each network's last
+# hidden activations) and with benchmarks/test_scrub.py (cost per frame, share of inference):
+#   "perturb"  ORT's memory arena off (every tensor is malloc'd and freed within the run) and
+#              glibc's M_PERTURB on for the length of the run (free() overwrites each released
+#              chunk), then 256 KiB of dead stack zeroed: scans clean; +6-14% of inference.
+#   "rerun"    after each run, run once more on an all-zeros input with outputs bound to scratch
+#              buffers (after a two-run warm-up per batch size, so both runs share one memory
+#              plan): every buffer is overwritten by a blank image's activations. Scans clean;
+#              +65-80%. Used where "perturb" is not available (no glibc) or not enough (more
+#              than one intra-op thread: worker threads' stacks are not wiped).
+#   "none"     nothing: ORT's heap keeps two copies of the mesh network's raw output and every
+#              network's last hidden activations. Only with the audit self-test switch.
 # Also measured and dropped: ORT's arena shrinkage after each run (+22%, does not clean: the
-# copies sit in glibc's heap, not in ORT's arena).
-SCRUB_MODES = ("none", "rerun")
-DEFAULT_SCRUB = "none"
+# copies sit in glibc's heap, not in ORT's arena); the arena off alone (free, does not clean).
+SCRUB_MODES = ("perturb", "rerun", "none")
+DEFAULT_SCRUB = "auto"
+_STACK_WIPE = 256 << 10  # bytes of stack zeroed after a run (ORT's deepest use is far less)
+_PERTURB_BYTE = 0xA5
+
+
+def choose_scrub(requested: str, intra_op_threads: int) -> str:
+    """The scrub mode a network uses: `requested`, or for "auto" the cheapest clean one here."""
+    if _debug.skip_wipe():
+        return "none"
+    if requested == "auto":
+        perturb_ok = intra_op_threads == 1 and _native.process.set_free_perturb(0)
+        return "perturb" if perturb_ok else "rerun"
+    if requested not in SCRUB_MODES:
+        raise ValueError(f"scrub must be 'auto' or one of {SCRUB_MODES}, got {requested!r}")
+    return requested
 
 
 class Network:
@@ -33,16 +54,16 @@ class Network:
 
     Inputs and outputs are bound by address (IOBinding), so ONNX Runtime reads the crop from
     the arena and writes its results straight into arena memory: no numpy heap array ever
-    holds them. After each run, :meth:`scrub` clears ONNX Runtime's own buffers of the run's
-    values (see ``DEFAULT_SCRUB``).
+    holds them. Each run also clears ONNX Runtime's own buffers of the run's values (see
+    ``SCRUB_MODES``).
     """
 
     def __init__(self, name: str, intra_op_threads: int = 1, scrub: str | None = None) -> None:
         self.name = name
-        self.scrub_mode = DEFAULT_SCRUB if scrub is None else scrub
-        if self.scrub_mode not in SCRUB_MODES:
-            raise ValueError(f"scrub must be one of {SCRUB_MODES}, got {self.scrub_mode!r}")
-        self.session = open_session(name, intra_op_threads=intra_op_threads)
+        self.scrub_mode = choose_scrub(DEFAULT_SCRUB if scrub is None else scrub,
+                                       intra_op_threads)
+        self.session = open_session(name, intra_op_threads=intra_op_threads,
+                                    memory_arena=self.scrub_mode != "perturb")
         info = model_info(name)
         self.input_name = info.inputs[0]["name"]
         self.input_shape = tuple(info.inputs[0]["shape"])
@@ -64,9 +85,22 @@ class Network:
         results = {name: frame._allocate((batch, *shape[1:]))
                    for name, shape in self.outputs.items()}
         binding = self._bind(tensor, results)
-        self.session.run_with_iobinding(binding)
-        self.scrub(batch)
+        if self.scrub_mode == "perturb":
+            self._run_perturbed(binding)
+        else:
+            self.session.run_with_iobinding(binding)
+            self.scrub(batch)
         return results
+
+    def _run_perturbed(self, binding) -> None:
+        """Run with free() overwriting what ONNX Runtime releases (its arena is off, so every
+        buffer of the run is released before it returns), then zero the dead stack below."""
+        _native.process.set_free_perturb(_PERTURB_BYTE)
+        try:
+            self.session.run_with_iobinding(binding)
+        finally:
+            _native.process.set_free_perturb(0)
+            _native.process.wipe_stack(_STACK_WIPE)
 
     def scrub(self, batch: int) -> None:
         """Overwrite ONNX Runtime's buffers for this batch size with a blank run (mode

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 import weakref
 from dataclasses import dataclass
 from typing import Sequence, Union
 
 import numpy as np
 
-from . import _native
+from . import _debug, _native
 from ._ephemeral import Ephemeral, EphemeralArray
 from .errors import ClosedError, FrameInUseError
 from .geometry import RotatedRect
@@ -47,6 +48,7 @@ class ArenaStatus:
     dontdump: bool
     wipeonfork: bool
     verify_wipe: bool
+    wipe_disabled: bool = False  # the FACEKIT_DEBUG_SKIP_WIPE audit self-test switch is on
 
 
 class SecureArena:
@@ -66,7 +68,11 @@ class SecureArena:
     ) -> None:
         if region_bytes <= 0:
             raise ValueError(f"region_bytes must be positive, got {region_bytes}")
-        self._native = _native.arena.Arena(region_bytes, lock, verify_wipe)
+        skip = _debug.skip_wipe()
+        if skip:
+            warnings.warn(f"{_debug.ENV_SKIP_WIPE}=1: this arena will NOT wipe biometric values "
+                          "(audit self-test switch)", RuntimeWarning, stacklevel=2)
+        self._native = _native.arena.Arena(region_bytes, lock, verify_wipe, skip)
         self._guard = threading.Lock()
         self._open: weakref.ref[Frame] | None = None
         self._closed = False
@@ -100,6 +106,7 @@ class SecureArena:
             dontdump=all(r["dontdump"] for r in regions),
             wipeonfork=all(r["wipeonfork"] for r in regions),
             verify_wipe=bool(self._native.verify_wipe),
+            wipe_disabled=bool(self._native.debug_skip_wipe),
         )
 
     def regions(self) -> list[dict[str, int | bool]]:

@@ -79,6 +79,25 @@ def _models(args: argparse.Namespace) -> int:
     return 0 if all(v == "ok" for v in status.values()) else 1
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .audit.auditor import CHECKS, run_audit, write_reports
+
+    only = args.only.split(",") if args.only else None
+
+    def progress(name: str) -> None:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+
+    report = run_audit(only=only, debug_skip_wipe=args.debug_skip_wipe, progress=progress)
+    as_json, as_markdown = write_reports(report, Path(args.out))
+    width = max(len(name) for name in CHECKS)
+    for check in report["checks"]:
+        print(f"{check['name']:<{width}}  {check['verdict'].upper():<7}  {check['detail']}")
+    print(f"{'PASSED' if report['passed'] else 'FAILED'}: wrote {as_json} and {as_markdown}")
+    return 0 if report["passed"] else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``facekit`` console script."""
     parser = argparse.ArgumentParser(prog="facekit", description=__doc__)
@@ -98,6 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models", help="list the shipped networks and check each file against its sha256"
     )
     listing.set_defaults(run=_models)
+    audit = commands.add_parser(
+        "audit", help="prove the privacy promises on this machine; write audit.json and audit.md"
+    )
+    audit.add_argument("--out", default="facekit-audit", help="folder for the reports")
+    audit.add_argument("--only", help="comma-separated check names (default: all)")
+    audit.add_argument("--debug-skip-wipe", action="store_true",
+                       help="self-test: run the audited children with every wipe disabled; "
+                            "the memory scans must then fail")
+    audit.set_defaults(run=_audit)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

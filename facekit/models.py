@@ -41,6 +41,7 @@ class ModelInfo:
     inputs: tuple[dict[str, Any], ...]
     outputs: tuple[dict[str, Any], ...]
     path: Path
+    last_hidden: tuple[str, ...] = ()  # inputs of the layers computing the outputs (audits)
 
 
 @lru_cache(maxsize=None)
@@ -55,6 +56,7 @@ def _manifest(directory: Path) -> dict[str, ModelInfo]:
             name=e["name"], file=e["file"], sha256=e["sha256"], bytes=e["bytes"],
             licence=e["licence"], source=dict(e["source"]), normalization=e["normalization"],
             inputs=tuple(e["inputs"]), outputs=tuple(e["outputs"]), path=directory / e["file"],
+            last_hidden=tuple(e.get("last_hidden", ())),
         )
         for e in entries
     }
@@ -104,7 +106,8 @@ def verify_models(directory: Path | None = None) -> dict[str, str]:
     return report
 
 
-def open_session(name: str, *, intra_op_threads: int = 1, directory: Path | None = None):
+def open_session(name: str, *, intra_op_threads: int = 1, memory_arena: bool = True,
+                 directory: Path | None = None):
     """An ONNX Runtime session for a shipped network, after its integrity check (internal).
 
     Defaults suit small networks on phones: one intra-op thread (two did not help these
@@ -122,5 +125,6 @@ def open_session(name: str, *, intra_op_threads: int = 1, directory: Path | None
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = memory_arena
     options.log_severity_level = 3  # errors only: ORT's warnings are not for app users
     return ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])

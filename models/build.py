@@ -65,6 +65,28 @@ def _tensors(values) -> list[dict]:
     return out
 
 
+# Ops that only move or squash values: the "last hidden activation" lies behind them.
+_PASS_THROUGH = {"Reshape", "Transpose", "Concat", "Flatten", "Identity", "Squeeze", "Unsqueeze",
+                 "Sigmoid"}
+
+
+def _last_hidden(graph) -> list[str]:
+    """The data inputs of the layers that compute each output: the network's last hidden
+    activations (the memory-scan audit looks for copies of them too)."""
+    producer = {out: node for node in graph.node for out in node.output}
+    found: list[str] = []
+    pending = [o.name for o in graph.output]
+    while pending:
+        node = producer.get(pending.pop(0))
+        if node is None:
+            continue
+        if node.op_type in _PASS_THROUGH:
+            pending.extend(node.input[:1] if node.op_type != "Concat" else node.input)
+        elif node.input[0] not in found:
+            found.append(node.input[0])
+    return found
+
+
 def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
     """Convert every model into `out_dir`; write manifest.json and NOTICE; return the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,6 +114,7 @@ def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
             "normalization": model.normalization,
             "inputs": _tensors(proto.graph.input),
             "outputs": _tensors(proto.graph.output),
+            "last_hidden": _last_hidden(proto.graph),
         })
     manifest = {"format": 1, "models": entries}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

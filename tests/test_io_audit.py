@@ -194,7 +194,7 @@ def test_load_image_does_no_io_beyond_reading(tmp_path, photo):
     assert forbidden_io_during(facekit.load_image, path) == []
 
 
-# --- the strace check (tests/check_strace.py) fails on each kind of offence -------------------
+# --- the strace check (facekit.audit.syscalls) fails on each kind of offence -------------------
 
 SYNTHETIC_LOG = r'''100   openat(AT_FDCWD, "/models/x.onnx", O_RDONLY|O_CLOEXEC) = 3
 100   write(2, "PROCESSING-START\n", 17) = 17
@@ -219,7 +219,7 @@ SYNTHETIC_LOG = r'''100   openat(AT_FDCWD, "/models/x.onnx", O_RDONLY|O_CLOEXEC)
 
 
 def test_check_strace_finds_each_offence_inside_the_window_only():
-    import check_strace
+    from facekit.audit import syscalls as check_strace
 
     calls = check_strace.parse(SYNTHETIC_LOG.splitlines(keepends=True))
     inside = check_strace.window(calls)
@@ -231,12 +231,16 @@ def test_check_strace_finds_each_offence_inside_the_window_only():
 
 
 def test_check_strace_needs_both_markers(tmp_path):
-    import check_strace
+    from facekit.audit import syscalls as check_strace
 
     calls = check_strace.parse(SYNTHETIC_LOG.splitlines()[:5])
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(check_strace.NoWindowError, match="PROCESSING-END"):
         check_strace.window(calls)
-    assert exit_info.value.code == 2
+    log = tmp_path / "cut.log"
+    log.write_text("\n".join(SYNTHETIC_LOG.splitlines()[:5]))
+    checked = subprocess.run([sys.executable, "-m", "facekit.audit.syscalls", str(log)],
+                             check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert checked.returncode == 2, checked.stdout + checked.stderr
 
 
 def test_check_strace_fails_on_a_real_trace_of_forbidden_io(tmp_path):
@@ -259,8 +263,7 @@ def test_check_strace_fails_on_a_real_trace_of_forbidden_io(tmp_path):
     if traced.returncode != 0 and "ptrace" in traced.stderr.lower():
         pytest.skip(f"strace cannot trace here: {traced.stderr.strip()}")
     assert traced.returncode == 0, traced.stderr
-    checker = os.path.join(os.path.dirname(__file__), "check_strace.py")
-    checked = subprocess.run([sys.executable, checker, str(log)], check=False,
-                             capture_output=True, text=True)
+    checked = subprocess.run([sys.executable, "-m", "facekit.audit.syscalls", str(log)],
+                             check=False, capture_output=True, text=True, cwd=tmp_path)
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "leak.bin" in checked.stdout and "socket(" in checked.stdout

@@ -1,8 +1,10 @@
-"""Whole-process memory scan: a child processes the sample photo; the parent, which computed the
-same values itself, reads the child's address space and counts copies of them.
+"""Whole-process memory scan: a child processes the sample photo (or 100 video frames made from
+it); the parent, which computed the same values itself, reads the child's whole address space
+and counts copies of them per kind of memory region.
 
-Needles: every run of 4 consecutive landmark values (float32 and float64), keypoints (float32),
-16 inner 192-float rows of the face crop, and (strict) the landmark network's raw 1404 outputs.
+Needles: every run of 4 consecutive landmark values (float32 and float64), the keypoints
+(float32), 16 inner 192-float rows of the face crop, the landmark network's raw 1404 outputs and
+(strictest) windows of each network's last hidden activation in both memory orders.
 """
 
 from __future__ import annotations
@@ -12,32 +14,48 @@ import sys
 
 import pytest
 
+from facekit import _inference
 from facekit.audit import memscan, memscan_child
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not os.path.exists("/proc/self/mem"),
     reason="needs Linux /proc/PID/mem")
 
+HIDDEN = [f"hidden {n}" for n in ("face_detection_short_range", "face_landmark", "iris_landmark")]
+ARENA_SETS = ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32")
+
+
+def _leftovers(report: memscan.ScanReport) -> dict:
+    return {name: dict(c) for name, c in report.counts.items() if sum(c.values())}
+
 
 @pytest.fixture(scope="module")
 def image_needles():
-    return memscan.needle_sets(memscan_child.reference("image")[0])
+    needles = memscan.needle_sets(memscan_child.reference("image")[0])
+    assert set(HIDDEN) <= set(needles) and all(len(needles[h]) > 100 for h in HIDDEN)
+    return needles
 
 
-@pytest.fixture(scope="module")
-def image_scan(image_needles):
-    # The clean mechanism, chosen explicitly: it is not yet the default (it costs +78% per
-    # frame; see facekit/_inference.py), so the default configuration is the negative control.
-    reports = memscan.audit_child(image_needles, mode="image", scrub="rerun")
+@pytest.fixture(scope="module", params=["auto", "rerun"])
+def image_scan(request, image_needles):
+    """The default mechanism ("auto": ORT arena off + glibc free() perturbation + stack wipe
+    here) and the portable one (a blank rerun), each scanned at three checkpoints."""
+    scrub = None if request.param == "auto" else request.param
+    reports = memscan.audit_child(image_needles, mode="image", scrub=scrub)
     for name, report in reports.items():
-        print(f"\n== image, checkpoint {name}\n{report.table()}")
+        print(f"\n== image, scrub {request.param}, checkpoint {name}\n{report.table()}")
     return reports
+
+
+def test_the_default_on_this_machine_is_the_cheap_mechanism():
+    assert _inference.choose_scrub(_inference.DEFAULT_SCRUB, 1) == "perturb"
+    assert _inference.choose_scrub(_inference.DEFAULT_SCRUB, 2) == "rerun"
 
 
 def test_inside_scope_values_are_found(image_scan, image_needles):
     """Positive control: inside the frame the arena holds every value, so the scan finds them."""
     inside = image_scan["inside"]
-    for name in ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32"):
+    for name in ARENA_SETS:
         assert len(inside.distinct[name]) == len(image_needles[name]), name
         assert inside.counts[name][memscan.KIND_ARENA] >= len(image_needles[name]), name
 
@@ -45,18 +63,54 @@ def test_inside_scope_values_are_found(image_scan, image_needles):
 @pytest.mark.parametrize("checkpoint", ["after-scope", "after-close"])
 def test_nothing_left_after_the_frame(image_scan, checkpoint):
     report = image_scan[checkpoint]
-    leftovers = {name: dict(c) for name, c in report.counts.items() if sum(c.values())}
-    assert leftovers == {}, f"{checkpoint}:\n{report.table()}"
+    assert _leftovers(report) == {}, f"{checkpoint}:\n{report.table()}"
 
 
-def test_without_the_scrub_onnx_runtime_keeps_the_raw_output(image_needles):
-    """Negative control (and today's default): with the ONNX Runtime scrub off, the check
-    fails: ORT's heap still holds the landmark network's raw output after the frame is wiped,
-    though no projected landmark, keypoint or crop row survives anywhere."""
+def test_without_the_scrub_onnx_runtime_keeps_copies(image_needles):
+    """Negative control, and the positive control of the hidden-activation needles: with the
+    ONNX Runtime scrub off, its heap still holds the mesh network's raw output and every
+    network's last hidden activations after the frame is wiped (the arena holds nothing)."""
     reports = memscan.audit_child(image_needles, mode="image", scrub="none")
     after = reports["after-scope"]
     print(f"\n== image, scrub off, after-scope\n{after.table()}")
     assert after.total("raw landmarks f32") >= len(image_needles["raw landmarks f32"])
-    assert after.counts["raw landmarks f32"][memscan.KIND_ARENA] == 0
+    for name in HIDDEN:
+        assert after.counts[name]["heap"] > 0, name
+    for name in image_needles:
+        assert after.counts[name][memscan.KIND_ARENA] == 0, name
     for name in ("landmarks f32", "landmarks f64", "keypoints f32", "crop rows"):
         assert after.total(name) == 0, name
+
+
+def test_skip_wipe_debug_switch_leaves_the_frame_in_the_arena(image_needles):
+    """The audit's self-test switch really disables the wipe, and the scan sees it."""
+    reports = memscan.audit_child(image_needles, mode="image",
+                                  env={"FACEKIT_DEBUG_SKIP_WIPE": "1"})
+    after = reports["after-scope"]
+    for name in ARENA_SETS:
+        assert after.counts[name][memscan.KIND_ARENA] >= len(image_needles[name]), name
+
+
+@pytest.fixture(scope="module")
+def video_scan():
+    records = memscan_child.reference("video")
+    assert len(records) == memscan_child.VIDEO_FRAMES
+    earlier = memscan.earlier_frame_sets(records)
+    current = {f"current {k}": v for k, v in memscan.needle_sets(records[-1]).items()
+               if k in ("landmarks f32", "raw landmarks f32", "crop rows")}
+    reports = memscan.audit_child({**earlier, **current}, mode="video")
+    for name, report in reports.items():
+        print(f"\n== video, checkpoint {name}\n{report.table()}")
+    return earlier, current, reports
+
+
+def test_video_keeps_no_earlier_frame(video_scan):
+    """After 100 frames, no value of frames 0-98 is anywhere; the last frame's result, still
+    open, is found in the arena (positive control); after close(), nothing at all."""
+    earlier, current, reports = video_scan
+    assert sum(len(v) for v in earlier.values()) > 100_000
+    after = reports["after-video"]
+    assert {k: v for k, v in _leftovers(after).items() if not k.startswith("current ")} == {}
+    for name, needles in current.items():
+        assert after.counts[name][memscan.KIND_ARENA] >= len(needles), name
+    assert _leftovers(reports["after-close"]) == {}

@@ -108,15 +108,24 @@ def read_maps(pid: int, arena: Iterable[tuple[int, int]] = ()) -> list[Region]:
 def window_needles(values: np.ndarray, run: int = 4, dtype=np.float32) -> list[bytes]:
     """Every run of `run` consecutive values of the flattened array, as `dtype` bytes.
 
-    Windows whose values are all 0 or all equal are left out (they occur everywhere)."""
-    flat = np.ascontiguousarray(np.array(values, dtype=np.float64).ravel().astype(dtype))
-    out = []
-    for i in range(len(flat) - run + 1):
-        w = flat[i:i + run]
-        if np.all(w == w[0]):
-            continue
-        out.append(w.tobytes())
-    return list(dict.fromkeys(out))
+    Left out: windows whose values are all equal, and windows with fewer than two non-zero
+    values (one float among zeros is 32 bits of evidence: it matches by chance)."""
+    flat = np.ascontiguousarray(np.asarray(values, dtype=np.float64).ravel().astype(dtype))
+    if len(flat) < run:
+        return []
+    windows = np.lib.stride_tricks.sliding_window_view(flat, run)
+    keep = ~np.all(windows == windows[:, :1], axis=1) & (np.count_nonzero(windows, axis=1) >= 2)
+    windows = np.ascontiguousarray(windows[keep])
+    as_bytes = windows.view(f"V{windows.itemsize * run}").ravel()
+    return list(dict.fromkeys(v.tobytes() for v in as_bytes))
+
+
+def activation_needles(values: np.ndarray, run: int = 4) -> list[bytes]:
+    """Windows of an NCHW activation in both memory orders a runtime may use: along rows
+    (NCHW) and along channels (NHWC, and the channel blocks of ONNX Runtime's NCHWc)."""
+    nchw = np.asarray(values, dtype=np.float32)
+    nhwc = nchw.transpose(0, 2, 3, 1) if nchw.ndim == 4 else nchw
+    return list(dict.fromkeys(window_needles(nchw, run) + window_needles(nhwc, run)))
 
 
 def crop_row_needles(crop: np.ndarray, rows: int = 16, width: int = 192) -> list[bytes]:
@@ -136,6 +145,16 @@ def crop_row_needles(crop: np.ndarray, rows: int = 16, width: int = 192) -> list
     return list(dict.fromkeys(out))
 
 
+def _key_offsets(words: np.ndarray) -> np.ndarray:
+    """Per needle (a row of words), the index of the word to index it by: the first
+    distinctive one (not 0, +-1.0 or a short float like 6.0 or 0.5, which fill memory
+    everywhere), else the first not common; -1 where none."""
+    common = np.isin(words, np.array(sorted(_COMMON_WORDS), dtype="<u4")) | (words & 0xFFFFFF == 0)
+    score = np.where(common, 0, np.where(words & 0xFFF != 0, 2, 1))
+    best = np.argmax(score, axis=1)
+    return np.where(score[np.arange(len(words)), best] > 0, best, -1)
+
+
 class Needles:
     """Named sets of byte needles, indexed for one pass over memory."""
 
@@ -144,14 +163,19 @@ class Needles:
         self.items: list[tuple[str, bytes, int]] = []  # (set name, needle, key offset in bytes)
         self.by_key: dict[int, list[int]] = defaultdict(list)
         for name, needles in self.sets.items():
+            by_length: dict[int, list[bytes]] = defaultdict(list)
             for needle in needles:
-                words = np.frombuffer(needle[: len(needle) // 4 * 4], "<u4")
-                offset = next((i for i, w in enumerate(words)
-                               if int(w) not in _COMMON_WORDS and int(w) & 0xFFFFFF), None)
-                if offset is None:
-                    continue  # nothing distinctive: would match filler everywhere
-                self.by_key[int(words[offset])].append(len(self.items))
-                self.items.append((name, needle, offset * 4))
+                by_length[len(needle) // 4 * 4].append(needle)
+            for length, group in by_length.items():
+                words = np.frombuffer(b"".join(n[:length] for n in group), "<u4")
+                words = words.reshape(len(group), length // 4)
+                offsets = _key_offsets(words)
+                keys = words[np.arange(len(group)), np.maximum(offsets, 0)]
+                for needle, key, offset in zip(group, keys.tolist(), offsets.tolist()):
+                    if offset < 0:
+                        continue  # nothing distinctive: would match filler everywhere
+                    self.by_key[key].append(len(self.items))
+                    self.items.append((name, needle, offset * 4))
         self.keys = np.array(sorted(self.by_key), dtype="<u4")
         self.table = np.zeros(1 << _TABLE_BITS, dtype=bool)
         self.table[self.keys & ((1 << _TABLE_BITS) - 1)] = True
@@ -196,7 +220,9 @@ def _scan_buffer(buf: bytes, base: int, kind: str, needles: Needles, report: Sca
         if not len(candidates):
             continue
         values = words[candidates]
-        keep = np.isin(values, needles.keys)
+        # keys is sorted: a binary search (np.isin re-hashes the keys on every call)
+        at = np.minimum(np.searchsorted(needles.keys, values), len(needles.keys) - 1)
+        keep = needles.keys[at] == values
         for index, value in zip(candidates[keep].tolist(), values[keep].tolist()):
             key_at = align + 4 * index
             if key_at >= limit:
@@ -243,26 +269,46 @@ def scan_process(pid: int, needles: Needles | dict[str, list[bytes]],
     return report
 
 
-def needle_sets(record: dict[str, np.ndarray], prefix: str = "") -> dict[str, list[bytes]]:
+def needle_sets(record: dict[str, object]) -> dict[str, list[bytes]]:
     """The needle sets of one reference frame (see ``memscan_child.reference``)."""
-    sets = {}
+    sets: dict[str, list[bytes]] = {}
     if "landmarks" in record:
-        sets[prefix + "landmarks f32"] = window_needles(record["landmarks"], 4, np.float32)
-        sets[prefix + "landmarks f64"] = window_needles(record["landmarks"], 4, np.float64)
+        sets["landmarks f32"] = window_needles(record["landmarks"], 4, np.float32)
+        sets["landmarks f64"] = window_needles(record["landmarks"], 4, np.float64)
     if "keypoints" in record:
-        sets[prefix + "keypoints f32"] = window_needles(record["keypoints"], 4, np.float32)
+        sets["keypoints f32"] = window_needles(record["keypoints"], 4, np.float32)
     if "crop" in record:
-        sets[prefix + "crop rows"] = crop_row_needles(record["crop"])
+        sets["crop rows"] = crop_row_needles(record["crop"])
     if "raw" in record:
-        sets[prefix + "raw landmarks f32"] = window_needles(record["raw"], 4, np.float32)
+        sets["raw landmarks f32"] = window_needles(record["raw"], 4, np.float32)
+    for network, activations in record.get("hidden", {}).items():
+        # Windows the network also produces for a blank input (its response to the letterbox
+        # padding, say) are no one's data, and a blank-input rerun legitimately leaves them.
+        blank = {n for a in record.get("blank", {}).get(network, ())
+                 for n in activation_needles(a)}
+        sets[f"hidden {network}"] = list(dict.fromkeys(
+            n for a in activations for n in activation_needles(a) if n not in blank))
     return sets
+
+
+def earlier_frame_sets(records: list[dict[str, object]]) -> dict[str, list[bytes]]:
+    """Needles of every frame but the last, minus any the last frame also has (in video the
+    last result is still open, so its values are legitimately in the arena)."""
+    last = {name: set(n) for name, n in needle_sets(records[-1]).items()}
+    merged: dict[str, dict[bytes, None]] = defaultdict(dict)
+    for record in records[:-1]:
+        for name, needles in needle_sets(record).items():
+            merged[name].update(dict.fromkeys(n for n in needles if n not in last.get(name, ())))
+    return {name: list(n) for name, n in merged.items()}
 
 
 def audit_child(needles: dict[str, list[bytes]], *, mode: str = "image",
                 scrub: str | None = None, python: str | None = None,
+                env: dict[str, str] | None = None,
                 timeout: float = 300.0) -> dict[str, ScanReport]:
     """Start ``python -m facekit.audit.memscan_child``, scan it at each checkpoint, return the
-    reports by checkpoint name."""
+    reports by checkpoint name. `scrub` forces an ONNX Runtime scrub mode in the child; `env`
+    adds environment variables (the audit's self-test sets the skip-wipe debug switch)."""
     import json
     import subprocess
     import sys
@@ -275,7 +321,8 @@ def audit_child(needles: dict[str, list[bytes]], *, mode: str = "image",
     reports: dict[str, ScanReport] = {}
     # The child starts outside any source tree, so it imports the installed facekit.
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                             cwd=tempfile.gettempdir())
+                             cwd=tempfile.gettempdir(),
+                             env=None if env is None else {**os.environ, **env})
     try:
         pid = None
         for line in child.stdout:

@@ -60,11 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     from facekit import _inference
     if args.scrub is not None:
         _inference.DEFAULT_SCRUB = args.scrub
-    from facekit import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+    from facekit import FaceLandmarker
 
     image = facekit.load_image(SAMPLE)
-    mode = RunningMode.VIDEO if args.mode == "video" else RunningMode.IMAGE
-    landmarker = FaceLandmarker(FaceLandmarkerOptions(running_mode=mode))
+    landmarker = FaceLandmarker(landmarker_options(args.mode))
     import os
     print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarker)}),
           flush=True)
@@ -86,33 +85,67 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str, np.ndarray]]:
+def landmarker_options(mode: str):
+    """The configuration audited: the default landmarker with the iris network on, so that
+    all three networks (detector, mesh, iris) run."""
+    from facekit import FaceLandmarkerOptions, RunningMode
+
+    return FaceLandmarkerOptions(
+        running_mode=RunningMode.VIDEO if mode == "video" else RunningMode.IMAGE, iris=True)
+
+
+def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str, object]]:
     """The auditor's own copies, per processed frame, of what the child computes.
 
     Runs the same pipeline in this (the parent's) process and copies values out of the arena
     while each frame is open: ``landmarks`` (N, 3) image pixels, ``keypoints`` (6, 2) of the
     detected face (only on frames where the detector ran), ``crop`` the (1, 192, 192, 3) face
-    crop fed to the landmark network, and ``raw`` its 1404 raw outputs. Only for auditing: the
-    sample is the bundled public-domain photo.
+    crop fed to the landmark network, ``raw`` its 1404 raw outputs and ``hidden`` (network name
+    -> list of NCHW arrays) each network's last hidden activations, from a probe copy of the
+    network run on the same input (:class:`facekit.audit.probe.HiddenProbe`), with ``blank``
+    the same for an all-zeros input. Only for
+    auditing: the sample is the bundled public-domain photo.
     """
     import facekit
-    from facekit import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+    from facekit import FaceLandmarker
+
+    from .probe import HiddenProbe
 
     image = facekit.load_image(SAMPLE)
     video = mode == "video"
-    options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO if video else
-                                    RunningMode.IMAGE)
-    records: list[dict[str, np.ndarray]] = []
-    with FaceLandmarker(options) as landmarker:
-        current: dict[str, np.ndarray] = {}
-        mesh_run = landmarker._mesh.run
-        detect = landmarker._detector.detect
+    records: list[dict[str, object]] = []
+    probes: dict[str, HiddenProbe] = {}
+    with FaceLandmarker(landmarker_options(mode)) as landmarker:
+        current: dict[str, object] = {}
 
-        def spy_mesh(frame, tensor):
-            outputs = mesh_run(frame, tensor)
+        def spy(network, extra=None):
+            run = network.run
+
+            def spied(frame, tensor):
+                outputs = run(frame, tensor)
+                if network.name not in probes:
+                    probes[network.name] = HiddenProbe(network.name)
+                probe = probes[network.name]
+                hidden = probe(np.array(tensor, dtype=np.float32))
+                blank = probe(np.zeros(tensor.shape, np.float32))
+                current.setdefault("hidden", {}).setdefault(network.name, []).extend(
+                    hidden.values())
+                current.setdefault("blank", {}).setdefault(network.name, []).extend(
+                    blank.values())
+                if extra:
+                    extra(tensor, outputs)
+                return outputs
+
+            network.run = spied
+
+        def mesh_values(tensor, outputs):
             current["crop"] = np.array(tensor, dtype=np.float32)
             current["raw"] = np.array(outputs[landmarker._mesh_points], dtype=np.float32)
-            return outputs
+
+        spy(landmarker._mesh, mesh_values)
+        spy(landmarker._iris)
+        spy(landmarker._detector.network)
+        detect = landmarker._detector.detect
 
         def spy_detect(*a, **k):
             faces, keypoints = detect(*a, **k)
@@ -120,7 +153,6 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str,
                 current["keypoints"] = np.array(keypoints[0], dtype=np.float32)
             return faces, keypoints
 
-        landmarker._mesh.run = spy_mesh
         landmarker._detector.detect = spy_detect
         for i in range(frames if video else 1):
             current = {}

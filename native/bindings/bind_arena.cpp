@@ -17,15 +17,17 @@ py::array_t<float> arena_view(const py::object& arena_owner, float* data,
 void register_arena(py::module_& m) {
     py::class_<Arena, std::shared_ptr<Arena>>(m, "Arena",
                                               "Page-locked, guard-paged memory wiped per frame.")
-        .def(py::init([](std::size_t region_bytes, bool lock, bool verify_wipe) {
+        .def(py::init([](std::size_t region_bytes, bool lock, bool verify_wipe,
+                         bool debug_skip_wipe) {
                  ArenaOptions options;
                  options.region_bytes = region_bytes;
                  options.lock = lock;
                  options.verify_wipe = verify_wipe;
+                 options.debug_skip_wipe = debug_skip_wipe;
                  return std::make_shared<Arena>(options);
              }),
              py::arg("region_bytes") = ArenaOptions{}.region_bytes, py::arg("lock") = true,
-             py::arg("verify_wipe") = false)
+             py::arg("verify_wipe") = false, py::arg("debug_skip_wipe") = false)
         // The GIL stays held: a wipe is microseconds, and holding it orders the wipe against any
         // allocation another thread could attempt on the same arena.
         .def("wipe", &Arena::wipe, "Zero every byte handed out in this frame and start over.")
@@ -74,6 +76,8 @@ void register_arena(py::module_& m) {
         .def_property_readonly("capacity", &Arena::capacity)
         .def_property_readonly("verify_wipe",
                                [](const Arena& a) { return a.options().verify_wipe; })
+        .def_property_readonly("debug_skip_wipe",
+                               [](const Arena& a) { return a.options().debug_skip_wipe; })
         .def("regions",
              [](const Arena& a) {
                  py::list out;

@@ -11,6 +11,10 @@ void register_process(py::module_& m) {
         d["not_dumpable"] = h.not_dumpable;
         return d;
     });
+    m.def("wipe_stack", &wipe_stack, py::arg("bytes"),
+          "Zero this many bytes of the calling thread's stack below the caller's frame.");
+    m.def("set_free_perturb", &set_free_perturb, py::arg("byte"),
+          "glibc M_PERTURB: free() fills released chunks with `byte` (0: off). False if unsupported.");
 }
 
 }  // namespace facekit::bindings

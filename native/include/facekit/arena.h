@@ -22,6 +22,9 @@ struct ArenaOptions {
     std::size_t region_bytes = std::size_t{1} << 20;  // size of each new region (rounded to pages)
     bool lock = true;          // try mlock; failure is reported, never fatal
     bool verify_wipe = false;  // audit mode: re-read every wiped byte and throw if one is not zero
+    // Audit self-test only (FACEKIT_DEBUG_SKIP_WIPE=1): wipe() starts the frame over without
+    // zeroing, so `facekit audit` can show that its memory scan catches a missing wipe.
+    bool debug_skip_wipe = false;
 };
 
 // What the kernel granted for one region.

@@ -1,5 +1,8 @@
-// Process-wide hardening an app may opt into: no core dumps, not ptrace-attachable.
+// Process-level protections: opt-in hardening for apps, and the primitives that clear what a
+// third-party runtime (ONNX Runtime) leaves behind in memory facekit does not own.
 #pragma once
+
+#include <cstddef>
 
 namespace facekit {
 
@@ -10,5 +13,14 @@ struct Hardening {
 
 // Applies both; reports which took. Irreversible for the hard limit, by design.
 Hardening harden_process() noexcept;
+
+// Zeroes `bytes` of the calling thread's stack below the caller's frame, where a call that has
+// just returned left its spilled registers and temporaries.
+void wipe_stack(std::size_t bytes) noexcept;
+
+// glibc's M_PERTURB: while on, free() overwrites each released heap chunk with a filler byte,
+// so a buffer freed by a library (and so beyond our reach) keeps no value. 0 turns it off.
+// False where the C library has no such switch (not glibc).
+bool set_free_perturb(int byte) noexcept;
 
 }  // namespace facekit
