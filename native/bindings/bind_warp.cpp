@@ -11,6 +11,14 @@ namespace facekit::bindings {
 
 namespace {
 
+Border border_from_name(const std::string& name) {
+    if (name == "zero") return Border::Zero;
+    if (name == "clamp") return Border::Clamp;
+    throw std::invalid_argument("unknown border '" + name + "': expected zero or clamp");
+}
+
+}  // namespace
+
 PixelFormat format_from_name(const std::string& name) {
     if (name == "gray") return PixelFormat::Gray;
     if (name == "rgb") return PixelFormat::RGB;
@@ -19,12 +27,6 @@ PixelFormat format_from_name(const std::string& name) {
     if (name == "bgra") return PixelFormat::BGRA;
     throw std::invalid_argument("unknown pixel format '" + name +
                                 "': expected gray, rgb, bgr, rgba or bgra");
-}
-
-Border border_from_name(const std::string& name) {
-    if (name == "zero") return Border::Zero;
-    if (name == "clamp") return Border::Clamp;
-    throw std::invalid_argument("unknown border '" + name + "': expected zero or clamp");
 }
 
 // Borrows a numpy uint8 image without copying. Rows may have any stride (padding, negative);
@@ -67,7 +69,6 @@ ImageView image_view(const py::array& image, const std::string& format_name) {
     return view;
 }
 
-}  // namespace
 
 void register_warp(py::module_& m) {
     m.attr("MAX_IMAGE_SIDE") = kMaxImageSide;

@@ -4,9 +4,11 @@
 #include <pybind11/pybind11.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "facekit/arena.h"
+#include "facekit/image.h"
 
 namespace facekit::bindings {
 
@@ -19,6 +21,14 @@ void register_detection(py::module_& m);
 void register_landmarks(py::module_& m);
 void register_draw(py::module_& m);
 void register_process(py::module_& m);
+void register_beauty(py::module_& m);
+
+// "gray", "rgb", "bgr", "rgba" or "bgra"; std::invalid_argument for anything else.
+PixelFormat format_from_name(const std::string& name);
+
+// Borrows a numpy uint8 image without copying (rows may have any stride; pixels packed);
+// std::invalid_argument naming the problem (dtype, shape, empty, too large).
+ImageView image_view(const py::array& image, const std::string& format_name);
 
 // A read-only float32 array over arena memory. The array's base is the Python Arena object, so
 // the arena (and its mapping) lives as long as any view of it: a view never dangles, and after a

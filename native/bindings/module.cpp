@@ -17,4 +17,6 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_draw(draw);
     auto process = m.def_submodule("process", "Opt-in process hardening");
     facekit::bindings::register_process(process);
+    auto beauty = m.def_submodule("beauty", "Skin, shape, makeup and colour effects on one face");
+    facekit::bindings::register_beauty(beauty);
 }

@@ -1,0 +1,228 @@
+"""Beauty effects on every face of an image or video: skin, shape, makeup and colour grading.
+
+The landmarker finds each face's 468-point mesh in the frame arena; the native engine builds
+masks and a warp field from it (also in the arena), applies the effects to the face's region
+only and writes the output image. No landmark, mask or warp value reaches Python; all of them
+are wiped when the call returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+
+from . import _native
+from ._pipeline import RunningMode
+from .image import ColorFormat, ImageLike, as_pixels
+from .landmarker import FaceLandmarker, FaceLandmarkerOptions
+from .lut import load_lut
+
+__all__ = ["BeautyOptions", "Beautifier", "PRESETS", "RGB"]
+
+RGB = tuple[int, int, int]
+_REGION_ORDER = ("face_oval", "lips_outer", "lips_inner", "left_eye", "right_eye", "left_brow",
+                 "right_brow", "nostrils")
+_SIGNED = frozenset({"chin_length", "forehead", "eye_distance", "mouth_size"})
+_MAKEUP = ("lipstick", "blush", "brow_tint", "eyeshadow")
+
+
+@lru_cache(maxsize=1)
+def _regions() -> list[list[int]]:
+    path = Path(__file__).resolve().parent / "data" / "mesh_regions.json"
+    regions = json.loads(path.read_text())["regions"]
+    return [list(regions[name]) for name in _REGION_ORDER]
+
+
+@dataclass(frozen=True)
+class BeautyOptions:
+    """Strengths of every effect (0 leaves the image bit-identical).
+
+    Skin, 0..1: ``smoothing`` (edge-preserving, skin only: eyes, brows, lips and nostrils are
+    left out), ``whitening`` (a luminance curve on skin), ``rosy`` (warmer, redder skin),
+    ``sharpen`` (the whole face, after smoothing), ``dark_circles`` (under-eye brightening),
+    ``teeth_whitening`` (inside the mouth, only where pixels look like teeth).
+
+    Shape (local, smooth, fold-free warps), 0..1 or -1..1 (``chin_length``, ``forehead``,
+    ``eye_distance``, ``mouth_size``: negative shortens, narrows or shrinks): ``face_slim``,
+    ``v_chin``, ``chin_length``, ``forehead``, ``eye_enlarge``, ``eye_distance``, ``nose_slim``,
+    ``mouth_size``.
+
+    Makeup, 0..1, each with an RGB colour: ``lipstick`` (texture-preserving, on the lips),
+    ``blush`` (cheeks), ``brow_tint`` (brows), ``eyeshadow`` (lids).
+
+    Colour grading: ``lut`` (a ``.cube`` path, a preset name from :func:`facekit.lut.presets`,
+    or an (N, N, N, 3) uint8 array) applied on the face with ``lut_strength``.
+
+    Options compose: ``PRESETS["natural"].replace(lipstick=0.6)``.
+    """
+
+    smoothing: float = 0.0
+    whitening: float = 0.0
+    rosy: float = 0.0
+    sharpen: float = 0.0
+    dark_circles: float = 0.0
+    teeth_whitening: float = 0.0
+    face_slim: float = 0.0
+    v_chin: float = 0.0
+    chin_length: float = 0.0
+    forehead: float = 0.0
+    eye_enlarge: float = 0.0
+    eye_distance: float = 0.0
+    nose_slim: float = 0.0
+    mouth_size: float = 0.0
+    lipstick: float = 0.0
+    lipstick_color: RGB = (176, 38, 62)
+    blush: float = 0.0
+    blush_color: RGB = (236, 120, 120)
+    brow_tint: float = 0.0
+    brow_color: RGB = (72, 52, 40)
+    eyeshadow: float = 0.0
+    eyeshadow_color: RGB = (150, 112, 150)
+    lut: Union[str, Path, np.ndarray, None] = None
+    lut_strength: float = 1.0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith("_color"):
+                if (not isinstance(value, tuple) or len(value) != 3
+                        or not all(isinstance(c, int) and 0 <= c <= 255 for c in value)):
+                    raise ValueError(f"{f.name} must be an (r, g, b) tuple of ints in 0..255, "
+                                     f"got {value!r}")
+            elif f.name != "lut":
+                if not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise ValueError(f"{f.name} must be a finite number, got {value!r}")
+                low = -1.0 if f.name in _SIGNED else 0.0
+                if not low <= value <= 1.0:
+                    raise ValueError(f"{f.name} must lie in [{low:g}, 1], got {value}")
+
+    def replace(self, **changes: Any) -> "BeautyOptions":
+        """A copy with some fields changed (validated like the constructor)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def is_identity(self) -> bool:
+        """True when no effect is on (the output equals the input)."""
+        return not any(v for k, v in self._strengths().items() if k != "lut") and (
+            self.lut is None or self.lut_strength == 0)
+
+    def _strengths(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name.endswith("_color") or f.name in ("lut", "lut_strength"):
+                continue
+            value = float(getattr(self, f.name))
+            if f.name in _MAKEUP:
+                color = getattr(self, "brow_color" if f.name == "brow_tint"
+                                else f"{f.name}_color")
+                out[f.name] = (value, color)
+            else:
+                out[f.name] = value
+        out["lut"] = float(self.lut_strength)
+        return out
+
+
+PRESETS: dict[str, BeautyOptions] = {
+    "none": BeautyOptions(),
+    "natural": BeautyOptions(smoothing=0.5, whitening=0.25, face_slim=0.3, eye_enlarge=0.25,
+                             lipstick=0.3),
+    "studio": BeautyOptions(smoothing=0.75, whitening=0.4, rosy=0.2, sharpen=0.3,
+                            dark_circles=0.5, teeth_whitening=0.5, face_slim=0.5, v_chin=0.3,
+                            eye_enlarge=0.4, nose_slim=0.3, lipstick=0.45, blush=0.3,
+                            brow_tint=0.3),
+}
+
+
+class Beautifier:
+    """Applies :class:`BeautyOptions` to every face found in an image or a video stream.
+
+    Args:
+        options: the effects (default: the ``natural`` preset).
+        running_mode: ``RunningMode.IMAGE`` (each call stands alone) or ``RunningMode.VIDEO``
+            (frames of one stream: landmarks are tracked, so the warp of a still face does not
+            move between frames; pass ``timestamp_ms``).
+        max_faces: at most this many faces get the effects.
+        color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
+
+    ``apply`` returns a new image of the input's shape and channel order; ``apply_into``
+    writes into an array you own. Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, options: BeautyOptions | None = None, *,
+                 running_mode: RunningMode = RunningMode.IMAGE, max_faces: int = 4,
+                 color_format: ColorFormat = "rgb") -> None:
+        self.options = PRESETS["natural"] if options is None else options
+        if not isinstance(self.options, BeautyOptions):
+            raise TypeError(f"options must be BeautyOptions, got {type(self.options).__name__}")
+        self.running_mode = running_mode
+        self.color_format = color_format
+        self._lut = None if self.options.lut is None else load_lut(self.options.lut)
+        self._strengths = self.options._strengths()
+        self._landmarker = FaceLandmarker(FaceLandmarkerOptions(
+            running_mode=running_mode, max_faces=max_faces, color_format=color_format))
+
+    def apply(self, image: ImageLike, timestamp_ms: int | None = None) -> np.ndarray:
+        """The image with the effects applied to every face (a new uint8 array)."""
+        pixels, _ = as_pixels(image, self.color_format)
+        out = np.array(pixels, copy=True)
+        self.apply_into(pixels, out, timestamp_ms)
+        return out
+
+    def apply_into(self, image: ImageLike, out: np.ndarray,
+                   timestamp_ms: int | None = None) -> None:
+        """Write the result into `out` (uint8, the input's shape; may be the input itself)."""
+        self._apply(image, out, timestamp_ms, trace=False)
+
+    def _apply(self, image: ImageLike, out: np.ndarray, timestamp_ms: int | None,
+               trace: bool, inspect=None) -> list[dict]:
+        pixels, pixel_format = as_pixels(image, self.color_format)
+        if pixel_format == "gray":
+            raise ValueError("beauty effects need a colour image (HxWx3 or HxWx4), got gray")
+        if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != pixels.shape:
+            raise ValueError(f"out must be a uint8 array of shape {pixels.shape}")
+        if not out.flags.writeable:
+            raise ValueError("out is read-only")
+        if out is not pixels and not np.shares_memory(out, pixels):
+            np.copyto(out, pixels)
+        if self.options.is_identity:
+            return []
+        source = pixels if out is not pixels and not np.shares_memory(out, pixels) else \
+            np.array(pixels, copy=True)
+        if self.running_mode == RunningMode.VIDEO:
+            if timestamp_ms is None:
+                raise ValueError("VIDEO mode needs timestamp_ms")
+            result = self._landmarker.detect_for_video(source, timestamp_ms)
+        else:
+            result = self._landmarker.detect(source)
+        traces = []
+        with result:
+            arena = self._landmarker._arena._native
+            for face in result.faces:
+                traces.append(_native.beauty.apply(
+                    source, out, pixel_format, face.landmarks, _regions(), self._strengths,
+                    self._lut, arena, trace))
+            if inspect is not None:
+                inspect(traces)
+        return traces
+
+    def close(self) -> None:
+        """Release the landmarker and its arena. Safe to call twice."""
+        self._landmarker.close()
+
+    def __enter__(self) -> "Beautifier":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        on = [k for k, v in self._strengths.items()
+              if (v[0] if isinstance(v, tuple) else v) and k != "lut"]
+        return f"Beautifier(effects={on}, mode={self.running_mode.value})"

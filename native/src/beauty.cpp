@@ -1,0 +1,633 @@
+// The beauty engine: masks from the mesh, skin filters, makeup, colour grading and one warp.
+//
+// Order of work, all inside the face's region R (its bounding box grown by the reach of the
+// shape controls and the feathering, clipped to the image):
+//   1. copy R of the source into a 3-channel work buffer W (RGB order whatever the format);
+//   2. rasterize region masks from the mesh polygons and feather them (box filters);
+//   3. skin: smoothing (guided filter), whitening, rosy, dark circles, teeth; makeup; sharpen;
+//      3D LUT: each computes a target image and blends it into W through a mask;
+//   4. shape: one inverse map over R (identity plus the sum of local, smooth displacements),
+//      sampled bilinearly from W into the output.
+// Each blend leaves a pixel exact where its mask is 0, and the map is exactly the identity
+// where no control reaches, so pixels no effect touches keep their values bit for bit.
+#include "facekit/beauty.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/beauty_kernels.h"
+
+namespace facekit {
+
+namespace {
+
+using kernels::blend_scalar;
+
+constexpr int kMeshPoints = 468;
+
+struct Point {
+    float x, y;
+};
+
+Point operator+(Point a, Point b) { return {a.x + b.x, a.y + b.y}; }
+Point operator-(Point a, Point b) { return {a.x - b.x, a.y - b.y}; }
+Point operator*(Point a, float s) { return {a.x * s, a.y * s}; }
+float length(Point a) { return std::sqrt(a.x * a.x + a.y * a.y); }
+
+// The mesh, read once from the caller's strided array into arena memory.
+class Mesh {
+public:
+    Mesh(const float* landmarks, int stride, Arena& arena)
+        : points_(arena.allocate_array<Point>(kMeshPoints)) {
+        for (int i = 0; i < kMeshPoints; ++i) {
+            points_[i] = {landmarks[i * stride], landmarks[i * stride + 1]};
+            if (!std::isfinite(points_[i].x) || !std::isfinite(points_[i].y))
+                throw std::invalid_argument("landmarks hold a non-finite coordinate");
+        }
+    }
+    Point operator[](int i) const { return points_[i]; }
+    Point centre(const std::vector<int>& indices) const {
+        Point sum{0, 0};
+        for (int i : indices) sum = sum + points_[i];
+        return sum * (1.0f / static_cast<float>(indices.size()));
+    }
+
+private:
+    Point* points_;
+};
+
+// A single-channel 8-bit plane over the work region.
+struct Plane {
+    std::uint8_t* data = nullptr;
+    int width = 0, height = 0;
+    std::size_t size() const { return static_cast<std::size_t>(width) * height; }
+};
+
+// Work-region geometry: image pixel (x, y) is plane pixel (x - x0, y - y0).
+struct Frame {
+    int x0, y0, width, height;
+    Arena& arena;
+
+    Plane plane() const {
+        Plane p;
+        p.width = width;
+        p.height = height;
+        p.data = arena.allocate_array<std::uint8_t>(p.size());
+        return p;
+    }
+};
+
+// Even-odd scanline fill of a polygon (image coordinates) into `plane`, sampled at pixel
+// centres, OR-ed in as 255.
+void fill_polygon(const Frame& f, const std::vector<Point>& polygon, Plane& plane) {
+    const std::size_t n = polygon.size();
+    if (n < 3) return;
+    std::vector<float> crossings;
+    for (int y = 0; y < f.height; ++y) {
+        const float sample_y = static_cast<float>(y + f.y0) + 0.5f;
+        crossings.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+            const Point a = polygon[i], b = polygon[(i + 1) % n];
+            if ((a.y <= sample_y) == (b.y <= sample_y)) continue;
+            const float t = (sample_y - a.y) / (b.y - a.y);
+            crossings.push_back(a.x + t * (b.x - a.x));
+        }
+        std::sort(crossings.begin(), crossings.end());
+        std::uint8_t* row = plane.data + static_cast<std::size_t>(y) * f.width;
+        for (std::size_t i = 0; i + 1 < crossings.size(); i += 2) {
+            // Pixels whose centre x + 0.5 lies in [left, right).
+            const int begin = std::max(0, static_cast<int>(std::ceil(crossings[i] - 0.5f)) - f.x0);
+            const int end = std::min(f.width, static_cast<int>(std::ceil(crossings[i + 1] - 0.5f)) - f.x0);
+            for (int x = begin; x < end; ++x) row[x] = 255;
+        }
+    }
+}
+
+std::vector<Point> polygon_of(const Mesh& mesh, const std::vector<int>& indices) {
+    std::vector<Point> out;
+    out.reserve(indices.size());
+    for (int i : indices) out.push_back(mesh[i]);
+    return out;
+}
+
+// A polygon scaled about `centre` by (sx, sy) in the frame of the unit vectors `u`, `v`.
+std::vector<Point> scaled(const std::vector<Point>& polygon, Point centre, float su, float sv,
+                          Point u, Point v) {
+    std::vector<Point> out;
+    for (Point p : polygon) {
+        const Point d = p - centre;
+        const float a = d.x * u.x + d.y * u.y, b = d.x * v.x + d.y * v.y;
+        out.push_back(centre + u * (a * su) + v * (b * sv));
+    }
+    return out;
+}
+
+void fill_disc(const Frame& f, Point centre, float radius, Plane& plane) {
+    for (int y = 0; y < f.height; ++y) {
+        const float dy = static_cast<float>(y + f.y0) + 0.5f - centre.y;
+        for (int x = 0; x < f.width; ++x) {
+            const float dx = static_cast<float>(x + f.x0) + 0.5f - centre.x;
+            if (dx * dx + dy * dy <= radius * radius)
+                plane.data[static_cast<std::size_t>(y) * f.width + x] = 255;
+        }
+    }
+}
+
+// Box-filters a plane in place (radius r, `passes` times: 2 approximates a Gaussian).
+void feather(const Frame& f, Plane& plane, int r, int passes) {
+    if (r < 1) return;
+    const std::size_t n = plane.size();
+    auto* values = f.arena.allocate_array<std::uint32_t>(n);
+    auto* sums = f.arena.allocate_array<std::uint32_t>(n);
+    auto* scratch = f.arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(f.width) + 2 * r + 1);
+    const std::uint32_t window = static_cast<std::uint32_t>((2 * r + 1) * (2 * r + 1));
+    for (int pass = 0; pass < passes; ++pass) {
+        for (std::size_t i = 0; i < n; ++i) values[i] = plane.data[i];
+        kernels::box_sum_scalar(values, f.width, f.height, r, sums, scratch);
+        for (std::size_t i = 0; i < n; ++i)
+            plane.data[i] = static_cast<std::uint8_t>((sums[i] + window / 2) / window);
+    }
+}
+
+// Dilates a 0/255 plane by about r pixels (a box filter, then any coverage counts).
+void dilate(const Frame& f, Plane& plane, int r) {
+    feather(f, plane, r, 1);
+    for (std::size_t i = 0; i < plane.size(); ++i) plane.data[i] = plane.data[i] ? 255 : 0;
+}
+
+void subtract(Plane& a, const Plane& b) {
+    for (std::size_t i = 0; i < a.size(); ++i) a.data[i] = b.data[i] ? 0 : a.data[i];
+}
+
+std::uint8_t clamp_u8(int v) { return static_cast<std::uint8_t>(std::clamp(v, 0, 255)); }
+
+int q8(float strength) {
+    return static_cast<int>(std::lround(std::clamp(strength, 0.0f, 1.0f) * 256.0f));
+}
+
+int luma(const std::uint8_t* p) { return (77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8; }
+
+// The region's work buffer W and a target buffer T for blends (both RGB, 3 bytes per pixel).
+struct Work {
+    std::uint8_t* image;
+    std::uint8_t* target;
+    std::size_t pixels;
+};
+
+// Smoothing: a guided filter of each channel by itself (radius r, regularization eps).
+void guided_filter(const Frame& f, const Work& w, int r, float eps) {
+    const std::size_t n = w.pixels;
+    Arena& arena = f.arena;
+    auto* plane = arena.allocate_array<std::uint32_t>(n);
+    auto* sum_i = arena.allocate_array<std::uint32_t>(n);
+    auto* sum_ii = arena.allocate_array<std::uint32_t>(n);
+    auto* a_q = arena.allocate_array<std::uint32_t>(n);
+    auto* b_q = arena.allocate_array<std::uint32_t>(n);
+    auto* scratch = arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(f.width) + 2 * r + 1);
+    const float inv_n = 1.0f / static_cast<float>((2 * r + 1) * (2 * r + 1));
+    for (int c = 0; c < 3; ++c) {
+        for (std::size_t i = 0; i < n; ++i) plane[i] = w.image[i * 3 + c];
+        kernels::box_sum_scalar(plane, f.width, f.height, r, sum_i, scratch);
+        for (std::size_t i = 0; i < n; ++i) plane[i] *= plane[i];
+        kernels::box_sum_scalar(plane, f.width, f.height, r, sum_ii, scratch);
+        kernels::guided_coefficients_scalar(sum_i, sum_ii, n, inv_n, eps, a_q, b_q);
+        kernels::box_sum_scalar(a_q, f.width, f.height, r, sum_i, scratch);
+        kernels::box_sum_scalar(b_q, f.width, f.height, r, sum_ii, scratch);
+        kernels::guided_output_scalar(sum_i, sum_ii, w.image + c, 3, n, inv_n, w.target + c, 3);
+    }
+}
+
+// T = in + (in - box3x3(in)), a 3x3 unsharp mask.
+void sharpened(const Frame& f, const Work& w) {
+    const std::size_t n = w.pixels;
+    auto* plane = f.arena.allocate_array<std::uint32_t>(n);
+    auto* sums = f.arena.allocate_array<std::uint32_t>(n);
+    auto* scratch = f.arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(f.width) + 3);
+    for (int c = 0; c < 3; ++c) {
+        for (std::size_t i = 0; i < n; ++i) plane[i] = w.image[i * 3 + c];
+        kernels::box_sum_scalar(plane, f.width, f.height, 1, sums, scratch);
+        for (std::size_t i = 0; i < n; ++i) {
+            const int v = w.image[i * 3 + c];
+            w.target[i * 3 + c] = clamp_u8(2 * v - static_cast<int>((sums[i] + 4) / 9));
+        }
+    }
+}
+
+// A brightening curve: v + alpha * v * (255 - v) / 255 (keeps 0 and 255, lifts the middle).
+void lift_table(float alpha, std::uint8_t table[256]) {
+    for (int v = 0; v < 256; ++v)
+        table[v] = clamp_u8(static_cast<int>(std::lround(v + alpha * v * (255 - v) / 255.0f)));
+}
+
+void apply_table(const Work& w, const std::uint8_t table[256]) {
+    for (std::size_t i = 0; i < w.pixels * 3; ++i) w.target[i] = table[w.image[i]];
+}
+
+// A colour laid over the pixel's own shading: hue and saturation from `rgb`, the luminance
+// detail of the pixel kept (texture-preserving).
+void tinted(const Work& w, const std::uint8_t rgb[3]) {
+    const int colour_luma = luma(rgb);
+    for (std::size_t i = 0; i < w.pixels; ++i) {
+        const int shift = luma(w.image + i * 3) - colour_luma;
+        for (int c = 0; c < 3; ++c) w.target[i * 3 + c] = clamp_u8(rgb[c] + shift);
+    }
+}
+
+void multiplied(const Work& w, const std::uint8_t rgb[3]) {
+    for (std::size_t i = 0; i < w.pixels; ++i)
+        for (int c = 0; c < 3; ++c)
+            w.target[i * 3 + c] = static_cast<std::uint8_t>((w.image[i * 3 + c] * rgb[c] + 127) / 255);
+}
+
+void averaged(const Work& w, const std::uint8_t rgb[3]) {
+    for (std::size_t i = 0; i < w.pixels; ++i)
+        for (int c = 0; c < 3; ++c)
+            w.target[i * 3 + c] = static_cast<std::uint8_t>((w.image[i * 3 + c] + rgb[c] + 1) / 2);
+}
+
+void rosy_target(const Work& w) {
+    for (std::size_t i = 0; i < w.pixels; ++i) {
+        const std::uint8_t* p = w.image + i * 3;
+        std::uint8_t* t = w.target + i * 3;
+        t[0] = clamp_u8(p[0] + 36);
+        t[1] = static_cast<std::uint8_t>(p[1] * 225 / 255);
+        t[2] = static_cast<std::uint8_t>(p[2] * 235 / 255);
+    }
+}
+
+// Teeth: lifted and de-yellowed, weighted by how tooth-like (bright, unsaturated) a pixel is.
+void teeth_target(const Work& w, const Plane& mouth, Plane& weight) {
+    std::uint8_t lift[256];
+    lift_table(0.35f, lift);
+    for (std::size_t i = 0; i < w.pixels; ++i) {
+        const std::uint8_t* p = w.image + i * 3;
+        std::uint8_t* t = w.target + i * 3;
+        const int hi = std::max({p[0], p[1], p[2]}), lo = std::min({p[0], p[1], p[2]});
+        const int bright = std::clamp((luma(p) - 90) * 4, 0, 255);
+        const int grey = std::clamp(255 - (hi - lo) * 3, 0, 255);
+        weight.data[i] = static_cast<std::uint8_t>(mouth.data[i] * bright / 255 * grey / 255);
+        const int blue = std::max<int>(p[2], (p[0] + p[1]) / 2);
+        t[0] = lift[p[0]];
+        t[1] = lift[p[1]];
+        t[2] = lift[blue];
+    }
+}
+
+void lut_target(const Work& w, const std::uint8_t* lut, int size) {
+    const float scale = static_cast<float>(size - 1) / 255.0f;
+    auto at = [&](int r, int g, int b, int c) {
+        return static_cast<float>(lut[((static_cast<std::size_t>(b) * size + g) * size + r) * 3 + c]);
+    };
+    for (std::size_t i = 0; i < w.pixels; ++i) {
+        const std::uint8_t* p = w.image + i * 3;
+        float pos[3];
+        int lo[3], hi[3];
+        float fr[3];
+        for (int c = 0; c < 3; ++c) {
+            pos[c] = p[c] * scale;
+            lo[c] = std::min(static_cast<int>(pos[c]), size - 1);
+            hi[c] = std::min(lo[c] + 1, size - 1);
+            fr[c] = pos[c] - static_cast<float>(lo[c]);
+        }
+        for (int c = 0; c < 3; ++c) {
+            float v = 0;
+            for (int corner = 0; corner < 8; ++corner) {
+                const int r = corner & 1 ? hi[0] : lo[0];
+                const int g = corner & 2 ? hi[1] : lo[1];
+                const int b = corner & 4 ? hi[2] : lo[2];
+                const float weight = (corner & 1 ? fr[0] : 1 - fr[0]) *
+                                     (corner & 2 ? fr[1] : 1 - fr[1]) *
+                                     (corner & 4 ? fr[2] : 1 - fr[2]);
+                v += weight * at(r, g, b, c);
+            }
+            w.target[i * 3 + c] = clamp_u8(static_cast<int>(v + 0.5f));
+        }
+    }
+}
+
+void blend(const Work& w, const Plane& mask, float strength) {
+    const int weight = q8(strength);
+    if (weight == 0) return;
+    blend_scalar(w.image, w.target, mask.data, weight, w.pixels, 3, w.image);
+}
+
+// --- shape ------------------------------------------------------------------------------------
+
+// One local displacement of the inverse map, zero beyond `radius` (smooth: the falloff and its
+// derivative vanish there). Kinds: a translation of the content by `shift`, or a radial scale
+// about `centre` by (1 - scale) at the centre.
+struct Control {
+    Point centre;
+    float radius;
+    Point shift{0, 0};
+    float scale = 0;
+};
+
+// Inverse-map displacement of `c` at image point p (added to p to find the source).
+Point displacement(const Control& c, Point p) {
+    const Point d = p - c.centre;
+    const float u = (d.x * d.x + d.y * d.y) / (c.radius * c.radius);
+    if (u >= 1.0f) return {0, 0};
+    const float falloff = (1.0f - u) * (1.0f - u);
+    // Content moves by +shift, so the source of p lies at p - shift * falloff; a radial scale
+    // samples closer to the centre (enlarging) for scale > 0.
+    return c.shift * (-falloff) + d * (-c.scale * falloff);
+}
+
+struct FaceGeometry {
+    Point eye_left, eye_right;  // centres of the subject's left and right eye loops
+    Point mouth, chin, forehead, nose;
+    float face_width, eye_width, iod;
+    Point across, down;  // unit vectors: along the eye line, and from the eyes to the chin
+};
+
+FaceGeometry geometry(const Mesh& mesh, const MeshRegions& regions) {
+    FaceGeometry g{};
+    g.eye_left = mesh.centre(regions[static_cast<int>(Region::LeftEye)]);
+    g.eye_right = mesh.centre(regions[static_cast<int>(Region::RightEye)]);
+    g.mouth = mesh.centre(regions[static_cast<int>(Region::LipsOuter)]);
+    g.chin = mesh[152];
+    g.forehead = mesh[10];
+    g.nose = mesh[4];
+    const Point eyes = g.eye_left - g.eye_right;
+    g.iod = std::max(length(eyes), 1.0f);
+    g.across = eyes * (1.0f / g.iod);
+    g.down = {-g.across.y, g.across.x};
+    if ((g.chin - (g.eye_left + g.eye_right) * 0.5f).x * g.down.x +
+            (g.chin - (g.eye_left + g.eye_right) * 0.5f).y * g.down.y < 0)
+        g.down = g.down * -1.0f;
+    g.face_width = std::max(length(mesh[454] - mesh[234]), 1.0f);
+    g.eye_width = std::max(length(mesh[263] - mesh[362]), 1.0f);
+    return g;
+}
+
+// Translations: |shift| * 1.54 / radius < 1 keeps each one fold-free (the falloff's slope is
+// at most 1.54 / radius); radial scales need scale < 1. Strengths are scaled well inside both.
+std::vector<Control> shape_controls(const Mesh& mesh, const FaceGeometry& g,
+                                    const BeautyParams& p) {
+    std::vector<Control> out;
+    const float fw = g.face_width;
+    auto toward = [&](int index, Point target, float amount, float radius) {
+        const Point from = mesh[index];
+        const Point d = target - from;
+        const float len = std::max(length(d), 1e-3f);
+        out.push_back({from, radius, d * (amount / len)});
+    };
+    if (p.face_slim != 0) {
+        for (int index : {132, 58, 172, 136, 361, 288, 397, 365})
+            toward(index, g.nose, 0.035f * fw * p.face_slim, 0.28f * fw);
+    }
+    if (p.v_chin != 0) {
+        for (int index : {150, 149, 176, 379, 378, 400})
+            toward(index, g.mouth, 0.03f * fw * p.v_chin, 0.22f * fw);
+    }
+    if (p.chin_length != 0)
+        out.push_back({g.chin, 0.3f * fw, g.down * (0.04f * fw * p.chin_length)});
+    if (p.forehead != 0)
+        out.push_back({g.forehead, 0.4f * fw, g.down * (-0.04f * fw * p.forehead)});
+    if (p.eye_enlarge != 0) {
+        for (Point eye : {g.eye_left, g.eye_right})
+            out.push_back({eye, 1.5f * g.eye_width, {0, 0}, 0.22f * p.eye_enlarge});
+    }
+    if (p.eye_distance != 0) {
+        const float amount = 0.03f * g.iod * p.eye_distance;
+        out.push_back({g.eye_left, 1.6f * g.eye_width, g.across * amount});
+        out.push_back({g.eye_right, 1.6f * g.eye_width, g.across * -amount});
+    }
+    if (p.nose_slim != 0) {
+        const float width = std::max(length(mesh[358] - mesh[129]), 1.0f);
+        for (int index : {129, 358, 48, 278})
+            toward(index, g.nose, 0.12f * width * p.nose_slim, 0.7f * width);
+    }
+    if (p.mouth_size != 0)
+        out.push_back({g.mouth, 0.16f * fw, {0, 0}, 0.18f * p.mouth_size});
+    return out;
+}
+
+}  // namespace
+
+bool BeautyParams::any_shape() const noexcept {
+    return face_slim != 0 || v_chin != 0 || chin_length != 0 || forehead != 0 ||
+           eye_enlarge != 0 || eye_distance != 0 || nose_slim != 0 || mouth_size != 0;
+}
+
+bool BeautyParams::any() const noexcept {
+    return any_shape() || smoothing != 0 || whitening != 0 || rosy != 0 || sharpen != 0 ||
+           dark_circles != 0 || teeth_whitening != 0 || lipstick.strength != 0 ||
+           blush.strength != 0 || brow_tint.strength != 0 || eyeshadow.strength != 0 ||
+           (lut != nullptr && lut_strength != 0);
+}
+
+void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_stride,
+                   const float* landmarks, int count, int point_stride, const MeshRegions& regions,
+                   const BeautyParams& params, Arena& arena, BeautyTrace* trace) {
+    validate(src);
+    if (src.format == PixelFormat::Gray)
+        throw std::invalid_argument("beauty effects need a colour image (RGB, BGR, RGBA or BGRA)");
+    if (dst == nullptr) throw std::invalid_argument("no output image");
+    if (count < kMeshPoints || point_stride < 2)
+        throw std::invalid_argument("beauty needs the 468-point mesh, got " + std::to_string(count) + " points");
+    for (const auto& polygon : regions)
+        for (int i : polygon)
+            if (i < 0 || i >= kMeshPoints) throw std::invalid_argument("mesh region index out of range");
+    if (params.lut != nullptr && (params.lut_size < 2 || params.lut_size > 256))
+        throw std::invalid_argument("3D LUT size must lie in 2..256");
+    if (!params.any()) return;
+
+    const Mesh mesh(landmarks, point_stride, arena);
+    const FaceGeometry g = geometry(mesh, regions);
+    const std::vector<Control> controls = params.any_shape() ? shape_controls(mesh, g, params)
+                                                             : std::vector<Control>{};
+    // The region: the face oval and every control's reach, plus the feathering margin.
+    float lo_x = 1e30f, lo_y = 1e30f, hi_x = -1e30f, hi_y = -1e30f;
+    for (int i : regions[static_cast<int>(Region::FaceOval)]) {
+        lo_x = std::min(lo_x, mesh[i].x), hi_x = std::max(hi_x, mesh[i].x);
+        lo_y = std::min(lo_y, mesh[i].y), hi_y = std::max(hi_y, mesh[i].y);
+    }
+    for (const Control& c : controls) {
+        lo_x = std::min(lo_x, c.centre.x - c.radius), hi_x = std::max(hi_x, c.centre.x + c.radius);
+        lo_y = std::min(lo_y, c.centre.y - c.radius), hi_y = std::max(hi_y, c.centre.y + c.radius);
+    }
+    const float margin = 0.06f * g.face_width + 2.0f;
+    const int x0 = std::clamp(static_cast<int>(std::floor(lo_x - margin)), 0, src.width);
+    const int y0 = std::clamp(static_cast<int>(std::floor(lo_y - margin)), 0, src.height);
+    const int x1 = std::clamp(static_cast<int>(std::ceil(hi_x + margin)), 0, src.width);
+    const int y1 = std::clamp(static_cast<int>(std::ceil(hi_y + margin)), 0, src.height);
+    if (x1 - x0 < 4 || y1 - y0 < 4) return;  // the face lies outside the image
+    const Frame f{x0, y0, x1 - x0, y1 - y0, arena};
+    if (trace) *trace = BeautyTrace{x0, y0, x1, y1};
+
+    // 1. The work buffer, RGB.
+    const ChannelMap map = rgb_channel_map(src.format);
+    const int bpp = bytes_per_pixel(src.format);
+    const std::size_t pixels = static_cast<std::size_t>(f.width) * f.height;
+    Work w{arena.allocate_array<std::uint8_t>(pixels * 3), arena.allocate_array<std::uint8_t>(pixels * 3), pixels};
+    for (int y = 0; y < f.height; ++y) {
+        const std::uint8_t* row = src.data + (y + y0) * src.stride + static_cast<std::ptrdiff_t>(x0) * bpp;
+        std::uint8_t* out = w.image + static_cast<std::size_t>(y) * f.width * 3;
+        for (int x = 0; x < f.width; ++x) {
+            out[x * 3] = row[x * bpp + map.r];
+            out[x * 3 + 1] = row[x * bpp + map.g];
+            out[x * 3 + 2] = row[x * bpp + map.b];
+        }
+    }
+
+    // 2. Masks.
+    const int soft = std::max(1, static_cast<int>(0.025f * g.face_width));
+    auto polygon = [&](Region r) { return polygon_of(mesh, regions[static_cast<int>(r)]); };
+    Plane face = f.plane();
+    fill_polygon(f, polygon(Region::FaceOval), face);
+    Plane features = f.plane();
+    for (Region r : {Region::LeftEye, Region::RightEye, Region::LeftBrow, Region::RightBrow,
+                     Region::LipsOuter, Region::Nostrils})
+        fill_polygon(f, polygon(r), features);
+    dilate(f, features, soft);
+    Plane skin = f.plane();
+    std::memcpy(skin.data, face.data, pixels);
+    subtract(skin, features);
+    feather(f, skin, soft, 2);
+    feather(f, face, soft, 2);
+    Plane lips = f.plane();
+    fill_polygon(f, polygon(Region::LipsOuter), lips);
+    Plane mouth = f.plane();
+    fill_polygon(f, polygon(Region::LipsInner), mouth);
+    subtract(lips, mouth);
+    feather(f, lips, std::max(1, soft / 3), 1);
+    if (trace) trace->skin = skin.data, trace->lips = lips.data;
+
+    // 3. Skin, makeup, grading.
+    if (params.smoothing > 0) {
+        const int radius = std::max(2, static_cast<int>(0.022f * g.face_width));
+        guided_filter(f, w, radius, 600.0f);
+        blend(w, skin, 0.85f * params.smoothing);
+    }
+    if (params.whitening > 0) {
+        std::uint8_t table[256];
+        lift_table(0.6f, table);
+        apply_table(w, table);
+        blend(w, skin, params.whitening);
+    }
+    if (params.rosy > 0) {
+        rosy_target(w);
+        blend(w, skin, 0.6f * params.rosy);
+    }
+    if (params.dark_circles > 0) {
+        Plane under = f.plane();
+        for (Point eye : {g.eye_left, g.eye_right}) {
+            const Point centre = eye + g.down * (0.55f * g.eye_width);
+            std::vector<Point> ellipse;
+            for (int k = 0; k < 24; ++k) {
+                const float t = 6.2831853f * static_cast<float>(k) / 24.0f;
+                ellipse.push_back(centre + g.across * (0.6f * g.eye_width * std::cos(t)) +
+                                  g.down * (0.22f * g.eye_width * std::sin(t)));
+            }
+            fill_polygon(f, ellipse, under);
+        }
+        subtract(under, features);
+        feather(f, under, soft, 2);
+        std::uint8_t table[256];
+        lift_table(0.5f, table);
+        apply_table(w, table);
+        blend(w, under, params.dark_circles);
+    }
+    if (params.teeth_whitening > 0) {
+        Plane inner = f.plane();
+        std::memcpy(inner.data, mouth.data, pixels);
+        feather(f, inner, 1, 1);
+        Plane weight = f.plane();
+        teeth_target(w, inner, weight);
+        blend(w, weight, params.teeth_whitening);
+    }
+    if (params.lipstick.strength > 0) {
+        tinted(w, params.lipstick.rgb);
+        blend(w, lips, params.lipstick.strength);
+    }
+    if (params.blush.strength > 0) {
+        Plane cheeks = f.plane();
+        fill_disc(f, mesh[50], 0.11f * g.face_width, cheeks);
+        fill_disc(f, mesh[280], 0.11f * g.face_width, cheeks);
+        subtract(cheeks, features);
+        feather(f, cheeks, 2 * soft, 2);
+        averaged(w, params.blush.rgb);
+        blend(w, cheeks, 0.6f * params.blush.strength);
+    }
+    if (params.brow_tint.strength > 0) {
+        Plane brows = f.plane();
+        fill_polygon(f, polygon(Region::LeftBrow), brows);
+        fill_polygon(f, polygon(Region::RightBrow), brows);
+        feather(f, brows, std::max(1, soft / 3), 1);
+        tinted(w, params.brow_tint.rgb);
+        blend(w, brows, 0.7f * params.brow_tint.strength);
+    }
+    if (params.eyeshadow.strength > 0) {
+        Plane lids = f.plane();
+        Plane eyes = f.plane();
+        for (Region r : {Region::LeftEye, Region::RightEye}) {
+            const auto loop = polygon(r);
+            const Point centre = mesh.centre(regions[static_cast<int>(r)]);
+            // The eye grown upward: a lid band between the eye and the brow.
+            fill_polygon(f, scaled(loop, centre - g.down * (0.25f * g.eye_width), 1.15f, 2.2f,
+                                   g.across, g.down), lids);
+            fill_polygon(f, loop, eyes);
+        }
+        dilate(f, eyes, std::max(1, soft / 2));
+        subtract(lids, eyes);
+        feather(f, lids, soft, 2);
+        multiplied(w, params.eyeshadow.rgb);
+        blend(w, lids, 0.7f * params.eyeshadow.strength);
+    }
+    if (params.sharpen > 0) {
+        sharpened(f, w);
+        blend(w, face, 0.8f * params.sharpen);
+    }
+    if (params.lut != nullptr && params.lut_strength > 0) {
+        lut_target(w, params.lut, params.lut_size);
+        blend(w, face, params.lut_strength);
+    }
+
+    // 4. Shape, and the write-back.
+    const std::uint8_t* result = w.image;
+    if (!controls.empty()) {
+        auto* positions = arena.allocate_array<float>(pixels * 2);
+        for (int y = 0; y < f.height; ++y)
+            for (int x = 0; x < f.width; ++x) {
+                float* pos = positions + (static_cast<std::size_t>(y) * f.width + x) * 2;
+                pos[0] = static_cast<float>(x);
+                pos[1] = static_cast<float>(y);
+            }
+        for (const Control& c : controls) {
+            // Only the control's bounding box; pixel centres in image coordinates are x + x0.
+            const int bx0 = std::max(0, static_cast<int>(c.centre.x - c.radius) - x0 - 1);
+            const int bx1 = std::min(f.width, static_cast<int>(c.centre.x + c.radius) - x0 + 2);
+            const int by0 = std::max(0, static_cast<int>(c.centre.y - c.radius) - y0 - 1);
+            const int by1 = std::min(f.height, static_cast<int>(c.centre.y + c.radius) - y0 + 2);
+            for (int y = by0; y < by1; ++y)
+                for (int x = bx0; x < bx1; ++x) {
+                    const Point d = displacement(c, {static_cast<float>(x + x0), static_cast<float>(y + y0)});
+                    float* pos = positions + (static_cast<std::size_t>(y) * f.width + x) * 2;
+                    pos[0] += d.x;
+                    pos[1] += d.y;
+                }
+        }
+        auto* warped = arena.allocate_array<std::uint8_t>(pixels * 3);
+        kernels::remap_bilinear_scalar(w.image, f.width, f.height,
+                                       static_cast<std::ptrdiff_t>(f.width) * 3, 3, positions,
+                                       pixels, warped);
+        result = warped;
+        if (trace) trace->warp = positions;
+    }
+    for (int y = 0; y < f.height; ++y) {
+        std::uint8_t* row = dst + (y + y0) * dst_stride + static_cast<std::ptrdiff_t>(x0) * bpp;
+        const std::uint8_t* in = result + static_cast<std::size_t>(y) * f.width * 3;
+        for (int x = 0; x < f.width; ++x) {
+            row[x * bpp + map.r] = in[x * 3];
+            row[x * bpp + map.g] = in[x * 3 + 1];
+            row[x * bpp + map.b] = in[x * 3 + 2];
+        }
+    }
+}
+
+}  // namespace facekit

@@ -1,0 +1,41 @@
+// Pixel kernels of the beauty engine (internal). The scalar functions in beauty_kernels.cpp are
+// the reference; per-ISA variants must give identical integer outputs. Box sums are exact
+// integers (any summation order gives the same result); per-pixel float maths is elementwise,
+// in the reference's order, with contraction off.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace facekit::kernels {
+
+// dst[y][x] = sum of src over the (2r+1)^2 window around (x, y), borders replicated.
+// Planes are row-major with `width` elements per row. `scratch` holds width + 2r + 1 values.
+void box_sum_scalar(const std::uint32_t* src, int width, int height, int r, std::uint32_t* dst,
+                    std::uint32_t* scratch);
+
+// Guided-filter coefficients from window sums of I and I*I (n pixels per window):
+// mean = sum_i / n, var = sum_ii / n - mean^2, a = var / (var + eps), b = mean - a * mean;
+// a_q = round(a * 4096), b_q = round(b * 16) (so their window sums stay exact in 32 bits).
+void guided_coefficients_scalar(const std::uint32_t* sum_i, const std::uint32_t* sum_ii,
+                                std::size_t count, float inv_n, float eps, std::uint32_t* a_q,
+                                std::uint32_t* b_q);
+
+// q = (sum_a / (4096 n)) * I + sum_b / (16 n), rounded and clamped to 0..255, for one channel
+// of an interleaved image row (`stride_px` bytes between pixels).
+void guided_output_scalar(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
+                          const std::uint8_t* guide, int pixel_stride, std::size_t count,
+                          float inv_n, std::uint8_t* out, int out_stride);
+
+// out = in + (((target - in) * w + 128) >> 8) per channel of `count` interleaved pixels, with
+// w = (mask * weight_q8 + 128) >> 8 (weight_q8 in 0..256): a mask of 0 leaves `in` exact.
+void blend_scalar(const std::uint8_t* in, const std::uint8_t* target, const std::uint8_t* mask,
+                  int weight_q8, std::size_t count, int channels, std::uint8_t* out);
+
+// Bilinear sampling of an interleaved 8-bit image at `count` source positions (x, y pairs);
+// weights in 1/2048ths; positions outside the image clamp to the border pixels. A position on
+// a pixel centre copies that pixel exactly.
+void remap_bilinear_scalar(const std::uint8_t* image, int width, int height,
+                           std::ptrdiff_t stride, int channels, const float* positions,
+                           std::size_t count, std::uint8_t* out);
+
+}  // namespace facekit::kernels
