@@ -104,6 +104,7 @@ void register_beauty(py::module_& m) {
                   if (t.warp) result["warp"] = arena_array<float>(arena_owner, t.warp, {h, w, 2});
                   if (t.skin) result["skin"] = arena_array<std::uint8_t>(arena_owner, t.skin, {h, w});
                   if (t.lips) result["lips"] = arena_array<std::uint8_t>(arena_owner, t.lips, {h, w});
+                  if (t.eyes) result["eyes"] = arena_array<std::uint8_t>(arena_owner, t.eyes, {h, w});
               }
               return result;
           },

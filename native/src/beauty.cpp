@@ -496,7 +496,12 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     fill_polygon(f, polygon(Region::LipsInner), mouth);
     subtract(lips, mouth);
     feather(f, lips, std::max(1, soft / 3), 1);
-    if (trace) trace->skin = skin.data, trace->lips = lips.data;
+    if (trace) {
+        Plane eyes = f.plane();
+        fill_polygon(f, polygon(Region::LeftEye), eyes);
+        fill_polygon(f, polygon(Region::RightEye), eyes);
+        trace->skin = skin.data, trace->lips = lips.data, trace->eyes = eyes.data;
+    }
 
     // 3. Skin, makeup, grading.
     if (params.smoothing > 0) {

@@ -51,6 +51,7 @@ struct BeautyTrace {
                                           // region, row-major, in the arena) when shape ran
     const std::uint8_t* skin = nullptr;   // feathered masks over the region, in the arena
     const std::uint8_t* lips = nullptr;
+    const std::uint8_t* eyes = nullptr;   // both eye polygons, unfeathered (0 or 255)
 };
 
 // Applies `params` to the face whose landmarks are `landmarks` (at least 468 points, x and y in
