@@ -120,3 +120,11 @@ class process:
     def wipe_stack(bytes: int) -> None: ...
     @staticmethod
     def set_free_perturb(byte: int) -> bool: ...
+
+class beauty:
+    @staticmethod
+    def apply(
+        src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8], format: str,
+        landmarks: npt.NDArray[np.float32], regions: list[list[int]], strengths: dict[str, Any],
+        lut: npt.NDArray[np.uint8] | None, arena: arena.Arena, trace: bool = False,
+    ) -> dict[str, Any]: ...

@@ -24,7 +24,7 @@ from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
 from .lut import load_lut
 
-__all__ = ["BeautyOptions", "Beautifier", "PRESETS", "RGB"]
+__all__ = ["BeautyOptions", "Beautifier", "PRESETS", "RGB", "EFFECTS", "gallery"]
 
 RGB = tuple[int, int, int]
 _REGION_ORDER = ("face_oval", "lips_outer", "lips_inner", "left_eye", "right_eye", "left_brow",
@@ -165,8 +165,15 @@ class Beautifier:
         self.color_format = color_format
         self._lut = None if self.options.lut is None else load_lut(self.options.lut)
         self._strengths = self.options._strengths()
-        self._landmarker = FaceLandmarker(FaceLandmarkerOptions(
-            running_mode=running_mode, max_faces=max_faces, color_format=color_format))
+        self._landmarker = FaceLandmarker(
+            self.landmarker_options(running_mode, max_faces, color_format))
+
+    @staticmethod
+    def landmarker_options(running_mode: RunningMode = RunningMode.IMAGE, max_faces: int = 4,
+                           color_format: ColorFormat = "rgb") -> FaceLandmarkerOptions:
+        """The landmarker configuration a Beautifier runs (468 points, no iris)."""
+        return FaceLandmarkerOptions(running_mode=running_mode, max_faces=max_faces,
+                                     color_format=color_format)
 
     def apply(self, image: ImageLike, timestamp_ms: int | None = None) -> np.ndarray:
         """The image with the effects applied to every face (a new uint8 array)."""
@@ -226,3 +233,47 @@ class Beautifier:
         on = [k for k, v in self._strengths.items()
               if (v[0] if isinstance(v, tuple) else v) and k != "lut"]
         return f"Beautifier(effects={on}, mode={self.running_mode.value})"
+
+
+# Every effect the gallery shows, with the value it is shown at (x 0.5 and x 1.0).
+EFFECTS: tuple[str, ...] = (
+    "smoothing", "whitening", "rosy", "sharpen", "dark_circles", "teeth_whitening",
+    "face_slim", "v_chin", "chin_length", "forehead", "eye_enlarge", "eye_distance",
+    "nose_slim", "mouth_size", "lipstick", "blush", "brow_tint", "eyeshadow", "lut")
+
+
+def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
+    """Write ``<effect>.png`` for every effect (and each preset) into `folder`: the face region
+    of the photo before, at strength 0.5 and at 1.0, side by side. Returns the files."""
+    from PIL import Image
+
+    from .image import load_image
+
+    source = image_path or Path(__file__).resolve().parent / "data" / "sample.jpg"
+    image = load_image(source)
+    folder.mkdir(parents=True, exist_ok=True)
+    cases: dict[str, list[BeautyOptions]] = {}
+    for effect in EFFECTS:
+        if effect == "lut":
+            cases["lut_warm"] = [BeautyOptions(lut="warm", lut_strength=s) for s in (0.5, 1.0)]
+        else:
+            cases[effect] = [BeautyOptions(**{effect: s}) for s in (0.5, 1.0)]
+    for name in ("natural", "studio"):
+        cases[f"preset_{name}"] = [PRESETS[name]]
+    written = []
+    box = None
+    for name, variants in cases.items():
+        panels = [image]
+        for options in variants:
+            with Beautifier(options) as beautifier:
+                out = np.array(image, copy=True)
+                traces = beautifier._apply(image, out, None, trace=False)
+            panels.append(out)
+            if traces and box is None:
+                box = traces[0]["region"]  # the face's bounding region: coarse geometry only
+        x0, y0, x1, y1 = box or (0, 0, image.shape[1], image.shape[0])
+        strip = np.concatenate([p[y0:y1, x0:x1] for p in panels], axis=1)
+        path = folder / f"{name}.png"
+        Image.fromarray(np.ascontiguousarray(strip)).save(path)
+        written.append(path)
+    return written

@@ -79,6 +79,58 @@ def _models(args: argparse.Namespace) -> int:
     return 0 if all(v == "ok" for v in status.values()) else 1
 
 
+def _beauty_options(args: argparse.Namespace):
+    import dataclasses
+
+    from .beauty import PRESETS, BeautyOptions
+
+    options = PRESETS[args.preset]
+    changes = {}
+    for f in dataclasses.fields(BeautyOptions):
+        value = getattr(args, f.name, None)
+        if value is None:
+            continue
+        if f.name.endswith("_color"):
+            try:
+                value = tuple(int(v) for v in value.split(","))
+            except ValueError:
+                raise ValueError(f"--{f.name.replace('_', '-')} takes R,G,B") from None
+        changes[f.name] = value
+    return options.replace(**changes)
+
+
+def _beautify(args: argparse.Namespace) -> int:
+    import time
+
+    from PIL import Image
+
+    from . import load_image
+    from .beauty import Beautifier
+
+    options = _beauty_options(args)
+    image = load_image(args.input)
+    with Beautifier(options) as beautifier:
+        start = time.perf_counter()
+        out = beautifier.apply(image)
+        elapsed = (time.perf_counter() - start) * 1e3
+    Image.fromarray(out).save(args.output)
+    changed = int((out != image).any(axis=2).sum())
+    print(f"facekit beautify: {args.input} -> {args.output} ({changed} pixels changed, "
+          f"{elapsed:.0f} ms including landmarks)")
+    return 0
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .beauty import gallery
+
+    source = Path(args.image) if args.image else None
+    written = gallery(Path(args.out), source)
+    print(f"facekit gallery: {len(written)} before/after images in {args.out}")
+    return 0
+
+
 def _audit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -96,6 +148,23 @@ def _audit(args: argparse.Namespace) -> int:
         print(f"{check['name']:<{width}}  {check['verdict'].upper():<7}  {check['detail']}")
     print(f"{'PASSED' if report['passed'] else 'FAILED'}: wrote {as_json} and {as_markdown}")
     return 0 if report["passed"] else 1
+
+
+def _add_beauty_arguments(parser: argparse.ArgumentParser) -> None:
+    import dataclasses
+
+    from .beauty import PRESETS, BeautyOptions
+
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="natural",
+                        help="starting point; the options below override it (default natural)")
+    for f in dataclasses.fields(BeautyOptions):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name.endswith("_color"):
+            parser.add_argument(flag, metavar="R,G,B", help=f"colour for {f.name[:-6]}")
+        elif f.name == "lut":
+            parser.add_argument(flag, help="a .cube file or a preset (cool, film, warm)")
+        else:
+            parser.add_argument(flag, type=float, metavar="S", help=f"{f.name} strength")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,6 +186,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models", help="list the shipped networks and check each file against its sha256"
     )
     listing.set_defaults(run=_models)
+    beautify = commands.add_parser(
+        "beautify", help="apply beauty effects to every face of a photo")
+    beautify.add_argument("input", help="photo to read")
+    beautify.add_argument("output", help="image to write (format from its extension)")
+    _add_beauty_arguments(beautify)
+    beautify.set_defaults(run=_beautify)
+    gallery = commands.add_parser(
+        "gallery", help="write before/after images of every effect at 0.5 and 1.0")
+    gallery.add_argument("--out", default="facekit-gallery", help="folder for the PNGs")
+    gallery.add_argument("--image", help="a photo of your own instead of the bundled sample")
+    gallery.set_defaults(run=_gallery)
     audit = commands.add_parser(
         "audit", help="prove the privacy promises on this machine; write audit.json and audit.md"
     )

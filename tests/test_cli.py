@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import pytest
 
 from facekit import cli
@@ -46,3 +47,35 @@ def test_models_lists_and_verifies_every_network(capsys):
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
     assert out.count(" ok") == 6 and "face_landmark" in out and "CC0-1.0" in out
+
+
+def test_beautify_writes_a_changed_image_and_refuses_bad_options(tmp_path):
+    from PIL import Image
+
+    from facekit.audit.memscan_child import SAMPLE
+
+    out = tmp_path / "out.png"
+    assert cli.main(["beautify", str(SAMPLE), str(out), "--preset", "studio",
+                     "--lipstick", "0.8", "--lipstick-color", "200,30,80"]) == 0
+    before = np.asarray(Image.open(SAMPLE).convert("RGB"))
+    after = np.asarray(Image.open(out))
+    assert after.shape == before.shape
+    assert np.count_nonzero(np.any(after != before, axis=2)) > 10_000
+    assert cli.main(["beautify", str(SAMPLE), str(out), "--smoothing", "3"]) == 2
+    assert cli.main(["beautify", str(SAMPLE), str(out), "--blush-color", "red"]) == 2
+
+
+def test_gallery_writes_every_effect_side_by_side(tmp_path):
+    from PIL import Image
+
+    from facekit.beauty import EFFECTS
+
+    assert cli.main(["gallery", "--out", str(tmp_path)]) == 0
+    names = {p.stem for p in tmp_path.glob("*.png")}
+    expected = {e for e in EFFECTS if e != "lut"} | {"lut_warm", "preset_natural",
+                                                     "preset_studio"}
+    assert names == expected
+    strip = np.asarray(Image.open(tmp_path / "smoothing.png"))
+    third = strip.shape[1] // 3
+    before, half, full = (strip[:, i * third:(i + 1) * third] for i in range(3))
+    assert not np.array_equal(before, half) and not np.array_equal(half, full)

@@ -114,3 +114,18 @@ def test_video_keeps_no_earlier_frame(video_scan):
     for name, needles in current.items():
         assert after.counts[name][memscan.KIND_ARENA] >= len(needles), name
     assert _leftovers(reports["after-close"]) == {}
+
+
+def test_beauty_apply_keeps_nothing_once_it_returns():
+    """The Beautifier (studio preset: skin, shape and makeup) holds the mesh, its 2D copy, the
+    crop and the network values in the arena while the effects run, and nothing anywhere once
+    apply() returns or the Beautifier is closed."""
+    needles = memscan.needle_sets(memscan_child.reference("beauty")[0])
+    reports = memscan.audit_child(needles, mode="beauty")
+    for name, report in reports.items():
+        print(f"\n== beauty, checkpoint {name}\n{report.table()}")
+    inside = reports["inside"]
+    for name in ("landmarks f32", "landmarks xy f32", "crop rows", "raw landmarks f32"):
+        assert inside.counts[name][memscan.KIND_ARENA] >= len(needles[name]), name
+    for checkpoint in ("after-apply", "after-close"):
+        assert _leftovers(reports[checkpoint]) == {}, checkpoint

@@ -114,6 +114,31 @@ def check_memory_video(env: dict[str, str]) -> Check:
     return check
 
 
+def check_memory_beauty(env: dict[str, str]) -> Check:
+    from . import memscan, memscan_child
+
+    check = Check(
+        "memory-scan-beauty", "beauty effects keep no landmark once apply() returns",
+        "A child runs Beautifier (studio preset: smoothing, tone, teeth, shape warps, makeup) "
+        "on the sample photo; the scan counts the landmarks (also as x, y pairs), keypoints, "
+        "crop rows, raw network output and hidden activations inside the frame (after the "
+        "effects ran), after apply() returned and after close(). Pass: found in the arena "
+        "inside, zero copies anywhere afterwards.")
+    needles = memscan.needle_sets(memscan_child.reference("beauty")[0])
+    reports = memscan.audit_child(needles, mode="beauty", env=env)
+    check.evidence = {"needles": {k: len(v) for k, v in needles.items()},
+                      **_scan_evidence(reports)}
+    inside = reports["inside"]
+    seen = all(inside.counts[n]["facekit arena"] >= len(needles[n])
+               for n in ("landmarks f32", "landmarks xy f32", "crop rows"))
+    left = {cp: _leftovers(reports[cp]) for cp in ("after-apply", "after-close")}
+    check.verdict = PASS if seen and not any(left.values()) else FAIL
+    check.detail = f"found in the arena while running: {seen}" + "".join(
+        f"; {cp}: " + (", ".join(f"{n} x{c}" for n, c in found.items()) or "0 copies")
+        for cp, found in left.items())
+    return check
+
+
 # --- I/O ----------------------------------------------------------------------------------------
 
 def check_python_io(env: dict[str, str]) -> Check:
@@ -348,6 +373,7 @@ CHECKS: dict[str, Callable[[dict[str, str]], Check]] = {
     "model-integrity": check_models,
     "memory-scan-image": check_memory_image,
     "memory-scan-video": check_memory_video,
+    "memory-scan-beauty": check_memory_beauty,
     "io-python": check_python_io,
     "io-syscalls": check_syscalls,
     "arena-protections": check_arena_protections,

@@ -275,6 +275,9 @@ def needle_sets(record: dict[str, object]) -> dict[str, list[bytes]]:
     if "landmarks" in record:
         sets["landmarks f32"] = window_needles(record["landmarks"], 4, np.float32)
         sets["landmarks f64"] = window_needles(record["landmarks"], 4, np.float64)
+        # x, y pairs alone (z dropped), as 2D geometry code such as the beauty engine holds them
+        xy = np.asarray(record["landmarks"], dtype=np.float32)[:, :2]
+        sets["landmarks xy f32"] = window_needles(xy, 4, np.float32)
     if "keypoints" in record:
         sets["keypoints f32"] = window_needles(record["keypoints"], 4, np.float32)
     if "crop" in record:

@@ -6,7 +6,9 @@ checkpoint, ``{"event": "checkpoint", "name": ..., "arena": [...]}`` and it bloc
 parent writes ``continue``. Finally ``{"event": "done"}``.
 
 ``--mode image``: checkpoints ``inside`` (within ``with landmarker.detect(photo) as result:``),
-``after-scope`` and ``after-close``. ``--mode video``: 100 frames of the photo, frame i shifted
+``after-scope`` and ``after-close``. ``--mode beauty``: the Beautifier (studio preset) on the
+photo, with checkpoints ``inside`` (within the frame, after the effects ran), ``after-apply``
+and ``after-close``. ``--mode video``: 100 frames of the photo, frame i shifted
 right by i pixels, then ``after-video`` (the last frame's result is still open, as an
 application that does not use ``with`` would leave it) and ``after-close``.
 ``--scrub NAME`` sets ``facekit._inference.DEFAULT_SCRUB`` first (for the negative test).
@@ -51,7 +53,7 @@ def _checkpoint(name: str, landmarker) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
-    parser.add_argument("--mode", choices=("image", "video"), default="image")
+    parser.add_argument("--mode", choices=("image", "video", "beauty"), default="image")
     parser.add_argument("--scrub", default=None)
     parser.add_argument("--frames", type=int, default=VIDEO_FRAMES)
     args = parser.parse_args(argv)
@@ -63,8 +65,22 @@ def main(argv: list[str] | None = None) -> int:
     from facekit import FaceLandmarker
 
     image = facekit.load_image(SAMPLE)
-    landmarker = FaceLandmarker(landmarker_options(args.mode))
     import os
+    if args.mode == "beauty":
+        with beautifier() as effects:
+            landmarker = effects._landmarker
+            print(json.dumps({"event": "ready", "pid": os.getpid(),
+                              "arena": _regions(landmarker)}), flush=True)
+            out = np.array(image, copy=True)
+            effects._apply(image, out, None, trace=False,
+                           inspect=lambda traces: _checkpoint("inside", landmarker))
+            if np.array_equal(out, image):
+                raise SystemExit("memscan child: the effects changed nothing")
+            _checkpoint("after-apply", landmarker)
+        _checkpoint("after-close", landmarker)
+        print(json.dumps({"event": "done"}), flush=True)
+        return 0
+    landmarker = FaceLandmarker(landmarker_options(args.mode))
     print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarker)}),
           flush=True)
     if args.mode == "image":
@@ -87,11 +103,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def landmarker_options(mode: str):
     """The configuration audited: the default landmarker with the iris network on, so that
-    all three networks (detector, mesh, iris) run."""
+    all three networks (detector, mesh, iris) run; in "beauty" mode, the Beautifier's own."""
     from facekit import FaceLandmarkerOptions, RunningMode
 
+    if mode == "beauty":
+        from facekit.beauty import Beautifier
+
+        return Beautifier.landmarker_options()
     return FaceLandmarkerOptions(
         running_mode=RunningMode.VIDEO if mode == "video" else RunningMode.IMAGE, iris=True)
+
+
+def beautifier():
+    """The Beautifier audited in "beauty" mode: the studio preset (skin, shape and makeup)."""
+    from facekit.beauty import PRESETS, Beautifier
+
+    return Beautifier(PRESETS["studio"])
 
 
 def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str, object]]:
@@ -115,7 +142,12 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str,
     video = mode == "video"
     records: list[dict[str, object]] = []
     probes: dict[str, HiddenProbe] = {}
-    with FaceLandmarker(landmarker_options(mode)) as landmarker:
+    if mode == "beauty":
+        mode = "image"  # the same landmarks, from the Beautifier's landmarker configuration
+        options = landmarker_options("beauty")
+    else:
+        options = landmarker_options(mode)
+    with FaceLandmarker(options) as landmarker:
         current: dict[str, object] = {}
 
         def spy(network, extra=None):
@@ -143,7 +175,8 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str,
             current["raw"] = np.array(outputs[landmarker._mesh_points], dtype=np.float32)
 
         spy(landmarker._mesh, mesh_values)
-        spy(landmarker._iris)
+        if landmarker._iris is not None:
+            spy(landmarker._iris)
         spy(landmarker._detector.network)
         detect = landmarker._detector.detect
 

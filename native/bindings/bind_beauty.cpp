@@ -6,6 +6,7 @@
 
 #include "bindings.h"
 #include "facekit/beauty.h"
+#include "facekit/process.h"
 
 namespace facekit::bindings {
 
@@ -89,6 +90,7 @@ void register_beauty(py::module_& m) {
               }
               auto& arena = arena_owner.cast<Arena&>();
               BeautyTrace t;
+              t.masks = trace;
               {
                   py::gil_scoped_release release;
                   beautify_face(view, static_cast<std::uint8_t*>(dst.mutable_data()), out.stride,
@@ -96,6 +98,7 @@ void register_beauty(py::module_& m) {
                                 static_cast<int>(landmarks.shape(0)),
                                 static_cast<int>(landmarks.strides(0) / 4), mesh_regions, p,
                                 arena, &t);
+                  wipe_stack(64 << 10);  // the engine's dead frames held face geometry
               }
               py::dict result;
               result["region"] = py::make_tuple(t.x0, t.y0, t.x1, t.y1);

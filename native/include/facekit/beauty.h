@@ -46,6 +46,7 @@ struct BeautyParams {
 // What beautify_face did, for tests and audits (counts and the region only; no coordinate
 // of the face beyond its bounding region).
 struct BeautyTrace {
+    bool masks = false;                   // in: also build every mask and report it
     int x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // the region written, [x0, x1) x [y0, y1)
     const float* warp = nullptr;          // inverse map (x, y source position per pixel of the
                                           // region, row-major, in the arena) when shape ran

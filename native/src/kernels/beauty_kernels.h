@@ -38,4 +38,53 @@ void remap_bilinear_scalar(const std::uint8_t* image, int width, int height,
                            std::ptrdiff_t stride, int channels, const float* positions,
                            std::size_t count, std::uint8_t* out);
 
+// Per-ISA variants: the same contracts, outputs identical to the scalar reference. They process
+// vector-width blocks and hand row tails and short inputs to the scalar functions. Callers use
+// the dispatching functions below; these exist for the dispatchers, tests and benchmarks.
+#ifdef FACEKIT_HAVE_AVX2
+void box_sum_avx2(const std::uint32_t* src, int width, int height, int r, std::uint32_t* dst,
+                  std::uint32_t* scratch);
+void guided_coefficients_avx2(const std::uint32_t* sum_i, const std::uint32_t* sum_ii,
+                              std::size_t count, float inv_n, float eps, std::uint32_t* a_q,
+                              std::uint32_t* b_q);
+void guided_output_avx2(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
+                        const std::uint8_t* guide, int pixel_stride, std::size_t count,
+                        float inv_n, std::uint8_t* out, int out_stride);
+void blend_avx2(const std::uint8_t* in, const std::uint8_t* target, const std::uint8_t* mask,
+                int weight_q8, std::size_t count, int channels, std::uint8_t* out);
+void remap_bilinear_avx2(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
+                         int channels, const float* positions, std::size_t count,
+                         std::uint8_t* out);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+void box_sum_neon(const std::uint32_t* src, int width, int height, int r, std::uint32_t* dst,
+                  std::uint32_t* scratch);
+void guided_coefficients_neon(const std::uint32_t* sum_i, const std::uint32_t* sum_ii,
+                              std::size_t count, float inv_n, float eps, std::uint32_t* a_q,
+                              std::uint32_t* b_q);
+void guided_output_neon(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
+                        const std::uint8_t* guide, int pixel_stride, std::size_t count,
+                        float inv_n, std::uint8_t* out, int out_stride);
+void blend_neon(const std::uint8_t* in, const std::uint8_t* target, const std::uint8_t* mask,
+                int weight_q8, std::size_t count, int channels, std::uint8_t* out);
+void remap_bilinear_neon(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
+                         int channels, const float* positions, std::size_t count,
+                         std::uint8_t* out);
+#endif
+
+// Dispatching entry points: the active SIMD path (facekit::active_isa()), one count_call per
+// call. Paths without a variant of their own (scalar, sse41) run the scalar reference.
+void box_sum(const std::uint32_t* src, int width, int height, int r, std::uint32_t* dst,
+             std::uint32_t* scratch);
+void guided_coefficients(const std::uint32_t* sum_i, const std::uint32_t* sum_ii,
+                         std::size_t count, float inv_n, float eps, std::uint32_t* a_q,
+                         std::uint32_t* b_q);
+void guided_output(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
+                   const std::uint8_t* guide, int pixel_stride, std::size_t count, float inv_n,
+                   std::uint8_t* out, int out_stride);
+void blend(const std::uint8_t* in, const std::uint8_t* target, const std::uint8_t* mask,
+           int weight_q8, std::size_t count, int channels, std::uint8_t* out);
+void remap_bilinear(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
+                    int channels, const float* positions, std::size_t count, std::uint8_t* out);
+
 }  // namespace facekit::kernels

@@ -1,0 +1,259 @@
+// facekit_kernel_runner: runs one pixel kernel on a fixed, deterministic workload so that
+// benchmarks/instruction_counts.py can count its executed instructions (callgrind on x86,
+// qemu-user on aarch64). Usage:
+//
+//   facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]
+//
+// KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | crop_normalize
+// ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
+// many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
+// pixels of the region; the crop's output side is scaled with it (192x192 at the default).
+//
+// Inputs are prepared before the measured loop and a checksum of the output is printed after it,
+// so the work cannot be optimized away. Everything outside the loop costs the same whatever
+// REPEATS is: counting REPEATS=1 and REPEATS=3 and halving the difference gives the instructions
+// of one call. The loop itself lives in measured_region() (never inlined), which callgrind can
+// also toggle on by name. Prints: kernel, isa, repeats, elements, output elements, checksum and
+// how many calls the dispatcher counted on the forced path (proof that path ran).
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "facekit/dispatch.h"
+#include "facekit/warp.h"
+#include "kernels/beauty_kernels.h"
+
+namespace {
+
+using namespace facekit;
+
+// SplitMix64, as the tests use: the same inputs on every platform.
+struct Rng {
+    std::uint64_t state;
+    explicit Rng(std::uint64_t seed) : state(seed) {}
+    std::uint64_t next() {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+};
+
+// Random bytes, eight per generator step (cheap under qemu's instruction-by-instruction run).
+void fill_bytes(std::vector<std::uint8_t>& v, std::uint64_t seed) {
+    Rng rng(seed);
+    std::size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+        const std::uint64_t x = rng.next();
+        std::memcpy(&v[i], &x, 8);
+    }
+    for (; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(rng.next());
+}
+
+// FNV-1a over the output bytes.
+std::uint64_t checksum(const void* data, std::size_t bytes) {
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+// The only code whose cost grows with REPEATS.
+__attribute__((noinline)) void measured_region(const std::function<void()>& kernel,
+                                               int repeats) {
+    for (int i = 0; i < repeats; ++i) kernel();
+}
+
+// A face-region-shaped rectangle (6:7) with about `elements` pixels.
+void region(long elements, int& width, int& height) {
+    width = static_cast<int>(std::lround(std::sqrt(static_cast<double>(elements) * 6.0 / 7.0)));
+    if (width < 1) width = 1;
+    height = static_cast<int>((elements + width - 1) / width);
+}
+
+int usage() {
+    std::fprintf(stderr,
+                 "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
+                 "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear "
+                 "crop_normalize\n  ISA: scalar sse41 avx2 neon\n");
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3 || argc > 5) return usage();
+    const std::string kernel = argv[1];
+    const int repeats = argc > 3 ? std::atoi(argv[3]) : 1;
+    const long elements = argc > 4 ? std::atol(argv[4]) : 420000;
+    if (repeats < 0 || elements < 64) return usage();
+    Isa isa;
+    try {
+        isa = isa_from_name(argv[2]);
+        force_isa(isa);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "facekit_kernel_runner: %s\n", e.what());
+        return 3;
+    }
+    // The beauty kernels have no SSE4.1 variant: that path runs (and is counted as) scalar.
+    const bool beauty = kernel != "crop_normalize";
+    const Isa counted = beauty && isa == Isa::Sse41 ? Isa::Scalar : isa;
+
+    int width, height;
+    region(elements, width, height);
+    const std::size_t n = static_cast<std::size_t>(width) * height;
+    const int r = 13;  // the guided filter's radius on a 600x700 region
+    const float inv_n = 1.0f / static_cast<float>((2 * r + 1) * (2 * r + 1));
+    const std::uint32_t window = (2 * r + 1) * (2 * r + 1);
+
+    std::function<void()> run;
+    const void* out_data = nullptr;
+    std::size_t out_bytes = 0, out_elements = 0;
+
+    // Buffers live until the end of main.
+    std::vector<std::uint32_t> u32a, u32b, u32c, u32d;
+    std::vector<std::uint8_t> u8a, u8b, u8c, u8out;
+    std::vector<float> positions, floats_out;
+    CropNormalize crop{};
+    ImageView image;
+
+    if (kernel == "box_sum") {
+        // One channel plane of 8-bit values widened to 32 bits, as guided_filter feeds it.
+        u8a.resize(n);
+        fill_bytes(u8a, 1);
+        u32a.assign(u8a.begin(), u8a.end());
+        u32b.assign(n, 0);
+        u32c.assign(static_cast<std::size_t>(width) + 2 * r + 1, 0);
+        run = [&] { kernels::box_sum(u32a.data(), width, height, r, u32b.data(), u32c.data()); };
+        out_data = u32b.data();
+        out_bytes = n * 4;
+        out_elements = n;
+    } else if (kernel == "guided_coefficients") {
+        // Window sums of I and I*I that a real plane could give: mean m, variance v.
+        u8a.resize(2 * n);
+        fill_bytes(u8a, 2);
+        u32a.resize(n);
+        u32b.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint32_t m = u8a[2 * i], v = u8a[2 * i + 1] * 8u;
+            u32a[i] = m * window;
+            u32b[i] = (m * m + v) * window;
+        }
+        u32c.assign(n, 0);
+        u32d.assign(n, 0);
+        run = [&] {
+            kernels::guided_coefficients(u32a.data(), u32b.data(), n, inv_n, 50.0f, u32c.data(),
+                                         u32d.data());
+        };
+        out_data = u32c.data();  // a_q and b_q: both checksummed below
+        out_bytes = n * 4;
+        out_elements = n;
+    } else if (kernel == "guided_output") {
+        // Window sums of a_q (0..4096) and b_q (0..4080); one channel of an RGB guide.
+        u8a.resize(2 * n);
+        fill_bytes(u8a, 3);
+        u32a.resize(n);
+        u32b.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            u32a[i] = u8a[2 * i] * 16u * window;
+            u32b[i] = u8a[2 * i + 1] * 16u * window;
+        }
+        u8b.resize(3 * n);
+        fill_bytes(u8b, 4);
+        u8out.assign(3 * n, 0);
+        run = [&] {
+            kernels::guided_output(u32a.data(), u32b.data(), u8b.data() + 1, 3, n, inv_n,
+                                   u8out.data() + 1, 3);
+        };
+        out_data = u8out.data();
+        out_bytes = 3 * n;
+        out_elements = n;
+    } else if (kernel == "blend") {
+        u8a.resize(3 * n);
+        u8b.resize(3 * n);
+        u8c.resize(n);
+        fill_bytes(u8a, 5);
+        fill_bytes(u8b, 6);
+        fill_bytes(u8c, 7);
+        u8out.assign(3 * n, 0);
+        run = [&] { kernels::blend(u8a.data(), u8b.data(), u8c.data(), 205, n, 3, u8out.data()); };
+        out_data = u8out.data();
+        out_bytes = 3 * n;
+        out_elements = n;
+    } else if (kernel == "remap_bilinear") {
+        // A gentle warp: every position fractional, a few clamped at the borders.
+        u8a.resize(3 * n);
+        fill_bytes(u8a, 8);
+        positions.resize(2 * n);
+        for (int y = 0; y < height; ++y)
+            for (int x = 0; x < width; ++x) {
+                float* p = &positions[(static_cast<std::size_t>(y) * width + x) * 2];
+                p[0] = static_cast<float>(x) * 0.985f + 4.3f;
+                p[1] = static_cast<float>(y) * 0.99f + 2.7f;
+            }
+        u8out.assign(3 * n, 0);
+        run = [&] {
+            kernels::remap_bilinear(u8a.data(), width, height,
+                                    static_cast<std::ptrdiff_t>(width) * 3, 3, positions.data(),
+                                    n, u8out.data());
+        };
+        out_data = u8out.data();
+        out_bytes = 3 * n;
+        out_elements = n;
+    } else if (kernel == "crop_normalize") {
+        // A rotated face (about 560 px) in a 1920x1080 RGB frame into a 192x192 crop (the crop's
+        // side follows ELEMENTS: 192 at 420000, a face region's pixels at 1080p).
+        const int side = static_cast<int>(std::lround(192.0 * std::sqrt(elements / 420000.0)));
+        image.width = 1920;
+        image.height = 1080;
+        image.stride = 1920 * 3;
+        image.format = PixelFormat::RGB;
+        // A band of rows around the face gets contents; the rest stays zero (less setup work
+        // under qemu; the count does not depend on pixel values).
+        u8a.assign(static_cast<std::size_t>(image.stride) * image.height, 0);
+        {
+            std::vector<std::uint8_t> rows(static_cast<std::size_t>(image.stride) * 620);
+            fill_bytes(rows, 9);
+            std::memcpy(u8a.data() + static_cast<std::size_t>(image.stride) * 230, rows.data(),
+                        rows.size());
+        }
+        image.data = u8a.data();
+        crop.transform = rect_to_affine(RotatedRect{980.0, 540.0, 560.0, 560.0, 0.3}, side, side);
+        crop.out_width = side;
+        crop.out_height = side;
+        for (int c = 0; c < 3; ++c) {
+            crop.scale[c] = 1.0f / 127.5f;
+            crop.offset[c] = -1.0f;
+        }
+        crop.border = Border::Zero;
+        floats_out.assign(static_cast<std::size_t>(side) * side * 3, 0.0f);
+        run = [&] { crop_normalize(image, crop, floats_out.data()); };
+        out_data = floats_out.data();
+        out_bytes = floats_out.size() * sizeof(float);
+        out_elements = static_cast<std::size_t>(side) * side;
+    } else {
+        return usage();
+    }
+
+    const std::uint64_t calls_before = kernel_calls(counted);
+    try {
+        measured_region(run, repeats);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "facekit_kernel_runner: %s\n", e.what());
+        return 1;
+    }
+    const std::uint64_t calls = kernel_calls(counted) - calls_before;
+    std::uint64_t sum = checksum(out_data, out_bytes);
+    if (kernel == "guided_coefficients") sum ^= checksum(u32d.data(), n * 4) * 31;
+    std::printf("kernel=%s isa=%s repeats=%d elements=%zu output_elements=%zu checksum=%016llx "
+                "calls=%llu\n",
+                kernel.c_str(), isa_name(isa), repeats, n, out_elements,
+                static_cast<unsigned long long>(sum), static_cast<unsigned long long>(calls));
+    return calls == static_cast<std::uint64_t>(repeats) ? 0 : 4;
+}

@@ -1,0 +1,494 @@
+// AVX2 paths of the beauty engine's pixel kernels (beauty_kernels.cpp is the reference). Every
+// output equals the scalar reference's: integer maths is exact (where the reference's order is
+// changed, the result is the same integer, as the comments show), float maths repeats the
+// reference's operations in its order with separate mul/add (the file is built with -mavx2 and
+// -ffp-contract=off, so nothing is fused), and conversions round or truncate as the scalar casts
+// do. Tails shorter than a vector, and inputs a block cannot handle, go to the scalar functions,
+// which are element-wise (box_sum excepted: it runs entirely here).
+//
+// No std:: templates are instantiated in this file (std::min, std::clamp...): an out-of-line copy
+// compiled with AVX2 could be picked by the linker for the scalar files too.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/beauty_kernels.h"
+
+namespace facekit::kernels {
+namespace {
+
+inline int min_int(int a, int b) { return a < b ? a : b; }
+inline int max_int(int a, int b) { return a < b ? b : a; }
+
+inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+inline __m256i load256(const void* p) {
+    return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+// The 16 int16 lanes of v saturated to uint8, and the 8 int32 lanes saturated to uint16, in order.
+inline __m128i pack_u8(__m256i v16) {
+    return _mm_packus_epi16(_mm256_castsi256_si128(v16), _mm256_extracti128_si256(v16, 1));
+}
+inline __m128i pack_u16(__m256i v32) {
+    return _mm_packus_epi32(_mm256_castsi256_si128(v32), _mm256_extracti128_si256(v32, 1));
+}
+
+// static_cast<float>(uint32), round to nearest even for every uint32: both 16-bit halves convert
+// exactly, hi * 65536 is exact, so the one add rounds the exact value once.
+inline __m256 u32_to_float(__m256i v) {
+    const __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 16));
+    const __m256 lo = _mm256_cvtepi32_ps(_mm256_blend_epi16(v, _mm256_setzero_si256(), 0xAA));
+    return _mm256_add_ps(_mm256_mul_ps(hi, _mm256_set1_ps(65536.0f)), lo);
+}
+
+// static_cast<std::uint32_t>(float) for values in [0, 2^32): truncation. Values from 2^31 up
+// (exactly representable offsets from 2^31) convert after subtracting 2^31 and get the bit back.
+inline __m256i float_to_u32(__m256 x) {
+    const __m256 two31 = _mm256_set1_ps(2147483648.0f);
+    const __m256 big = _mm256_cmp_ps(x, two31, _CMP_GE_OQ);
+    const __m256i t = _mm256_cvttps_epi32(_mm256_sub_ps(x, _mm256_and_ps(big, two31)));
+    return _mm256_xor_si256(t, _mm256_slli_epi32(_mm256_castps_si256(big), 31));
+}
+
+// std::max(v, lo) is (v < lo) ? lo : v, which is max_ps(lo, v) with this operand order (max_ps
+// returns its second operand unless the first is greater: same for NaN and signed zeros).
+// std::clamp(v, lo, hi) is (v < lo) ? lo : (hi < v) ? hi : v = min_ps(hi, max_ps(lo, v)).
+inline __m256 std_max(__m256 v, __m256 lo) { return _mm256_max_ps(lo, v); }
+inline __m256 std_clamp(__m256 v, __m256 lo, __m256 hi) {
+    return _mm256_min_ps(hi, _mm256_max_ps(lo, v));
+}
+
+// ---- box_sum --------------------------------------------------------------------------------
+
+// Inclusive prefix sum of the 8 lanes (modulo 2^32, like every sum here).
+inline __m256i prefix_sum8(__m256i d) {
+    d = _mm256_add_epi32(d, _mm256_slli_si256(d, 4));
+    d = _mm256_add_epi32(d, _mm256_slli_si256(d, 8));
+    const __m256i low_total = _mm256_permutevar8x32_epi32(d, _mm256_set1_epi32(3));
+    return _mm256_add_epi32(d, _mm256_blend_epi32(_mm256_setzero_si256(), low_total, 0xF0));
+}
+
+// out[x] = sum of padded[x .. x + 2r] for x < w: out[0] directly, then the running difference
+// out[x] = out[x - 1] + padded[x + 2r] - padded[x - 1], 8 at a time as a prefix sum of the
+// differences plus the carried out[x - 1].
+void box_row(const std::uint32_t* padded, std::size_t w, int r, std::uint32_t* out) {
+    const std::size_t span = 2 * static_cast<std::size_t>(r);
+    std::uint32_t s = 0;
+    for (std::size_t i = 0; i <= span; ++i) s += padded[i];
+    out[0] = s;
+    std::size_t x = 1;
+    if (x + 8 <= w) {
+        __m256i carry = _mm256_set1_epi32(static_cast<int>(s));
+        const __m256i last = _mm256_set1_epi32(7);
+        for (; x + 8 <= w; x += 8) {
+            const __m256i d =
+                prefix_sum8(_mm256_sub_epi32(load256(padded + x + span), load256(padded + x - 1)));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), _mm256_add_epi32(d, carry));
+            carry = _mm256_add_epi32(carry, _mm256_permutevar8x32_epi32(d, last));
+        }
+        s = static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm256_castsi256_si128(carry)));
+    }
+    for (; x < w; ++x) {
+        s += padded[x + span] - padded[x - 1];
+        out[x] = s;
+    }
+}
+
+// column[x] += entering[x] - leaving[x] (leaving may be null: a plain add).
+void update_column(std::uint32_t* column, const std::uint32_t* entering,
+                   const std::uint32_t* leaving, std::size_t w) {
+    std::size_t x = 0;
+    for (; x + 8 <= w; x += 8) {
+        __m256i c = _mm256_add_epi32(load256(column + x), load256(entering + x));
+        if (leaving != nullptr) c = _mm256_sub_epi32(c, load256(leaving + x));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(column + x), c);
+    }
+    for (; x < w; ++x) column[x] = column[x] + entering[x] - (leaving ? leaving[x] : 0u);
+}
+
+// ---- guided_output --------------------------------------------------------------------------
+
+// Guide bytes of 8 elements `stride` apart, as int32 lanes. Stride 3 and 4 read the whole span
+// up to the next element (the caller guarantees one follows); others read byte by byte.
+template <int Stride>
+inline __m256i load_guide8(const std::uint8_t* g, int stride) {
+    if constexpr (Stride == 1) {
+        return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(g)));
+    } else if constexpr (Stride == 3) {
+        const __m128i a = load128(g);                                                 // 0..5
+        const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g + 16));  // 6, 7
+        const __m128i pa =
+            _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+        const __m128i pb =
+            _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, -1, -1, -1, -1, -1, -1, -1, -1);
+        return _mm256_cvtepu8_epi32(
+            _mm_or_si128(_mm_shuffle_epi8(a, pa), _mm_shuffle_epi8(b, pb)));
+    } else if constexpr (Stride == 4) {
+        return _mm256_and_si256(load256(g), _mm256_set1_epi32(0xFF));
+    } else {
+        std::uint64_t bytes = 0;
+        for (int j = 0; j < 8; ++j) {
+            const std::uint64_t b = g[static_cast<std::ptrdiff_t>(j) * stride];
+            bytes |= b << (8 * j);
+        }
+        return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes)));
+    }
+}
+
+// Returns how many leading elements it wrote (a multiple of 8); the caller does the rest.
+template <int Stride, bool ContiguousOut>
+std::size_t guided_output_blocks(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
+                                 const std::uint8_t* guide, int pixel_stride, std::size_t count,
+                                 float inv_n, std::uint8_t* out, int out_stride) {
+    const float scale_a = inv_n * (1.0f / 4096.0f);
+    const float scale_b = inv_n * (1.0f / 16.0f);
+    const __m256 va = _mm256_set1_ps(scale_a), vb = _mm256_set1_ps(scale_b);
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
+    const __m256 half = _mm256_set1_ps(0.5f);
+    // Wide guide loads read up to the next element's first byte: one must follow.
+    const std::size_t reach = (Stride == 3 || Stride == 4) ? 9 : 8;
+    std::size_t i = 0;
+    for (; i + reach <= count; i += 8) {
+        const __m256 a = _mm256_mul_ps(u32_to_float(load256(sum_a + i)), va);
+        const __m256 b = _mm256_mul_ps(u32_to_float(load256(sum_b + i)), vb);
+        const __m256 g = _mm256_cvtepi32_ps(
+            load_guide8<Stride>(guide + i * static_cast<std::size_t>(pixel_stride), pixel_stride));
+        const __m256 q = _mm256_add_ps(_mm256_mul_ps(a, g), b);
+        const __m256i v = _mm256_cvttps_epi32(_mm256_add_ps(std_clamp(q, zero, top), half));
+        const __m128i w16 = pack_u16(v);
+        const __m128i b8 = _mm_packus_epi16(w16, w16);
+        if constexpr (ContiguousOut) {
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), b8);
+        } else {
+            std::uint64_t bytes = static_cast<std::uint64_t>(_mm_cvtsi128_si64(b8));
+            std::uint8_t* o = out + i * static_cast<std::size_t>(out_stride);
+            for (int j = 0; j < 8; ++j, bytes >>= 8)
+                o[static_cast<std::ptrdiff_t>(j) * out_stride] = static_cast<std::uint8_t>(bytes);
+        }
+    }
+    return i;
+}
+
+template <int Stride>
+std::size_t guided_output_blocks_for(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
+                                     const std::uint8_t* guide, int pixel_stride,
+                                     std::size_t count, float inv_n, std::uint8_t* out,
+                                     int out_stride) {
+    if (out_stride == 1)
+        return guided_output_blocks<Stride, true>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
+                                                  out, out_stride);
+    return guided_output_blocks<Stride, false>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
+                                               out, out_stride);
+}
+
+// ---- blend ----------------------------------------------------------------------------------
+// out = a + (((t - a) * w + 128) >> 8) = ((a << 8) + (t - a) * w + 128) >> 8: 256a is a multiple
+// of 256, so adding it inside the floor shift changes nothing. The inner value is
+// a * (256 - w) + t * w + 128, in [128, 65408] for w <= 255, so 16-bit lanes computing it
+// modulo 2^16 (the product (t - a) * w may wrap) hold it exactly, and a logical shift ends it.
+
+template <int Channels>
+std::size_t blend_blocks(const std::uint8_t* in, const std::uint8_t* target,
+                         const std::uint8_t* mask, int weight_q8, std::size_t count,
+                         std::uint8_t* out) {
+    // For each 16-byte group k of a 16-pixel block, the pixel each byte belongs to.
+    __m128i spread[Channels];
+    for (int k = 0; k < Channels; ++k) {
+        alignas(16) std::uint8_t idx[16];
+        for (int j = 0; j < 16; ++j) idx[j] = static_cast<std::uint8_t>((16 * k + j) / Channels);
+        spread[k] = _mm_load_si128(reinterpret_cast<const __m128i*>(idx));
+    }
+    const __m256i weight = _mm256_set1_epi16(static_cast<short>(weight_q8));
+    const __m256i round = _mm256_set1_epi16(128);
+    std::size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        // w = (mask * weight + 128) >> 8: mask * weight <= 65280, so 16 bits hold it exactly.
+        const __m256i m = _mm256_cvtepu8_epi16(load128(mask + i));
+        const __m256i w16 =
+            _mm256_srli_epi16(_mm256_add_epi16(_mm256_mullo_epi16(m, weight), round), 8);
+        const __m128i w8 = pack_u8(w16);
+        const std::size_t at = i * Channels;
+        for (int k = 0; k < Channels; ++k) {
+            const std::size_t o = at + 16 * static_cast<std::size_t>(k);
+            const __m256i a = _mm256_cvtepu8_epi16(load128(in + o));
+            const __m256i t = _mm256_cvtepu8_epi16(load128(target + o));
+            const __m256i w = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(w8, spread[k]));
+            const __m256i v = _mm256_srli_epi16(
+                _mm256_add_epi16(_mm256_add_epi16(_mm256_slli_epi16(a, 8),
+                                                  _mm256_mullo_epi16(_mm256_sub_epi16(t, a), w)),
+                                 round),
+                8);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), pack_u8(v));
+        }
+    }
+    return i;
+}
+
+// ---- remap_bilinear -------------------------------------------------------------------------
+// 8 positions per block. Coordinates, fractions and weights are computed as the reference does,
+// in float lanes. Neighbours: a block whose every x0 has 8 bytes of its row from x0 on
+// (x0 * channels + 8 <= width * channels, so x1 = x0 + 1) reads one 8-byte word per position and
+// source row, which holds the pixels at x0 and x1; other blocks (the last columns, tiny images)
+// go to the scalar reference. The interpolation is exact integer maths:
+//   top = p00 * (2048 - fx) + p01 * fx, bottom likewise (pmaddwd of byte pairs and weight pairs),
+//   value = (top * (2048 - fy) + bottom * fy + 2^21) >> 22 (32-bit products, < 2^30).
+
+template <int Channels>
+std::size_t remap_blocks(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
+                         const float* positions, std::size_t count, std::uint8_t* out) {
+    const int row_bytes = width * Channels;
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 max_x = _mm256_set1_ps(static_cast<float>(width - 1));
+    const __m256 max_y = _mm256_set1_ps(static_cast<float>(height - 1));
+    const __m256 scale = _mm256_set1_ps(2048.0f), half = _mm256_set1_ps(0.5f);
+    const __m256i one = _mm256_set1_epi32(1), last_y = _mm256_set1_epi32(height - 1);
+    const __m256i full = _mm256_set1_epi32(2048), round = _mm256_set1_epi32(1 << 21);
+    const __m256i stride32 = _mm256_set1_epi32(static_cast<int>(stride));
+    const __m256i interior_last = _mm256_set1_epi32(row_bytes - 8);
+
+    // pshufb controls. Word vector A holds the 8-byte words of positions {0, 1 | 4, 5}, B those
+    // of {2, 3 | 6, 7}; for channel c, A's control puts (p00, p01) of its two positions per lane
+    // as 16-bit pairs into dwords 0 and 1, B's into dwords 2 and 3: OR gives lanes 0..7 in order.
+    __m256i pick_a[Channels], pick_b[Channels];
+    for (int c = 0; c < Channels; ++c) {
+        alignas(32) std::int8_t a[32], b[32];
+        for (int lane = 0; lane < 2; ++lane) {
+            for (int j = 0; j < 16; ++j) a[16 * lane + j] = b[16 * lane + j] = -1;
+            for (int q = 0; q < 2; ++q) {
+                a[16 * lane + 4 * q] = static_cast<std::int8_t>(8 * q + c);
+                a[16 * lane + 4 * q + 2] = static_cast<std::int8_t>(8 * q + Channels + c);
+                b[16 * lane + 8 + 4 * q] = static_cast<std::int8_t>(8 * q + c);
+                b[16 * lane + 8 + 4 * q + 2] = static_cast<std::int8_t>(8 * q + Channels + c);
+            }
+        }
+        pick_a[c] = _mm256_load_si256(reinterpret_cast<const __m256i*>(a));
+        pick_b[c] = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
+    }
+    // Interleaves the packed channel planes (bytes c * 4 + j of each lane: channel c of the
+    // lane's position j) into pixels.
+    __m256i interleave;
+    {
+        alignas(32) std::int8_t idx[32];
+        for (int lane = 0; lane < 2; ++lane)
+            for (int j = 0; j < 16; ++j) {
+                const int pixel = j / Channels, c = j % Channels;
+                idx[16 * lane + j] = pixel < 4 ? static_cast<std::int8_t>(4 * c + pixel) : -1;
+            }
+        interleave = _mm256_load_si256(reinterpret_cast<const __m256i*>(idx));
+    }
+
+    alignas(32) std::int32_t off0[8], off1[8];
+    auto word = [&](std::int32_t off) {
+        const auto* at = reinterpret_cast<const __m128i*>(image + off);
+        return _mm256_broadcastq_epi64(_mm_loadl_epi64(at));
+    };
+    // Words at offsets[p0], [p1] | [p2], [p3] (as qwords 0, 1 | 2, 3).
+    auto words = [&](const std::int32_t* o, int p0, int p1, int p2, int p3) {
+        const __m256i lo = _mm256_blend_epi32(word(o[p0]), word(o[p1]), 0x0C);
+        const __m256i hi = _mm256_blend_epi32(word(o[p2]), word(o[p3]), 0xC0);
+        return _mm256_blend_epi32(lo, hi, 0xF0);
+    };
+
+    std::size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const float* p = positions + 2 * i;
+        const __m256 u = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)),
+                                              _mm_loadu_ps(p + 8), 1);  // x0 y0 x1 y1 | x4 y4 x5 y5
+        const __m256 v = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p + 4)),
+                                              _mm_loadu_ps(p + 12), 1);  // x2 y2 x3 y3 | x6 ...
+        const __m256 x = std_clamp(_mm256_shuffle_ps(u, v, _MM_SHUFFLE(2, 0, 2, 0)), zero, max_x);
+        const __m256 y = std_clamp(_mm256_shuffle_ps(u, v, _MM_SHUFFLE(3, 1, 3, 1)), zero, max_y);
+        const __m256i x0 = _mm256_cvttps_epi32(x), y0 = _mm256_cvttps_epi32(y);
+        const __m256i fx = _mm256_cvttps_epi32(
+            _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, _mm256_cvtepi32_ps(x0)), scale), half));
+        const __m256i fy = _mm256_cvttps_epi32(
+            _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(y, _mm256_cvtepi32_ps(y0)), scale), half));
+        const __m256i y1 = _mm256_min_epi32(_mm256_add_epi32(y0, one), last_y);
+        __m256i xb = x0;  // x0 * Channels
+        if constexpr (Channels == 2) xb = _mm256_slli_epi32(x0, 1);
+        if constexpr (Channels == 3) xb = _mm256_add_epi32(_mm256_slli_epi32(x0, 1), x0);
+        if constexpr (Channels == 4) xb = _mm256_slli_epi32(x0, 2);
+        if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(xb, interior_last))) != 0) {
+            remap_bilinear_scalar(image, width, height, stride, Channels, p, 8, out + i * Channels);
+            continue;
+        }
+        _mm256_store_si256(reinterpret_cast<__m256i*>(off0),
+                           _mm256_add_epi32(_mm256_mullo_epi32(y0, stride32), xb));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(off1),
+                           _mm256_add_epi32(_mm256_mullo_epi32(y1, stride32), xb));
+        const __m256i top_a = words(off0, 0, 1, 4, 5), top_b = words(off0, 2, 3, 6, 7);
+        const __m256i bot_a = words(off1, 0, 1, 4, 5), bot_b = words(off1, 2, 3, 6, 7);
+        // (2048 - fx, fx) as 16-bit pairs; fy weights as 32-bit lanes.
+        const __m256i wx = _mm256_or_si256(_mm256_sub_epi32(full, fx), _mm256_slli_epi32(fx, 16));
+        const __m256i wy0 = _mm256_sub_epi32(full, fy);
+        __m256i value[4];
+        for (int c = 0; c < 4; ++c) value[c] = _mm256_setzero_si256();
+        for (int c = 0; c < Channels; ++c) {
+            const __m256i top = _mm256_madd_epi16(
+                _mm256_or_si256(_mm256_shuffle_epi8(top_a, pick_a[c]),
+                                _mm256_shuffle_epi8(top_b, pick_b[c])),
+                wx);
+            const __m256i bottom = _mm256_madd_epi16(
+                _mm256_or_si256(_mm256_shuffle_epi8(bot_a, pick_a[c]),
+                                _mm256_shuffle_epi8(bot_b, pick_b[c])),
+                wx);
+            const __m256i sum = _mm256_add_epi32(_mm256_mullo_epi32(top, wy0),
+                                                 _mm256_mullo_epi32(bottom, fy));
+            value[c] = _mm256_srli_epi32(_mm256_add_epi32(sum, round), 22);
+        }
+        // Channel planes -> bytes [c * 4 + j] of each lane -> interleaved pixels.
+        const __m256i planes = _mm256_packus_epi16(_mm256_packus_epi32(value[0], value[1]),
+                                                   _mm256_packus_epi32(value[2], value[3]));
+        const __m256i pixels = _mm256_shuffle_epi8(planes, interleave);
+        std::uint8_t* o = out + i * Channels;
+        if constexpr (Channels == 4) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), pixels);
+        } else if constexpr (Channels == 3) {
+            const __m256i packed =
+                _mm256_permutevar8x32_epi32(pixels, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm256_castsi256_si128(packed));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(o + 16),
+                             _mm256_extracti128_si256(packed, 1));
+        } else if constexpr (Channels == 2) {
+            const __m256i packed = _mm256_permute4x64_epi64(pixels, _MM_SHUFFLE(3, 1, 2, 0));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm256_castsi256_si128(packed));
+        } else {
+            const __m256i packed =
+                _mm256_permutevar8x32_epi32(pixels, _mm256_setr_epi32(0, 4, 1, 2, 3, 5, 6, 7));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(o), _mm256_castsi256_si128(packed));
+        }
+    }
+    return i;
+}
+
+}  // namespace
+
+void box_sum_avx2(const std::uint32_t* src, int width, int height, int r, std::uint32_t* dst,
+                  std::uint32_t* scratch) {
+    // scratch = [r copies of column[0]] [column sums, width] [r copies of column[width - 1]]:
+    // the reference's padded row, kept up to date row by row, so dst is written once.
+    if (width <= 0 || height <= 0) return;
+    const std::size_t w = static_cast<std::size_t>(width);
+    std::uint32_t* padded = scratch;
+    std::uint32_t* column = scratch + r;
+    std::memset(column, 0, w * sizeof(std::uint32_t));
+    for (int dy = -r; dy <= r; ++dy) {
+        const int row = max_int(min_int(dy, height - 1), 0);
+        update_column(column, src + w * static_cast<std::size_t>(row), nullptr, w);
+    }
+    for (int y = 0; y < height; ++y) {
+        const std::uint32_t first = column[0], last = column[w - 1];
+        for (int i = 0; i < r; ++i) {
+            padded[i] = first;
+            column[w + static_cast<std::size_t>(i)] = last;
+        }
+        box_row(padded, w, r, dst + w * static_cast<std::size_t>(y));
+        if (y + 1 == height) break;
+        const int entering = min_int(y + r + 1, height - 1), leaving = max_int(y - r, 0);
+        update_column(column, src + w * static_cast<std::size_t>(entering),
+                      src + w * static_cast<std::size_t>(leaving), w);
+    }
+}
+
+void guided_coefficients_avx2(const std::uint32_t* sum_i, const std::uint32_t* sum_ii,
+                              std::size_t count, float inv_n, float eps, std::uint32_t* a_q,
+                              std::uint32_t* b_q) {
+    const __m256 vinv = _mm256_set1_ps(inv_n), veps = _mm256_set1_ps(eps);
+    const __m256 zero = _mm256_setzero_ps(), half = _mm256_set1_ps(0.5f);
+    const __m256 a_scale = _mm256_set1_ps(4096.0f), b_scale = _mm256_set1_ps(16.0f);
+    std::size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m256 mean = _mm256_mul_ps(u32_to_float(load256(sum_i + i)), vinv);
+        const __m256 corr = _mm256_mul_ps(u32_to_float(load256(sum_ii + i)), vinv);
+        const __m256 var = std_max(_mm256_sub_ps(corr, _mm256_mul_ps(mean, mean)), zero);
+        const __m256 a = _mm256_div_ps(var, _mm256_add_ps(var, veps));
+        const __m256 b = _mm256_sub_ps(mean, _mm256_mul_ps(a, mean));
+        const __m256 a_out = _mm256_add_ps(_mm256_mul_ps(a, a_scale), half);
+        const __m256 b_out = _mm256_add_ps(_mm256_mul_ps(std_max(b, zero), b_scale), half);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(a_q + i), float_to_u32(a_out));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(b_q + i), float_to_u32(b_out));
+    }
+    if (i < count)
+        guided_coefficients_scalar(sum_i + i, sum_ii + i, count - i, inv_n, eps, a_q + i, b_q + i);
+}
+
+void guided_output_avx2(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
+                        const std::uint8_t* guide, int pixel_stride, std::size_t count,
+                        float inv_n, std::uint8_t* out, int out_stride) {
+    std::size_t done = 0;
+    if (pixel_stride > 0 && out_stride > 0) {
+        switch (pixel_stride) {
+            case 1:
+                done = guided_output_blocks_for<1>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
+                                                   out, out_stride);
+                break;
+            case 3:
+                done = guided_output_blocks_for<3>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
+                                                   out, out_stride);
+                break;
+            case 4:
+                done = guided_output_blocks_for<4>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
+                                                   out, out_stride);
+                break;
+            default:
+                done = guided_output_blocks_for<0>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
+                                                   out, out_stride);
+                break;
+        }
+    }
+    if (done < count)
+        guided_output_scalar(sum_a + done, sum_b + done,
+                             guide + done * static_cast<std::size_t>(pixel_stride), pixel_stride,
+                             count - done, inv_n, out + done * static_cast<std::size_t>(out_stride),
+                             out_stride);
+}
+
+void blend_avx2(const std::uint8_t* in, const std::uint8_t* target, const std::uint8_t* mask,
+                int weight_q8, std::size_t count, int channels, std::uint8_t* out) {
+    std::size_t done = 0;
+    if (weight_q8 >= 0 && weight_q8 <= 256) {  // the documented range: 16-bit lanes are exact
+        switch (channels) {
+            case 1: done = blend_blocks<1>(in, target, mask, weight_q8, count, out); break;
+            case 2: done = blend_blocks<2>(in, target, mask, weight_q8, count, out); break;
+            case 3: done = blend_blocks<3>(in, target, mask, weight_q8, count, out); break;
+            case 4: done = blend_blocks<4>(in, target, mask, weight_q8, count, out); break;
+            default: break;
+        }
+    }
+    if (done < count) {
+        const std::size_t at = done * static_cast<std::size_t>(channels);
+        blend_scalar(in + at, target + at, mask + done, weight_q8, count - done, channels,
+                     out + at);
+    }
+}
+
+void remap_bilinear_avx2(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
+                         int channels, const float* positions, std::size_t count,
+                         std::uint8_t* out) {
+    std::size_t done = 0;
+    // Byte offsets y * stride + x * channels must fit int32 lanes.
+    const std::ptrdiff_t abs_stride = stride < 0 ? -stride : stride;
+    const bool offsets_fit = static_cast<std::ptrdiff_t>(height - 1) * abs_stride +
+                                 static_cast<std::ptrdiff_t>(width) * channels <=
+                             0x7FFFFFFF;
+    if (offsets_fit) {
+        auto run = [&](auto channel_count) {
+            return remap_blocks<decltype(channel_count)::value>(image, width, height, stride,
+                                                                positions, count, out);
+        };
+        switch (channels) {
+            case 1: done = run(std::integral_constant<int, 1>{}); break;
+            case 2: done = run(std::integral_constant<int, 2>{}); break;
+            case 3: done = run(std::integral_constant<int, 3>{}); break;
+            case 4: done = run(std::integral_constant<int, 4>{}); break;
+            default: break;
+        }
+    }
+    if (done < count)
+        remap_bilinear_scalar(image, width, height, stride, channels, positions + 2 * done,
+                              count - done, out + done * static_cast<std::size_t>(channels));
+}
+
+}  // namespace facekit::kernels
