@@ -291,7 +291,7 @@ void lift_table(float alpha, std::uint8_t table[256]) {
 }
 
 void apply_table(const Work& w, const std::uint8_t table[256]) {
-    for (std::size_t i = 0; i < w.pixels * 3; ++i) w.target[i] = table[w.image[i]];
+    kernels::apply_table_scalar(w.image, w.pixels * 3, table, w.target);
 }
 
 // A colour laid over the pixel's own shading: hue and saturation from `rgb`, the luminance
@@ -345,35 +345,7 @@ void teeth_target(const Work& w, const Plane& mouth, Plane& weight) {
 }
 
 void lut_target(const Work& w, const std::uint8_t* lut, int size) {
-    const float scale = static_cast<float>(size - 1) / 255.0f;
-    auto at = [&](int r, int g, int b, int c) {
-        return static_cast<float>(lut[((static_cast<std::size_t>(b) * size + g) * size + r) * 3 + c]);
-    };
-    for (std::size_t i = 0; i < w.pixels; ++i) {
-        const std::uint8_t* p = w.image + i * 3;
-        float pos[3];
-        int lo[3], hi[3];
-        float fr[3];
-        for (int c = 0; c < 3; ++c) {
-            pos[c] = p[c] * scale;
-            lo[c] = std::min(static_cast<int>(pos[c]), size - 1);
-            hi[c] = std::min(lo[c] + 1, size - 1);
-            fr[c] = pos[c] - static_cast<float>(lo[c]);
-        }
-        for (int c = 0; c < 3; ++c) {
-            float v = 0;
-            for (int corner = 0; corner < 8; ++corner) {
-                const int r = corner & 1 ? hi[0] : lo[0];
-                const int g = corner & 2 ? hi[1] : lo[1];
-                const int b = corner & 4 ? hi[2] : lo[2];
-                const float weight = (corner & 1 ? fr[0] : 1 - fr[0]) *
-                                     (corner & 2 ? fr[1] : 1 - fr[1]) *
-                                     (corner & 4 ? fr[2] : 1 - fr[2]);
-                v += weight * at(r, g, b, c);
-            }
-            w.target[i * 3 + c] = clamp_u8(static_cast<int>(v + 0.5f));
-        }
-    }
+    kernels::lut3d_scalar(w.image, w.pixels, lut, size, w.target);
 }
 
 void blend(const Work& w, const Plane& mask, float strength) {

@@ -87,4 +87,16 @@ void blend(const std::uint8_t* in, const std::uint8_t* target, const std::uint8_
 void remap_bilinear(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
                     int channels, const float* positions, std::size_t count, std::uint8_t* out);
 
+// out[i] = table[in[i]] for `count` bytes (a tone curve on interleaved channels).
+void apply_table_scalar(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
+                        std::uint8_t* out);
+
+// 3D LUT, trilinear, on `count` RGB pixels (3 bytes each). `lut` holds size^3 RGB entries,
+// red fastest. Fixed point: each channel's position p = v * (size - 1) in 1/256ths
+// ((v * (size - 1) * 256 + 127) / 255), cell index p >> 8 (capped at size - 2), weight
+// f = p - 256 * index (0..256); the result, per channel, is
+// (sum over the 8 corners of w_r * w_g * w_b * entry + 2^23) >> 24, with w = f or 256 - f.
+void lut3d_scalar(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
+                  std::uint8_t* out);
+
 }  // namespace facekit::kernels
