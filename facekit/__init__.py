@@ -1,7 +1,8 @@
 """facekit: on-device face processing that keeps biometric data in wiped, locked memory.
 
 Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
-whose results live in a secure arena for one frame), :func:`load_image`, the low-level
+whose results live in a secure arena for one frame), :class:`Beautifier` with
+:class:`BeautyOptions` (beauty effects), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
 :func:`cpu_features`, :mod:`facekit.models` and the exceptions in :mod:`facekit.errors`.
 """
@@ -13,12 +14,13 @@ try:
 except ImportError as exc:  # a source checkout without a build
     raise ImportError(
         "facekit's native core (facekit._native) is not built; install the package with "
-        "`pip install .` (or `pip install -e .` for development)"
+        f"`pip install .` (or `pip install -e .` for development); the import said: {exc}"
     ) from exc
 
 from . import errors
 from ._ephemeral import Ephemeral, EphemeralArray
 from .arena import ArenaStatus, Frame, SecureArena
+from .beauty import Beautifier, BeautyOptions
 from .cpu import active_simd as _active_simd
 from ._pipeline import RunningMode
 from .cpu import cpu_features
@@ -32,6 +34,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArenaStatus",
+    "Beautifier",
+    "BeautyOptions",
     "BoundingBox",
     "DetectedFace",
     "DetectionResult",
