@@ -4,7 +4,8 @@
 //
 //   facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]
 //
-// KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | crop_normalize
+// KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
+//         lut3d | crop_normalize
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -15,6 +16,7 @@
 // of one call. The loop itself lives in measured_region() (never inlined), which callgrind can
 // also toggle on by name. Prints: kernel, isa, repeats, elements, output elements, checksum and
 // how many calls the dispatcher counted on the forced path (proof that path ran).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -45,22 +47,35 @@ struct Rng {
     }
 };
 
-// Random bytes, eight per generator step (cheap under qemu's instruction-by-instruction run).
+// Random-looking bytes, cheap to make (setup runs instruction by instruction in the counters
+// too): one 64 KiB random tile, copied at shifting offsets so that neighbouring rows differ.
 void fill_bytes(std::vector<std::uint8_t>& v, std::uint64_t seed) {
+    constexpr std::size_t kTile = 1 << 16, kChunk = 4093;  // a prime chunk: offsets keep moving
+    static std::uint8_t tile[kTile + 4096];                 // room for a chunk past kTile
     Rng rng(seed);
-    std::size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8) {
+    for (std::size_t i = 0; i + 8 <= sizeof tile; i += 8) {
         const std::uint64_t x = rng.next();
-        std::memcpy(&v[i], &x, 8);
+        std::memcpy(&tile[i], &x, 8);
     }
-    for (; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(rng.next());
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < v.size(); i += kChunk) {
+        std::memcpy(&v[i], &tile[offset], std::min(kChunk, v.size() - i));
+        offset = (offset + 7919) % kTile;
+    }
 }
 
-// FNV-1a over the output bytes.
+// FNV-1a-style hash of the output, eight bytes per step.
 std::uint64_t checksum(const void* data, std::size_t bytes) {
     const auto* p = static_cast<const std::uint8_t*>(data);
     std::uint64_t h = 0xcbf29ce484222325ull;
-    for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+    std::size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    for (; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
     return h;
 }
 
@@ -80,7 +95,7 @@ void region(long elements, int& width, int& height) {
 int usage() {
     std::fprintf(stderr,
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
-                 "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear "
+                 "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
                  "crop_normalize\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
@@ -119,6 +134,7 @@ int main(int argc, char** argv) {
     // Buffers live until the end of main.
     std::vector<std::uint32_t> u32a, u32b, u32c, u32d;
     std::vector<std::uint8_t> u8a, u8b, u8c, u8out;
+    std::uint8_t table[256];
     std::vector<float> positions, floats_out;
     CropNormalize crop{};
     ImageView image;
@@ -206,6 +222,28 @@ int main(int argc, char** argv) {
         out_data = u8out.data();
         out_bytes = 3 * n;
         out_elements = n;
+    } else if (kernel == "apply_table") {
+        // A tone curve on every byte of the RGB region.
+        u8a.resize(3 * n);
+        fill_bytes(u8a, 10);
+        for (int v = 0; v < 256; ++v) table[v] = static_cast<std::uint8_t>(v + (v * (255 - v)) / 510);
+        u8out.assign(3 * n, 0);
+        run = [&] { kernels::apply_table(u8a.data(), 3 * n, table, u8out.data()); };
+        out_data = u8out.data();
+        out_bytes = 3 * n;
+        out_elements = n;
+    } else if (kernel == "lut3d") {
+        // A 33-point grading LUT on the RGB region.
+        const int size = 33;
+        u8a.resize(3 * n);
+        fill_bytes(u8a, 11);
+        u8b.resize(static_cast<std::size_t>(size) * size * size * 3);
+        fill_bytes(u8b, 12);
+        u8out.assign(3 * n, 0);
+        run = [&] { kernels::lut3d(u8a.data(), n, u8b.data(), size, u8out.data()); };
+        out_data = u8out.data();
+        out_bytes = 3 * n;
+        out_elements = n;
     } else if (kernel == "crop_normalize") {
         // A rotated face (about 560 px) in a 1920x1080 RGB frame into a 192x192 crop (the crop's
         // side follows ELEMENTS: 192 at 420000, a face region's pixels at 1080p).
@@ -214,15 +252,8 @@ int main(int argc, char** argv) {
         image.height = 1080;
         image.stride = 1920 * 3;
         image.format = PixelFormat::RGB;
-        // A band of rows around the face gets contents; the rest stays zero (less setup work
-        // under qemu; the count does not depend on pixel values).
-        u8a.assign(static_cast<std::size_t>(image.stride) * image.height, 0);
-        {
-            std::vector<std::uint8_t> rows(static_cast<std::size_t>(image.stride) * 620);
-            fill_bytes(rows, 9);
-            std::memcpy(u8a.data() + static_cast<std::size_t>(image.stride) * 230, rows.data(),
-                        rows.size());
-        }
+        u8a.resize(static_cast<std::size_t>(image.stride) * image.height);
+        fill_bytes(u8a, 9);
         image.data = u8a.data();
         crop.transform = rect_to_affine(RotatedRect{980.0, 540.0, 560.0, 560.0, 0.3}, side, side);
         crop.out_width = side;

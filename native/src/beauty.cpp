@@ -17,6 +17,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "kernels/beauty_kernels.h"
 
@@ -160,21 +161,46 @@ void fill_disc(const Frame& f, Point centre, float radius, Plane& plane) {
 
 // Box-filters a plane in place (radius r, `passes` times: 2 approximates a Gaussian). The mean
 // is a 32.32 fixed-point reciprocal multiply: exact enough, and no division per pixel.
+std::pair<int, int> rows_in_use(const Plane& mask);
+
 void feather(const Frame& f, Plane& plane, int r, int passes) {
     if (r < 1) return;
-    const std::size_t n = plane.size();
+    // Only the rows that hold coverage, grown by the filter's reach (plus one zero row, so the
+    // replicated border of the sub-range equals the zeros beyond it): the same result as
+    // filtering the whole plane, for a fraction of the work when the mask is small.
+    auto [first, last] = rows_in_use(plane);
+    if (first == last) return;
+    first = std::max(0, first - r * passes - 1);
+    last = std::min(plane.height, last + r * passes + 1);
+    const int height = last - first;
+    std::uint8_t* data = plane.data + static_cast<std::size_t>(first) * plane.width;
+    const std::size_t n = static_cast<std::size_t>(height) * plane.width;
     auto* values = f.arena.allocate_array<std::uint32_t>(n);
     auto* sums = f.arena.allocate_array<std::uint32_t>(n);
     auto* scratch = f.arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(f.width) + 2 * r + 1);
     const std::uint64_t window = static_cast<std::uint64_t>(2 * r + 1) * (2 * r + 1);
     const std::uint64_t reciprocal = ((std::uint64_t{1} << 32) + window / 2) / window;
     for (int pass = 0; pass < passes; ++pass) {
-        for (std::size_t i = 0; i < n; ++i) values[i] = plane.data[i];
-        kernels::box_sum(values, f.width, f.height, r, sums, scratch);
+        for (std::size_t i = 0; i < n; ++i) values[i] = data[i];
+        kernels::box_sum(values, f.width, height, r, sums, scratch);
         for (std::size_t i = 0; i < n; ++i)
-            plane.data[i] = static_cast<std::uint8_t>(
+            data[i] = static_cast<std::uint8_t>(
                 std::min<std::uint64_t>((sums[i] * reciprocal + (std::uint64_t{1} << 31)) >> 32, 255));
     }
+}
+
+// Rows [first, last) of `mask` that hold a non-zero byte (first == last when none do).
+std::pair<int, int> rows_in_use(const Plane& mask) {
+    auto row_used = [&](int y) {
+        const std::uint8_t* row = mask.data + static_cast<std::size_t>(y) * mask.width;
+        for (int x = 0; x < mask.width; ++x)
+            if (row[x]) return true;
+        return false;
+    };
+    int first = 0, last = mask.height;
+    while (first < last && !row_used(first)) ++first;
+    while (last > first && !row_used(last - 1)) --last;
+    return {first, last};
 }
 
 // Dilates a 0/255 plane by about r pixels (a box filter, then any coverage counts).
@@ -203,19 +229,27 @@ struct Work {
 };
 
 // 2x bilinear upsampling of an integer plane (sample positions at pixel centres, edges
-// replicated): weights 9/16, 3/16, 3/16, 1/16, in integers.
-void upsample2(const std::uint32_t* low, int lw, int lh, std::uint32_t* out, int width, int height) {
+// replicated): weights 9/16, 3/16, 3/16, 1/16, as a horizontal pass (3 near + 1 far, into
+// `rows`, lh x width values) and a vertical one (3 near + 1 far, rounded, / 16).
+void upsample2(const std::uint32_t* low, int lw, int lh, std::uint32_t* out, int width, int height,
+               std::uint32_t* rows) {
+    for (int ly = 0; ly < lh; ++ly) {
+        const std::uint32_t* v = low + static_cast<std::size_t>(ly) * lw;
+        std::uint32_t* h = rows + static_cast<std::size_t>(ly) * width;
+        for (int k = 0; k < lw; ++k) {
+            const std::uint32_t centre = 3 * v[k];
+            const int x = 2 * k;
+            h[x] = centre + v[k > 0 ? k - 1 : 0];
+            if (x + 1 < width) h[x + 1] = centre + v[k + 1 < lw ? k + 1 : lw - 1];
+        }
+    }
     for (int y = 0; y < height; ++y) {
         const int ly = y / 2;
         const int ny = std::clamp(y % 2 ? ly + 1 : ly - 1, 0, lh - 1);
-        const std::uint32_t* near_row = low + static_cast<std::size_t>(ly) * lw;
-        const std::uint32_t* far_row = low + static_cast<std::size_t>(ny) * lw;
+        const std::uint32_t* near_row = rows + static_cast<std::size_t>(ly) * width;
+        const std::uint32_t* far_row = rows + static_cast<std::size_t>(ny) * width;
         std::uint32_t* row = out + static_cast<std::size_t>(y) * width;
-        for (int x = 0; x < width; ++x) {
-            const int lx = x / 2;
-            const int nx = std::clamp(x % 2 ? lx + 1 : lx - 1, 0, lw - 1);
-            row[x] = (9 * near_row[lx] + 3 * near_row[nx] + 3 * far_row[lx] + far_row[nx] + 8) >> 4;
-        }
+        for (int x = 0; x < width; ++x) row[x] = (3 * near_row[x] + far_row[x] + 8) >> 4;
     }
 }
 
@@ -230,7 +264,8 @@ void guided_filter(const Frame& f, const Work& w, int r, float eps) {
     const int lr = std::max(1, r / step);
     const std::size_t n = w.pixels, low = static_cast<std::size_t>(lw) * lh;
     Arena& arena = f.arena;
-    auto* plane = arena.allocate_array<std::uint32_t>(low);
+    std::uint32_t* channel[3];
+    for (auto& c : channel) c = arena.allocate_array<std::uint32_t>(low);
     auto* sum_i = arena.allocate_array<std::uint32_t>(low);
     auto* sum_ii = arena.allocate_array<std::uint32_t>(low);
     auto* a_q = arena.allocate_array<std::uint32_t>(low);
@@ -238,21 +273,28 @@ void guided_filter(const Frame& f, const Work& w, int r, float eps) {
     auto* scratch = arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(lw) + 2 * lr + 1);
     std::uint32_t* up_a = step == 1 ? sum_i : arena.allocate_array<std::uint32_t>(n);
     std::uint32_t* up_b = step == 1 ? sum_ii : arena.allocate_array<std::uint32_t>(n);
+    std::uint32_t* rows = step == 1 ? nullptr
+                                    : arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(lh) * f.width);
     const float inv_n = 1.0f / static_cast<float>((2 * lr + 1) * (2 * lr + 1));
-    for (int c = 0; c < 3; ++c) {
-        // The channel at the coefficient resolution (block means, edges replicated).
-        for (int ly = 0; ly < lh; ++ly)
-            for (int lx = 0; lx < lw; ++lx) {
-                std::uint32_t sum = 0;
-                for (int dy = 0; dy < step; ++dy)
-                    for (int dx = 0; dx < step; ++dx) {
-                        const int y = std::min(ly * step + dy, f.height - 1);
-                        const int x = std::min(lx * step + dx, f.width - 1);
-                        sum += w.image[(static_cast<std::size_t>(y) * f.width + x) * 3 + c];
-                    }
-                plane[static_cast<std::size_t>(ly) * lw + lx] =
-                    (sum + static_cast<std::uint32_t>(step * step / 2)) / static_cast<std::uint32_t>(step * step);
+    // Every channel at the coefficient resolution in one pass over the pixels: block means
+    // (step x step pixels, edges replicated).
+    const std::uint32_t count = static_cast<std::uint32_t>(step * step);
+    for (int ly = 0; ly < lh; ++ly) {
+        const int y_a = ly * step, y_b = std::min(ly * step + step - 1, f.height - 1);
+        const std::uint8_t* row_a = w.image + static_cast<std::size_t>(y_a) * f.width * 3;
+        const std::uint8_t* row_b = w.image + static_cast<std::size_t>(y_b) * f.width * 3;
+        for (int lx = 0; lx < lw; ++lx) {
+            const int x_a = lx * step * 3, x_b = std::min(lx * step + step - 1, f.width - 1) * 3;
+            for (int c = 0; c < 3; ++c) {
+                const std::uint32_t sum = step == 1
+                    ? static_cast<std::uint32_t>(row_a[x_a + c])
+                    : static_cast<std::uint32_t>(row_a[x_a + c] + row_a[x_b + c] + row_b[x_a + c] + row_b[x_b + c]);
+                channel[c][static_cast<std::size_t>(ly) * lw + lx] = step == 1 ? sum : (sum + count / 2) / count;
             }
+        }
+    }
+    for (int c = 0; c < 3; ++c) {
+        std::uint32_t* plane = channel[c];
         kernels::box_sum(plane, lw, lh, lr, sum_i, scratch);
         for (std::size_t i = 0; i < low; ++i) plane[i] *= plane[i];
         kernels::box_sum(plane, lw, lh, lr, sum_ii, scratch);
@@ -260,8 +302,8 @@ void guided_filter(const Frame& f, const Work& w, int r, float eps) {
         kernels::box_sum(a_q, lw, lh, lr, sum_i, scratch);
         kernels::box_sum(b_q, lw, lh, lr, sum_ii, scratch);
         if (step != 1) {
-            upsample2(sum_i, lw, lh, up_a, f.width, f.height);
-            upsample2(sum_ii, lw, lh, up_b, f.width, f.height);
+            upsample2(sum_i, lw, lh, up_a, f.width, f.height, rows);
+            upsample2(sum_ii, lw, lh, up_b, f.width, f.height, rows);
         }
         kernels::guided_output(up_a, up_b, w.image + c, 3, n, inv_n, w.target + c, 3);
     }
@@ -291,7 +333,7 @@ void lift_table(float alpha, std::uint8_t table[256]) {
 }
 
 void apply_table(const Work& w, const std::uint8_t table[256]) {
-    kernels::apply_table_scalar(w.image, w.pixels * 3, table, w.target);
+    kernels::apply_table(w.image, w.pixels * 3, table, w.target);
 }
 
 // A colour laid over the pixel's own shading: hue and saturation from `rgb`, the luminance
@@ -327,7 +369,7 @@ void rosy_target(const Work& w) {
 }
 
 // Teeth: lifted and de-yellowed, weighted by how tooth-like (bright, unsaturated) a pixel is.
-void teeth_target(const Work& w, const Plane& mouth, Plane& weight) {
+void teeth_target(const Work& w, const std::uint8_t* mouth, std::uint8_t* weight) {
     std::uint8_t lift[256];
     lift_table(0.35f, lift);
     for (std::size_t i = 0; i < w.pixels; ++i) {
@@ -336,7 +378,7 @@ void teeth_target(const Work& w, const Plane& mouth, Plane& weight) {
         const int hi = std::max({p[0], p[1], p[2]}), lo = std::min({p[0], p[1], p[2]});
         const int bright = std::clamp((luma(p) - 90) * 4, 0, 255);
         const int grey = std::clamp(255 - (hi - lo) * 3, 0, 255);
-        weight.data[i] = static_cast<std::uint8_t>(mouth.data[i] * bright / 255 * grey / 255);
+        weight[i] = static_cast<std::uint8_t>(mouth[i] * bright / 255 * grey / 255);
         const int blue = std::max<int>(p[2], (p[0] + p[1]) / 2);
         t[0] = lift[p[0]];
         t[1] = lift[p[1]];
@@ -345,7 +387,27 @@ void teeth_target(const Work& w, const Plane& mouth, Plane& weight) {
 }
 
 void lut_target(const Work& w, const std::uint8_t* lut, int size) {
-    kernels::lut3d_scalar(w.image, w.pixels, lut, size, w.target);
+    kernels::lut3d(w.image, w.pixels, lut, size, w.target);
+}
+
+// The rows [first, last) of a work buffer `width` pixels wide.
+Work rows(const Work& w, int width, int first, int last) {
+    const std::size_t offset = static_cast<std::size_t>(first) * width;
+    return {w.image + offset * 3, w.target + offset * 3, static_cast<std::size_t>(last - first) * width};
+}
+
+// Computes `target` (a function of a Work) on the rows where `mask` is non-zero and blends it
+// in there through the mask at `strength`; other rows are not touched at all.
+template <typename Target>
+void masked(const Frame& f, const Work& w, const Plane& mask, float strength, Target&& target) {
+    const int weight = q8(strength);
+    if (weight == 0) return;
+    const auto [first, last] = rows_in_use(mask);
+    if (first == last) return;
+    const Work part = rows(w, f.width, first, last);
+    target(part);
+    kernels::blend(part.image, part.target, mask.data + static_cast<std::size_t>(first) * f.width,
+                   weight, part.pixels, 3, part.image);
 }
 
 void blend(const Work& w, const Plane& mask, float strength) {
@@ -558,12 +620,10 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     if (params.whitening > 0) {
         std::uint8_t table[256];
         lift_table(0.6f, table);
-        apply_table(w, table);
-        blend(w, skin, params.whitening);
+        masked(f, w, skin, params.whitening, [&](const Work& part) { apply_table(part, table); });
     }
     if (params.rosy > 0) {
-        rosy_target(w);
-        blend(w, skin, 0.6f * params.rosy);
+        masked(f, w, skin, 0.6f * params.rosy, [&](const Work& part) { rosy_target(part); });
     }
     if (params.dark_circles > 0) {
         Plane under = f.plane();
@@ -582,20 +642,25 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         feather(f, under, soft, 2);
         std::uint8_t table[256];
         lift_table(0.5f, table);
-        apply_table(w, table);
-        blend(w, under, params.dark_circles);
+        masked(f, w, under, params.dark_circles, [&](const Work& part) { apply_table(part, table); });
     }
     if (params.teeth_whitening > 0) {
         Plane inner = f.plane();
         std::memcpy(inner.data, mouth.data, pixels);
         feather(f, inner, 1, 1);
         Plane weight = f.plane();
-        teeth_target(w, inner, weight);
-        blend(w, weight, params.teeth_whitening);
+        const auto [first, last] = rows_in_use(inner);
+        if (first < last) {
+            const std::size_t offset = static_cast<std::size_t>(first) * f.width;
+            const Work part = rows(w, f.width, first, last);
+            teeth_target(part, inner.data + offset, weight.data + offset);
+            kernels::blend(part.image, part.target, weight.data + offset,
+                           q8(params.teeth_whitening), part.pixels, 3, part.image);
+        }
     }
     if (params.lipstick.strength > 0) {
-        tinted(w, params.lipstick.rgb);
-        blend(w, lips, params.lipstick.strength);
+        masked(f, w, lips, params.lipstick.strength,
+               [&](const Work& part) { tinted(part, params.lipstick.rgb); });
     }
     if (params.blush.strength > 0) {
         Plane cheeks = f.plane();
@@ -603,16 +668,16 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         fill_disc(f, mesh[280], 0.11f * g.face_width, cheeks);
         subtract(cheeks, features);
         feather(f, cheeks, 2 * soft, 2);
-        averaged(w, params.blush.rgb);
-        blend(w, cheeks, 0.6f * params.blush.strength);
+        masked(f, w, cheeks, 0.6f * params.blush.strength,
+               [&](const Work& part) { averaged(part, params.blush.rgb); });
     }
     if (params.brow_tint.strength > 0) {
         Plane brows = f.plane();
         fill_polygon(f, polygon(Region::LeftBrow), brows);
         fill_polygon(f, polygon(Region::RightBrow), brows);
         feather(f, brows, std::max(1, soft / 3), 1);
-        tinted(w, params.brow_tint.rgb);
-        blend(w, brows, 0.7f * params.brow_tint.strength);
+        masked(f, w, brows, 0.7f * params.brow_tint.strength,
+               [&](const Work& part) { tinted(part, params.brow_tint.rgb); });
     }
     if (params.eyeshadow.strength > 0) {
         Plane lids = f.plane();
@@ -628,31 +693,27 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         dilate(f, eyes, std::max(1, soft / 2));
         subtract(lids, eyes);
         feather(f, lids, soft, 2);
-        multiplied(w, params.eyeshadow.rgb);
-        blend(w, lids, 0.7f * params.eyeshadow.strength);
+        masked(f, w, lids, 0.7f * params.eyeshadow.strength,
+               [&](const Work& part) { multiplied(part, params.eyeshadow.rgb); });
     }
     if (params.sharpen > 0) {
         sharpened(f, w);
         blend(w, face, 0.8f * params.sharpen);
     }
     if (params.lut != nullptr && params.lut_strength > 0) {
-        lut_target(w, params.lut, params.lut_size);
-        blend(w, face, params.lut_strength);
+        masked(f, w, face, params.lut_strength,
+               [&](const Work& part) { lut_target(part, params.lut, params.lut_size); });
     }
 
     // 4. Shape, and the write-back.
     const std::uint8_t* result = w.image;
     if (!controls.empty()) {
-        auto* positions = arena.allocate_array<float>(pixels * 2);
-        for (int y = 0; y < f.height; ++y)
-            for (int x = 0; x < f.width; ++x) {
-                float* pos = positions + (static_cast<std::size_t>(y) * f.width + x) * 2;
-                pos[0] = static_cast<float>(x);
-                pos[1] = static_cast<float>(y);
-            }
+        // The displacement as two planes (zeroed by the arena), summed over the controls in
+        // branch-free rows the compiler vectorizes, then added to each pixel's own position.
+        auto* shift_x = arena.allocate_array<float>(pixels);
+        auto* shift_y = arena.allocate_array<float>(pixels);
         for (const Control& c : controls) {
             // Only the control's bounding box; pixel centres in image coordinates are x + x0.
-            // Branch-free rows (the falloff is clamped at 0), so the compiler vectorizes them.
             const int bx0 = std::max(0, static_cast<int>(c.centre.x - c.radius) - x0 - 1);
             const int bx1 = std::min(f.width, static_cast<int>(c.centre.x + c.radius) - x0 + 2);
             const int by0 = std::max(0, static_cast<int>(c.centre.y - c.radius) - y0 - 1);
@@ -660,14 +721,23 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
             const float inv_r2 = 1.0f / (c.radius * c.radius);
             for (int y = by0; y < by1; ++y) {
                 const float dy = static_cast<float>(y + y0) - c.centre.y;
-                float* row = positions + static_cast<std::size_t>(y) * f.width * 2;
+                float* row_x = shift_x + static_cast<std::size_t>(y) * f.width;
+                float* row_y = shift_y + static_cast<std::size_t>(y) * f.width;
                 for (int x = bx0; x < bx1; ++x) {
                     const float dx = static_cast<float>(x + x0) - c.centre.x;
                     const float rest = std::max(1.0f - (dx * dx + dy * dy) * inv_r2, 0.0f);
                     const float falloff = rest * rest;
-                    row[2 * x] += -c.shift.x * falloff - c.scale * falloff * dx;
-                    row[2 * x + 1] += -c.shift.y * falloff - c.scale * falloff * dy;
+                    row_x[x] += -c.shift.x * falloff - c.scale * falloff * dx;
+                    row_y[x] += -c.shift.y * falloff - c.scale * falloff * dy;
                 }
+            }
+        }
+        auto* positions = arena.allocate_array<float>(pixels * 2);
+        for (int y = 0; y < f.height; ++y) {
+            const std::size_t row = static_cast<std::size_t>(y) * f.width;
+            for (int x = 0; x < f.width; ++x) {
+                positions[(row + x) * 2] = static_cast<float>(x) + shift_x[row + x];
+                positions[(row + x) * 2 + 1] = static_cast<float>(y) + shift_y[row + x];
             }
         }
         auto* warped = arena.allocate_array<std::uint8_t>(pixels * 3);

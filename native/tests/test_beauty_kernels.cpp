@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/mman.h>
@@ -555,6 +556,212 @@ TEST(beauty_remap_matches_scalar_for_a_warp_field) {
             return;
     }
     report_compared("remaps");
+}
+
+// ---- apply_table and lut3d ------------------------------------------------------------------
+
+// Element counts around every block width (16, 32 and 64 bytes; 8 pixels) and a large odd one.
+const std::size_t kLookupCounts[] = {0,  1,  2,  3,  7,  8,  9,  15, 16,   17,
+                                     31, 32, 33, 47, 63, 64, 65, 1000, 100003};
+
+enum class Values { Random, Zero, Full, Extremes, Ramp };
+
+const char* values_name(Values kind) {
+    switch (kind) {
+        case Values::Random: return "random";
+        case Values::Zero: return "zeros";
+        case Values::Full: return "255s";
+        case Values::Extremes: return "extremes";
+        default: return "ramp";
+    }
+}
+
+// Extremes: 0, 1, 254 or 255 each; ramp: every value in turn.
+void fill_values(std::uint8_t* p, std::size_t n, Values kind, Rng& rng) {
+    static const std::uint8_t extremes[] = {0, 1, 254, 255};
+    for (std::size_t i = 0; i < n; ++i) {
+        switch (kind) {
+            case Values::Random: p[i] = rng.byte(); break;
+            case Values::Zero: p[i] = 0; break;
+            case Values::Full: p[i] = 255; break;
+            case Values::Extremes: p[i] = extremes[rng.uniform_int(0, 3)]; break;
+            case Values::Ramp: p[i] = static_cast<std::uint8_t>(i * 7 + i / 256); break;
+        }
+    }
+}
+
+const Values kValueKinds[] = {Values::Random, Values::Zero, Values::Full, Values::Extremes,
+                              Values::Ramp};
+
+// Compares apply_table on `count` bytes; the table, input and output are guarded.
+bool table_matches(std::size_t count, const std::uint8_t* table, const char* table_kind,
+                   Values kind, bool in_place, Rng& rng) {
+    GuardedArray<std::uint8_t> tab(256), in(count), out(count);
+    std::memcpy(tab.data(), table, 256);
+    fill_values(in.data(), count, kind, rng);
+    std::vector<std::uint8_t> expected(count), noise(count);
+    kernels::apply_table_scalar(in.data(), count, tab.data(), expected.data());
+    for (std::size_t i = 0; i < count; ++i) CHECK(expected[i] == table[in[i]]);
+    if (in_place)
+        std::memcpy(noise.data(), in.data(), count);  // out is in: each run starts from the input
+    else
+        fill_noise(noise.data(), count, rng);
+    std::uint8_t* dst = in_place ? in.data() : out.data();
+    const std::string what = std::string("apply_table ") + table_kind + " table, " +
+                             values_name(kind) + " count=" + std::to_string(count) +
+                             (in_place ? " in place" : "");
+    return paths_match(what, expected.data(), dst, count, noise, [&] {
+        kernels::apply_table(in_place ? dst : in.data(), count, tab.data(), dst);
+    });
+}
+
+TEST(beauty_apply_table_matches_scalar_for_tables_counts_and_values) {
+    Rng rng(501);
+    std::uint8_t random[256], identity[256], inverted[256], spike[256];
+    for (int i = 0; i < 256; ++i) {
+        random[i] = rng.byte();
+        identity[i] = static_cast<std::uint8_t>(i);
+        inverted[i] = static_cast<std::uint8_t>(255 - i);
+        spike[i] = 0;
+    }
+    spike[rng.uniform_int(0, 255)] = 255;
+    const std::pair<const std::uint8_t*, const char*> tables[] = {
+        {random, "random"}, {identity, "identity"}, {inverted, "inverted"}, {spike, "spike"}};
+    for (const auto& table : tables)
+        for (std::size_t count : kLookupCounts)
+            for (Values kind : kValueKinds)
+                for (bool in_place : {false, true})
+                    if (!table_matches(count, table.first, table.second, kind, in_place, rng))
+                        return;
+    // Every (table row, input) combination: all 256 values under 50 random tables.
+    for (int trial = 0; trial < 50; ++trial) {
+        for (std::uint8_t& t : random) t = rng.byte();
+        if (!table_matches(256 * 3 + 5, random, "random", Values::Ramp, false, rng)) return;
+    }
+    report_compared("table lookups");
+}
+
+enum class LutKind { Random, Identity };
+
+// round(255 i / (size - 1)), halves up.
+std::uint8_t identity_entry(int i, int size) {
+    return static_cast<std::uint8_t>((2 * 255 * i + (size - 1)) / (2 * (size - 1)));
+}
+
+// A size^3 RGB LUT (red fastest) in guarded memory, flush against the guard page after it, or
+// (flush_start) before it: a read past either end faults.
+struct GuardedLut {
+    std::unique_ptr<Guarded> memory;
+    int size;
+    LutKind kind;
+
+    GuardedLut(int side, LutKind k, bool flush_start, Rng& rng) : size(side), kind(k) {
+        const std::size_t entries = static_cast<std::size_t>(side) * side * side;
+        memory = std::make_unique<Guarded>(entries * 3, flush_start);
+        std::uint8_t* p = memory->bytes();
+        if (kind == LutKind::Random) {
+            std::size_t i = 0;
+            for (; i + 8 <= entries * 3; i += 8) {
+                const std::uint64_t x = rng.next();
+                std::memcpy(p + i, &x, 8);
+            }
+            for (; i < entries * 3; ++i) p[i] = rng.byte();
+            return;
+        }
+        for (int b = 0; b < side; ++b)
+            for (int g = 0; g < side; ++g)
+                for (int r = 0; r < side; ++r) {
+                    std::uint8_t* e = p + ((static_cast<std::size_t>(b) * side + g) * side + r) * 3;
+                    e[0] = identity_entry(r, side);
+                    e[1] = identity_entry(g, side);
+                    e[2] = identity_entry(b, side);
+                }
+    }
+    const std::uint8_t* data() const { return memory->bytes(); }
+    std::string name() const {
+        return std::string(kind == LutKind::Random ? "random" : "identity") + " size " +
+               std::to_string(size);
+    }
+};
+
+// Compares lut3d on `count` pixels of `in` (3 count bytes; input and output guarded).
+bool lut3d_matches(const GuardedLut& lut, const std::uint8_t* pixels, std::size_t count,
+                   const char* values, bool in_place, Rng& rng) {
+    const std::size_t bytes = 3 * count;
+    GuardedArray<std::uint8_t> in(bytes), out(bytes);
+    std::memcpy(in.data(), pixels, bytes);
+    std::vector<std::uint8_t> expected(bytes), noise(bytes);
+    kernels::lut3d_scalar(in.data(), count, lut.data(), lut.size, expected.data());
+    if (lut.kind == LutKind::Identity) {  // the reference's property: the input within +-1
+        bool near = true;
+        for (std::size_t i = 0; i < bytes && near; ++i)
+            near = std::abs(static_cast<int>(expected[i]) - in[i]) <= 1;
+        CHECK_MSG(near, "identity " << lut.name() << " moved a value by more than 1");
+    }
+    if (in_place)
+        std::memcpy(noise.data(), in.data(), bytes);
+    else
+        fill_noise(noise.data(), bytes, rng);
+    std::uint8_t* dst = in_place ? in.data() : out.data();
+    const std::string what = "lut3d " + lut.name() + ", " + values + " count=" +
+                             std::to_string(count) + (in_place ? " in place" : "");
+    return paths_match(what, expected.data(), dst, bytes, noise, [&] {
+        kernels::lut3d(in_place ? dst : in.data(), count, lut.data(), lut.size, dst);
+    });
+}
+
+const int kLutSizes[] = {2, 3, 17, 33, 64, 256};
+
+TEST(beauty_lut3d_matches_scalar_for_sizes_counts_and_values) {
+    Rng rng(601);
+    std::vector<std::uint8_t> pixels;
+    for (int size : kLutSizes) {
+        // Random entries against either guard page, and the identity.
+        const GuardedLut luts[] = {GuardedLut(size, LutKind::Random, false, rng),
+                                   GuardedLut(size, LutKind::Random, true, rng),
+                                   GuardedLut(size, LutKind::Identity, false, rng)};
+        for (const GuardedLut& lut : luts)
+            for (std::size_t count : kLookupCounts)
+                for (Values kind : kValueKinds) {
+                    // The largest count once per LUT (random values), in place for half the runs.
+                    if (count > 1000 && kind != Values::Random) continue;
+                    pixels.resize(3 * count);
+                    fill_values(pixels.data(), pixels.size(), kind, rng);
+                    const bool in_place = (count + static_cast<std::size_t>(kind)) % 2 == 1;
+                    if (!lut3d_matches(lut, pixels.data(), count, values_name(kind), in_place, rng))
+                        return;
+                }
+    }
+    report_compared("3D LUT runs");
+}
+
+TEST(beauty_lut3d_identity_reproduces_the_input_within_one) {
+    // Every value in every channel, against each other value order, through the identity LUT of
+    // each size: the reference moves nothing by more than 1, and every path equals it.
+    Rng rng(602);
+    for (int size : kLutSizes) {
+        const GuardedLut lut(size, LutKind::Identity, size % 2 == 1, rng);
+        std::vector<std::uint8_t> pixels;
+        for (int v = 0; v < 256; ++v) {
+            const std::uint8_t a = static_cast<std::uint8_t>(v);
+            const std::uint8_t b = static_cast<std::uint8_t>(255 - v);
+            const std::uint8_t c = static_cast<std::uint8_t>(v * 97 + 13);
+            for (std::uint8_t x : {a, a, a, a, b, c, c, a, b, a, b, b}) pixels.push_back(x);
+        }
+        for (int i = 0; i < 3000; ++i) pixels.push_back(rng.byte());
+        const std::size_t count = pixels.size() / 3;
+        std::vector<std::uint8_t> got(pixels.size());
+        kernels::lut3d_scalar(pixels.data(), count, lut.data(), size, got.data());
+        int worst = 0;
+        for (std::size_t i = 0; i < pixels.size(); ++i)
+            worst = std::max(worst, std::abs(static_cast<int>(got[i]) - pixels[i]));
+        CHECK_MSG(worst <= 1, "identity LUT size " << size << " moved a value by " << worst);
+        // The ends exactly: 0 and 255 are entries of every identity LUT.
+        for (std::size_t i = 0; i < pixels.size(); ++i)
+            if (pixels[i] == 0 || pixels[i] == 255) CHECK(got[i] == pixels[i]);
+        if (!lut3d_matches(lut, pixels.data(), count, "all values", false, rng)) return;
+    }
+    report_compared("identity LUT runs");
 }
 
 // ---- which path runs ------------------------------------------------------------------------

@@ -230,4 +230,34 @@ void remap_bilinear(const std::uint8_t* image, int width, int height, std::ptrdi
     }
 }
 
+void apply_table(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
+                 std::uint8_t* out) {
+    const Isa isa = beauty_isa();
+    count_call(isa);
+    switch (isa) {
+#ifdef FACEKIT_HAVE_AVX2
+        case Isa::Avx2: return apply_table_avx2(in, count, table, out);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+        case Isa::Neon: return apply_table_neon(in, count, table, out);
+#endif
+        default: return apply_table_scalar(in, count, table, out);
+    }
+}
+
+void lut3d(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
+           std::uint8_t* out) {
+    const Isa isa = beauty_isa();
+    count_call(isa);
+    switch (isa) {
+#ifdef FACEKIT_HAVE_AVX2
+        case Isa::Avx2: return lut3d_avx2(in, count, lut, size, out);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+        case Isa::Neon: return lut3d_neon(in, count, lut, size, out);
+#endif
+        default: return lut3d_scalar(in, count, lut, size, out);
+    }
+}
+
 }  // namespace facekit::kernels

@@ -55,6 +55,10 @@ void blend_avx2(const std::uint8_t* in, const std::uint8_t* target, const std::u
 void remap_bilinear_avx2(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
                          int channels, const float* positions, std::size_t count,
                          std::uint8_t* out);
+void apply_table_avx2(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
+                      std::uint8_t* out);
+void lut3d_avx2(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
+                std::uint8_t* out);
 #endif
 #ifdef FACEKIT_HAVE_NEON
 void box_sum_neon(const std::uint32_t* src, int width, int height, int r, std::uint32_t* dst,
@@ -70,6 +74,10 @@ void blend_neon(const std::uint8_t* in, const std::uint8_t* target, const std::u
 void remap_bilinear_neon(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
                          int channels, const float* positions, std::size_t count,
                          std::uint8_t* out);
+void apply_table_neon(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
+                      std::uint8_t* out);
+void lut3d_neon(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
+                std::uint8_t* out);
 #endif
 
 // Dispatching entry points: the active SIMD path (facekit::active_isa()), one count_call per
@@ -98,5 +106,11 @@ void apply_table_scalar(const std::uint8_t* in, std::size_t count, const std::ui
 // (sum over the 8 corners of w_r * w_g * w_b * entry + 2^23) >> 24, with w = f or 256 - f.
 void lut3d_scalar(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
                   std::uint8_t* out);
+
+// Dispatching entry points of the two above (the same contracts; in == out is allowed).
+void apply_table(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
+                 std::uint8_t* out);
+void lut3d(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
+           std::uint8_t* out);
 
 }  // namespace facekit::kernels
