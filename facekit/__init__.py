@@ -2,7 +2,8 @@
 
 Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
 whose results live in a secure arena for one frame), :class:`Beautifier` with
-:class:`BeautyOptions` (beauty effects), :func:`load_image`, the low-level
+:class:`BeautyOptions` (beauty effects), :func:`anonymize` / :class:`Anonymizer` (covering
+faces), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
 :func:`cpu_features`, :mod:`facekit.models` and the exceptions in :mod:`facekit.errors`.
 """
@@ -19,6 +20,7 @@ except ImportError as exc:  # a source checkout without a build
 
 from . import errors
 from ._ephemeral import Ephemeral, EphemeralArray
+from .anonymize import Anonymizer, anonymize
 from .arena import ArenaStatus, Frame, SecureArena
 from .beauty import Beautifier, BeautyOptions
 from .cpu import active_simd as _active_simd
@@ -33,6 +35,7 @@ from .process import harden_process
 __version__ = "0.1.0"
 
 __all__ = [
+    "Anonymizer",
     "ArenaStatus",
     "Beautifier",
     "BeautyOptions",
@@ -52,6 +55,7 @@ __all__ = [
     "Frame",
     "RotatedRect",
     "SecureArena",
+    "anonymize",
     "cpu_features",
     "errors",
     "harden_process",

@@ -128,3 +128,10 @@ class beauty:
         landmarks: npt.NDArray[np.float32], regions: list[list[int]], strengths: dict[str, Any],
         lut: npt.NDArray[np.uint8] | None, arena: arena.Arena, trace: bool = False,
     ) -> dict[str, Any]: ...
+
+class anonymize:
+    @staticmethod
+    def cover(
+        image: npt.NDArray[np.uint8], box: tuple[int, int, int, int], method: str, block: int,
+        color: tuple[int, int, int], arena: arena.Arena,
+    ) -> None: ...

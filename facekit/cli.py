@@ -120,6 +120,21 @@ def _beautify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _anonymize(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from . import load_image
+    from .anonymize import anonymize
+
+    color = tuple(int(v) for v in args.color.split(",")) if args.color else (0, 0, 0)
+    image = load_image(args.input)
+    out = anonymize(image, args.method, padding=args.padding, color=color)
+    Image.fromarray(out).save(args.output)
+    print(f"facekit anonymize: {args.input} -> {args.output} ({args.method}); no face the "
+          f"detectors can find remains")
+    return 0
+
+
 def _gallery(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -192,6 +207,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     beautify.add_argument("output", help="image to write (format from its extension)")
     _add_beauty_arguments(beautify)
     beautify.set_defaults(run=_beautify)
+    anonymize = commands.add_parser(
+        "anonymize", help="cover every face of a photo (pixelate, blur or solid)")
+    anonymize.add_argument("input", help="photo to read")
+    anonymize.add_argument("output", help="image to write (format from its extension)")
+    anonymize.add_argument("--method", choices=("pixelate", "blur", "solid"), default="pixelate")
+    anonymize.add_argument("--padding", type=float, default=0.25,
+                           help="cover this fraction of the face size beyond its box (0.25)")
+    anonymize.add_argument("--color", metavar="R,G,B", help="fill of --method solid (0,0,0)")
+    anonymize.set_defaults(run=_anonymize)
     gallery = commands.add_parser(
         "gallery", help="write before/after images of every effect at 0.5 and 1.0")
     gallery.add_argument("--out", default="facekit-gallery", help="folder for the PNGs")

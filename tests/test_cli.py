@@ -79,3 +79,18 @@ def test_gallery_writes_every_effect_side_by_side(tmp_path):
     third = strip.shape[1] // 3
     before, half, full = (strip[:, i * third:(i + 1) * third] for i in range(3))
     assert not np.array_equal(before, half) and not np.array_equal(half, full)
+
+
+def test_anonymize_command_covers_the_face(tmp_path):
+    from PIL import Image
+
+    from facekit.audit.memscan_child import SAMPLE
+
+    out = tmp_path / "anon.png"
+    assert cli.main(["anonymize", str(SAMPLE), str(out), "--method", "blur"]) == 0
+    image = np.asarray(Image.open(out))
+    import facekit
+
+    with facekit.FaceDetector() as detector, detector.detect(image) as result:
+        assert len(result.faces) == 0
+    assert cli.main(["anonymize", str(SAMPLE), str(out), "--padding", "9"]) == 2

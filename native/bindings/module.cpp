@@ -19,4 +19,6 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_process(process);
     auto beauty = m.def_submodule("beauty", "Skin, shape, makeup and colour effects on one face");
     facekit::bindings::register_beauty(beauty);
+    auto anonymize = m.def_submodule("anonymize", "Covering face regions: pixelate, blur, solid");
+    facekit::bindings::register_anonymize(anonymize);
 }

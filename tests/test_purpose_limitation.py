@@ -1,0 +1,45 @@
+"""Purpose limitation: only a verifier may load the face-embedding network. Detection,
+landmarks, beauty and anonymization must never open its file (checked in a fresh process,
+with an audit hook that records every file opened)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+
+CHILD = r"""
+import json, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+import facekit
+from facekit.audit.memscan_child import SAMPLE
+from facekit.beauty import PRESETS, Beautifier
+image = facekit.load_image(SAMPLE)
+with facekit.FaceDetector(facekit.FaceDetectorOptions(model="auto")) as d, d.detect(image):
+    pass
+with facekit.FaceLandmarker(facekit.FaceLandmarkerOptions(iris=True)) as m, m.detect(image):
+    pass
+with Beautifier(PRESETS["studio"]) as b:
+    b.apply(image)
+facekit.anonymize(image)
+models = [p for p in opened if p.endswith(".onnx")]
+print(json.dumps({"models": models}))
+"""
+
+
+def test_only_the_verifier_may_open_the_embedding_network():
+    from facekit.models import model_info
+
+    embedding = model_info("dlib_face_recognition_resnet_v1").file
+    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
+                          timeout=300, cwd=tempfile.gettempdir())
+    assert done.returncode == 0, done.stderr
+    opened = json.loads(done.stdout.strip().splitlines()[-1])["models"]
+    names = {p.rsplit("/", 1)[-1] for p in opened}
+    # The hook sees model files being opened (positive control) ...
+    assert {"face_detection_short_range.onnx", "face_detection_full_range_sparse.onnx",
+            "face_landmark.onnx", "iris_landmark.onnx"} <= names
+    # ... and never the embedding network.
+    assert embedding not in names
