@@ -3,7 +3,7 @@
 Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
 whose results live in a secure arena for one frame), :class:`Beautifier` with
 :class:`BeautyOptions` (beauty effects), :func:`anonymize` / :class:`Anonymizer` (covering
-faces), :func:`load_image`, the low-level
+faces), :class:`FaceVerifier` (same-person checks), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
 :func:`cpu_features`, :mod:`facekit.models` and the exceptions in :mod:`facekit.errors`.
 """
@@ -31,6 +31,7 @@ from .geometry import RotatedRect
 from .image import load_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .process import harden_process
+from .verify import FaceVerifier, VerifyResult
 
 __version__ = "0.1.0"
 
@@ -46,9 +47,11 @@ __all__ = [
     "FaceDetectorOptions",
     "FaceLandmarker",
     "FaceLandmarkerOptions",
+    "FaceVerifier",
     "LandmarkedFace",
     "LandmarkerResult",
     "RunningMode",
+    "VerifyResult",
     "load_image",
     "Ephemeral",
     "EphemeralArray",

@@ -135,3 +135,12 @@ class anonymize:
         image: npt.NDArray[np.uint8], box: tuple[int, int, int, int], method: str, block: int,
         color: tuple[int, int, int], arena: arena.Arena,
     ) -> None: ...
+
+class verify:
+    @staticmethod
+    def chip(
+        image: npt.NDArray[np.uint8], format: str, landmarks: npt.NDArray[np.float32],
+        arena: arena.Arena, size: int = 150, padding: float = 0.25, raw: bool = False,
+    ) -> npt.NDArray[Any]: ...
+    @staticmethod
+    def distance(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float: ...

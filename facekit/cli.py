@@ -135,6 +135,18 @@ def _anonymize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from . import load_image
+    from .verify import FaceVerifier
+
+    with FaceVerifier(args.threshold, face_index=args.face_index) as verifier:
+        result = verifier.verify(load_image(args.a), load_image(args.b))
+    verdict = "same person" if result.same_person else "different people"
+    print(f"facekit verify: {verdict} (distance {result.distance:.3f}, threshold "
+          f"{result.threshold:g})")
+    return 0 if result.same_person else 1
+
+
 def _gallery(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -216,6 +228,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                            help="cover this fraction of the face size beyond its box (0.25)")
     anonymize.add_argument("--color", metavar="R,G,B", help="fill of --method solid (0,0,0)")
     anonymize.set_defaults(run=_anonymize)
+    verify = commands.add_parser(
+        "verify", help="do two photos show the same person? (exit 0: yes, 1: no, 2: error)")
+    verify.add_argument("a", help="first photo")
+    verify.add_argument("b", help="second photo")
+    verify.add_argument("--threshold", type=float, default=0.6,
+                        help="distances below it mean the same person (0.6)")
+    verify.add_argument("--face-index", type=int, default=None,
+                        help="which face of each photo, by size (default: the largest)")
+    verify.set_defaults(run=_verify)
     gallery = commands.add_parser(
         "gallery", help="write before/after images of every effect at 0.5 and 1.0")
     gallery.add_argument("--out", default="facekit-gallery", help="folder for the PNGs")

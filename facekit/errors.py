@@ -15,6 +15,9 @@ __all__ = [
     "ClosedError",
     "SimdUnavailableError",
     "ModelIntegrityError",
+    "NoFaceError",
+    "AmbiguousFaceError",
+    "FaceTooSmallError",
 ]
 
 
@@ -53,3 +56,15 @@ class ModelIntegrityError(FacekitError):
 
     facekit refuses to run a network whose bytes it cannot vouch for; reinstall the package.
     """
+
+
+class NoFaceError(FacekitError, ValueError):
+    """An image given for verification shows no face the detector can find."""
+
+
+class AmbiguousFaceError(FacekitError, ValueError):
+    """An image shows several faces of about the same size and no face index was given."""
+
+
+class FaceTooSmallError(FacekitError, ValueError):
+    """The face is too small to compare reliably."""

@@ -23,6 +23,7 @@ void register_draw(py::module_& m);
 void register_process(py::module_& m);
 void register_beauty(py::module_& m);
 void register_anonymize(py::module_& m);
+void register_verify(py::module_& m);
 
 // "gray", "rgb", "bgr", "rgba" or "bgra"; std::invalid_argument for anything else.
 PixelFormat format_from_name(const std::string& name);

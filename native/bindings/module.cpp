@@ -21,4 +21,6 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_beauty(beauty);
     auto anonymize = m.def_submodule("anonymize", "Covering face regions: pixelate, blur, solid");
     facekit::bindings::register_anonymize(anonymize);
+    auto verify = m.def_submodule("verify", "Aligned face chips and descriptor distances");
+    facekit::bindings::register_verify(verify);
 }

@@ -1,0 +1,172 @@
+"""Same-person verification that never exposes a face descriptor.
+
+For each image the landmarker finds the face; native code cuts dlib's aligned 150x150 chip from
+five mesh points into the arena, the embedding network (dlib's ResNet, converted to ONNX) writes
+the 128-d descriptor into the arena, and native code compares two descriptors. Python only
+ever holds the decision and the distance. Only this module loads the embedding network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import _native
+from ._ephemeral import EphemeralArray
+from ._inference import Network
+from .arena import Frame, SecureArena
+from .errors import AmbiguousFaceError, ClosedError, FaceTooSmallError, NoFaceError
+from .image import ColorFormat, ImageLike, as_pixels
+from .landmarker import FaceLandmarker, FaceLandmarkerOptions
+
+__all__ = ["FaceVerifier", "VerifyResult", "Reference", "DEFAULT_THRESHOLD"]
+
+DEFAULT_THRESHOLD = 0.6  # the distance dlib's network was trained to separate people at
+EMBEDDING = "dlib_face_recognition_resnet_v1"
+MIN_FACE = 48      # pixels: the side of the face's ROI below which a comparison is refused
+AMBIGUOUS = 0.85   # a second face at least this fraction of the largest one's size: ambiguous
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The decision: ``same_person`` is ``distance < threshold``."""
+
+    same_person: bool
+    distance: float
+    threshold: float
+
+
+class FaceVerifier:
+    """Decides whether two photos show the same person.
+
+    Args:
+        threshold: distances below it mean "same person" (0.6: the one the network was trained
+            with).
+        face_index: which face of each image to use, by size (0 = the largest). ``None`` (the
+            default) uses the largest face and refuses images whose two largest faces are of
+            about the same size (:class:`~facekit.errors.AmbiguousFaceError`).
+        color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
+
+    Raises :class:`~facekit.errors.NoFaceError` for an image without a face and
+    :class:`~facekit.errors.FaceTooSmallError` for a face under 48 pixels.
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, *, face_index: int | None = None,
+                 color_format: ColorFormat = "rgb") -> None:
+        if not 0.0 < threshold < 2.0:
+            raise ValueError(f"threshold must lie in (0, 2), got {threshold}")
+        if face_index is not None and face_index < 0:
+            raise ValueError(f"face_index must be at least 0, got {face_index}")
+        self.threshold = float(threshold)
+        self.face_index = face_index
+        self.color_format = color_format
+        self._landmarker = FaceLandmarker(FaceLandmarkerOptions(
+            max_faces=8 if face_index is None else max(8, face_index + 1),
+            color_format=color_format))
+        self._network = Network(EMBEDDING)
+        self._hold = SecureArena()  # image A's descriptor while image B is processed
+        self._closed = False
+
+    def verify(self, image_a: ImageLike, image_b: ImageLike) -> VerifyResult:
+        """Compare the chosen face of each image."""
+        self._check_open()
+        with self._hold.frame() as hold:
+            first = self._describe(image_a, hold)
+            second = self._describe(image_b, hold)
+            distance = float(_native.verify.distance(first, second))
+        return VerifyResult(distance < self.threshold, distance, self.threshold)
+
+    def reference(self, avatar: ImageLike) -> "Reference":
+        """A reference scope for checking a stream against one photo::
+
+            with verifier.reference(avatar) as ref:
+                for frame in frames:
+                    if ref.matches(frame).same_person: ...
+
+        The avatar's descriptor lives in the arena until the ``with`` block ends, then is wiped.
+        """
+        self._check_open()
+        return Reference(self, avatar)
+
+    def _describe(self, image: ImageLike, hold: Frame) -> EphemeralArray:
+        """The descriptor of the chosen face, copied into `hold` (an arena frame)."""
+        pixels, pixel_format = as_pixels(image, self.color_format)
+        with self._landmarker.detect(pixels) as result:
+            faces = sorted(result.faces, key=lambda f: -f.roi.width)
+            if not faces:
+                raise NoFaceError("no face found in the image")
+            index = self.face_index or 0
+            if index >= len(faces):
+                raise NoFaceError(f"face_index {index} asked for, but the image shows "
+                                  f"{len(faces)} face(s)")
+            if (self.face_index is None and len(faces) > 1
+                    and faces[1].roi.width >= AMBIGUOUS * faces[0].roi.width):
+                raise AmbiguousFaceError(
+                    f"the image shows {len(faces)} faces and the two largest are about the same "
+                    f"size; pass face_index to choose one")
+            face = faces[index]
+            if face.roi.width < MIN_FACE:
+                raise FaceTooSmallError(f"the face is {face.roi.width:.0f} pixels wide; at "
+                                        f"least {MIN_FACE} are needed to compare it")
+            frame = self._landmarker._frame
+            chip = _native.verify.chip(pixels, pixel_format, face.landmarks,
+                                       self._landmarker._arena._native).view(EphemeralArray)
+            descriptor = self._network.run(frame, chip)["descriptor"]
+            return hold._expose(descriptor)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError("this FaceVerifier is closed")
+
+    def close(self) -> None:
+        """Wipe and release everything. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self._landmarker.close()
+            self._hold.close()
+
+    def __enter__(self) -> "FaceVerifier":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"FaceVerifier(threshold={self.threshold})"
+
+
+class Reference:
+    """One photo's descriptor, held in its own arena for the length of a ``with`` block."""
+
+    def __init__(self, verifier: FaceVerifier, avatar: ImageLike) -> None:
+        self._verifier = verifier
+        self._arena = SecureArena()
+        self._frame = self._arena.frame()
+        try:
+            self._descriptor = verifier._describe(avatar, self._frame)
+        except BaseException:
+            self.close()
+            raise
+
+    def matches(self, image: ImageLike) -> VerifyResult:
+        """Compare the chosen face of `image` with the reference."""
+        if self._frame.expired:
+            raise ClosedError("this reference scope has ended")
+        verifier = self._verifier
+        with verifier._hold.frame() as hold:
+            other = verifier._describe(image, hold)
+            distance = float(_native.verify.distance(self._descriptor, other))
+        return VerifyResult(distance < verifier.threshold, distance, verifier.threshold)
+
+    def close(self) -> None:
+        """Wipe the reference descriptor now."""
+        self._frame.end()
+        self._arena.close()
+
+    def __enter__(self) -> "Reference":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Reference({'ended' if self._frame.expired else 'open'})"
