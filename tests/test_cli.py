@@ -94,3 +94,14 @@ def test_anonymize_command_covers_the_face(tmp_path):
     with facekit.FaceDetector() as detector, detector.detect(image) as result:
         assert len(result.faces) == 0
     assert cli.main(["anonymize", str(SAMPLE), str(out), "--padding", "9"]) == 2
+
+
+def test_verify_command_prints_decision_and_distance_only(capsys):
+    from support import shared_face
+
+    a, b, c = (str(shared_face(n)) for n in ("obama.jpg", "obama2.jpg", "biden.jpg"))
+    assert cli.main(["verify", a, b]) == 0
+    out = capsys.readouterr().out
+    assert "same person" in out and "distance 0." in out and out.count("\n") == 1
+    assert cli.main(["verify", a, c]) == 1
+    assert "different people" in capsys.readouterr().out

