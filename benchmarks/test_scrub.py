@@ -17,7 +17,7 @@ from facekit._inference import Network
 from facekit.geometry import RotatedRect
 
 INPUTS = {"face_detection_short_range": (1, 128), "face_landmark": (1, 192),
-          "iris_landmark": (2, 64)}
+          "iris_landmark": (2, 64), "dlib_face_recognition_resnet_v1": (1, 150)}
 MODES = ("perturb", "rerun")
 
 

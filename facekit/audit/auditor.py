@@ -139,6 +139,32 @@ def check_memory_beauty(env: dict[str, str]) -> Check:
     return check
 
 
+def check_memory_verify(env: dict[str, str]) -> Check:
+    from . import memscan, memscan_child
+
+    check = Check(
+        "memory-scan-verify", "face descriptors and aligned chips outlive no call",
+        "A child runs FaceVerifier.verify() on the sample and its mirror image, then a reference "
+        "scope; the scan counts both descriptors (float32 and float64 windows) and both aligned "
+        "chips (normalized rows and 8-bit rows) right after each embedding run, after verify() "
+        "returned, after the reference scope ended and after close(). Pass: found in the arena "
+        "right after each run; zero copies anywhere afterwards.")
+    needles = memscan.verify_sets(memscan_child.verify_reference())
+    reports = memscan.audit_child(needles, mode="verify", env=env)
+    check.evidence = {"needles": {k: len(v) for k, v in needles.items()},
+                      **_scan_evidence(reports)}
+    seen = all(reports[cp].counts[f"descriptor {label} f32"]["facekit arena"] > 0
+               and reports[cp].counts[f"chip {label} rows"]["facekit arena"] > 0
+               for cp, label in (("inside-1", "A"), ("inside-2", "B")))
+    left = {cp: _leftovers(reports[cp]) for cp in ("after-verify", "after-reference",
+                                                   "after-close")}
+    check.verdict = PASS if seen and not any(left.values()) else FAIL
+    check.detail = f"found in the arena during the calls: {seen}" + "".join(
+        f"; {cp}: " + (", ".join(f"{n} x{c}" for n, c in found.items()) or "0 copies")
+        for cp, found in left.items())
+    return check
+
+
 # --- I/O ----------------------------------------------------------------------------------------
 
 def check_python_io(env: dict[str, str]) -> Check:
@@ -374,6 +400,7 @@ CHECKS: dict[str, Callable[[dict[str, str]], Check]] = {
     "memory-scan-image": check_memory_image,
     "memory-scan-video": check_memory_video,
     "memory-scan-beauty": check_memory_beauty,
+    "memory-scan-verify": check_memory_verify,
     "io-python": check_python_io,
     "io-syscalls": check_syscalls,
     "arena-protections": check_arena_protections,

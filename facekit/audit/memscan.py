@@ -294,6 +294,20 @@ def needle_sets(record: dict[str, object]) -> dict[str, list[bytes]]:
     return sets
 
 
+def verify_sets(records: list[dict[str, np.ndarray]]) -> dict[str, list[bytes]]:
+    """Needles of the verification audit (see ``memscan_child.verify_reference``), per photo:
+    descriptor windows (float32 and float64), normalized chip rows, 8-bit chip rows."""
+    sets: dict[str, list[bytes]] = {}
+    for label, record in zip("AB", records):
+        sets[f"descriptor {label} f32"] = window_needles(record["descriptor"], 4, np.float32)
+        sets[f"descriptor {label} f64"] = window_needles(record["descriptor"], 4, np.float64)
+        sets[f"chip {label} rows"] = crop_row_needles(record["chip"])
+        rows = np.ascontiguousarray(record["chip u8"]).reshape(150, -1)
+        sets[f"chip {label} u8 rows"] = list(dict.fromkeys(
+            rows[r, 90:360].tobytes() for r in range(30, 120, 6)))
+    return sets
+
+
 def earlier_frame_sets(records: list[dict[str, object]]) -> dict[str, list[bytes]]:
     """Needles of every frame but the last, minus any the last frame also has (in video the
     last result is still open, so its values are legitimately in the arena)."""

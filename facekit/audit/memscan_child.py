@@ -39,8 +39,12 @@ def video_frame(image: np.ndarray, index: int) -> np.ndarray:
     return out
 
 
-def _regions(landmarker) -> list[list[int]]:
-    return [[int(r["start"]), int(r["size"])] for r in landmarker._arena.regions()]
+def _regions(owner) -> list[list[int]]:
+    """Arena regions of a pipeline (its ``_arena``), an arena, or a list of either."""
+    owners = owner if isinstance(owner, list) else [owner]
+    arenas = [getattr(o, "_arena", o) for o in owners]
+    return [[int(r["start"]), int(r["size"])] for a in arenas if not a.closed
+            for r in a.regions()]
 
 
 def _checkpoint(name: str, landmarker) -> None:
@@ -53,7 +57,8 @@ def _checkpoint(name: str, landmarker) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
-    parser.add_argument("--mode", choices=("image", "video", "beauty"), default="image")
+    parser.add_argument("--mode", choices=("image", "video", "beauty", "verify"),
+                        default="image")
     parser.add_argument("--scrub", default=None)
     parser.add_argument("--frames", type=int, default=VIDEO_FRAMES)
     args = parser.parse_args(argv)
@@ -66,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     image = facekit.load_image(SAMPLE)
     import os
+    if args.mode == "verify":
+        return _verify_child(image)
     if args.mode == "beauty":
         with beautifier() as effects:
             landmarker = effects._landmarker
@@ -99,6 +106,82 @@ def main(argv: list[str] | None = None) -> int:
     _checkpoint("after-close", landmarker)
     print(json.dumps({"event": "done"}), flush=True)
     return 0
+
+
+def verify_pair(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two photos of the verification audit: the sample and its mirror image."""
+    return image, np.ascontiguousarray(image[:, ::-1])
+
+
+def _verify_child(image: np.ndarray) -> int:
+    """FaceVerifier: checkpoints right after each embedding-network run (``inside-1`` ..
+    ``inside-4``: photo A, photo B, the reference, a match), ``after-verify``,
+    ``after-reference`` and ``after-close``."""
+    import os
+
+    from facekit import verify as verify_module
+
+    arenas: list = []
+
+    class Recorded(verify_module.SecureArena):  # every arena the verifier opens is audited
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            arenas.append(self)
+
+    verify_module.SecureArena = Recorded
+    first, second = verify_pair(image)
+    verifier = verify_module.FaceVerifier()
+    every = lambda: [verifier._landmarker._arena, *arenas]  # noqa: E731
+    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(every())}),
+          flush=True)
+    run = verifier._network.run
+    runs = [0]
+
+    def spied(frame, tensor):
+        outputs = run(frame, tensor)
+        runs[0] += 1
+        _checkpoint(f"inside-{runs[0]}", every())
+        return outputs
+
+    verifier._network.run = spied
+    if not verifier.verify(first, second).same_person:
+        raise SystemExit("memscan child: the mirrored sample should match the sample")
+    _checkpoint("after-verify", every())
+    with verifier.reference(first) as ref:
+        ref.matches(second)
+    _checkpoint("after-reference", every())
+    verifier.close()
+    _checkpoint("after-close", every())
+    print(json.dumps({"event": "done"}), flush=True)
+    return 0
+
+
+def verify_reference() -> list[dict[str, np.ndarray]]:
+    """The auditor's copies for the verification audit, per photo (A, then B): ``chip`` the
+    normalized (1, 150, 150, 3) network input, ``chip u8`` the 8-bit chip, ``descriptor`` the
+    128 values and ``landmarks`` the mesh."""
+    import facekit
+    from facekit.verify import FaceVerifier
+
+    first, second = verify_pair(facekit.load_image(SAMPLE))
+    mean = np.array([122.782, 117.001, 104.298], np.float32)
+    records: list[dict[str, np.ndarray]] = []
+    with FaceVerifier() as verifier:
+        run = verifier._network.run
+
+        def spied(frame, tensor):
+            outputs = run(frame, tensor)
+            chip = np.array(tensor, dtype=np.float32)
+            records.append({
+                "chip": chip,
+                "chip u8": np.rint(chip[0] * np.float32(256) + mean).astype(np.uint8),
+                "descriptor": np.array(outputs["descriptor"], dtype=np.float32),
+            })
+            return outputs
+
+        verifier._network.run = spied
+        verifier.verify(first, second)
+    return records
 
 
 def landmarker_options(mode: str):
