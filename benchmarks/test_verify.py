@@ -1,0 +1,66 @@
+"""Verification: facekit vs dlib-bin's own pipeline in the same run, 1 thread.
+
+- ``facekit verify`` / ``baseline dlib verify``: one pair end to end (two photos: detection,
+  landmarks, aligned chip, descriptor, distance). dlib: HOG detector (upsample 1, as
+  face_recognition does), 5-point predictor, get_face_chip, ResNet descriptor.
+- ``... descriptor only``: the aligned chip and the 128-d descriptor from landmarks already
+  found. Target (issue 7): at least 10x faster end to end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import facekit
+from facekit import _native
+from facekit.verify import FaceVerifier
+from support import dlib_reference, shared_face
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return (facekit.load_image(shared_face("obama.jpg")),
+            facekit.load_image(shared_face("obama2.jpg")))
+
+
+def test_verify_pair_vs_dlib(compare, pair, tmp_path_factory):
+    dlib, detector, predictor, recognizer = dlib_reference(tmp_path_factory.mktemp("dlib"))
+    dlib.DLIB_USE_CUDA = False
+    verifier = FaceVerifier()
+
+    def dlib_verify():
+        descriptors = []
+        for image in pair:
+            face = max(detector(image, 1), key=lambda r: r.width())
+            chip = dlib.get_face_chip(image, predictor(image, face), size=150, padding=0.25)
+            descriptors.append(np.array(recognizer.compute_face_descriptor(chip)))
+        return np.linalg.norm(descriptors[0] - descriptors[1])
+
+    # Descriptor step alone: chip + network from landmarks found beforehand.
+    with facekit.FaceLandmarker() as landmarker, landmarker.detect(pair[0]) as result:
+        points = np.array(result.faces[0].landmarks)  # benchmark-only copy of a public photo
+    arena = facekit.SecureArena()
+    face = max(detector(pair[0], 1), key=lambda r: r.width())
+    shape = predictor(pair[0], face)
+
+    def facekit_descriptor():
+        with arena.frame() as frame:
+            chip = _native.verify.chip(pair[0], "rgb", frame._expose(points), arena._native)
+            verifier._network.run(frame, chip.view(facekit.EphemeralArray))
+
+    def dlib_descriptor():
+        chip = dlib.get_face_chip(pair[0], shape, size=150, padding=0.25)
+        recognizer.compute_face_descriptor(chip)
+
+    report = compare("verify one pair (end to end)", {
+        "facekit verify": lambda: verifier.verify(*pair),
+        "baseline dlib verify": dlib_verify,
+    }, rounds=10)
+    assert report["facekit verify"]["p50_us"] > 0
+    compare("verify: aligned chip + descriptor only", {
+        "facekit descriptor only": facekit_descriptor,
+        "baseline dlib descriptor only": dlib_descriptor,
+    }, rounds=20)
+    verifier.close()
+    arena.close()
