@@ -56,6 +56,20 @@ def _leftovers(report, skip_prefix: str | None = None) -> dict[str, int]:
             if sum(c.values()) and not (skip_prefix and name.startswith(skip_prefix))}
 
 
+def _judge(check: Check, needles: dict, reports: dict, seen: bool, seen_what: str,
+           left: dict[str, dict[str, int]]) -> Check:
+    """Evidence, verdict and detail of a memory scan: pass when the positive control `seen`
+    holds and every checkpoint in `left` has no copy left."""
+    check.evidence = {"needles": {k: len(v) for k, v in needles.items()},
+                      **_scan_evidence(reports)}
+    check.verdict = PASS if seen and not any(left.values()) else FAIL
+    check.detail = (f"{seen_what}: " + ("found" if seen else "NOT FOUND (the scan cannot see "
+                                        "them)") + "".join(
+        f"; {cp}: " + (", ".join(f"{n} x{c}" for n, c in found.items()) or "0 copies")
+        for cp, found in left.items()))
+    return check
+
+
 def check_memory_image(env: dict[str, str]) -> Check:
     from . import memscan, memscan_child
 
@@ -70,19 +84,11 @@ def check_memory_image(env: dict[str, str]) -> Check:
         "and after close(), zero copies anywhere.")
     needles = memscan.needle_sets(memscan_child.reference("image")[0])
     reports = memscan.audit_child(needles, mode="image", env=env)
-    check.evidence = {"needles": {k: len(v) for k, v in needles.items()},
-                      **_scan_evidence(reports)}
     inside = reports["inside"]
     seen = all(len(inside.distinct[n]) == len(needles[n])
                for n in ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32"))
-    left = {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")}
-    check.verdict = PASS if seen and not any(left.values()) else FAIL
-    check.detail = ("positive control: every arena needle found inside the frame" if seen
-                    else "positive control FAILED: the scan did not see the frame's values")
-    for cp, found in left.items():
-        check.detail += f"; {cp}: " + (", ".join(f"{n} x{c}" for n, c in found.items())
-                                       if found else "0 copies")
-    return check
+    return _judge(check, needles, reports, seen, "every arena value inside the frame",
+                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
 
 
 def check_memory_video(env: dict[str, str]) -> Check:
@@ -99,19 +105,13 @@ def check_memory_video(env: dict[str, str]) -> Check:
     earlier = memscan.earlier_frame_sets(records)
     current = {f"current {k}": v for k, v in memscan.needle_sets(records[-1]).items()
                if k in ("landmarks f32", "raw landmarks f32", "crop rows")}
-    reports = memscan.audit_child({**earlier, **current}, mode="video", env=env)
-    check.evidence = {"needles": {k: len(v) for k, v in {**earlier, **current}.items()},
-                      **_scan_evidence(reports)}
+    needles = {**earlier, **current}
+    reports = memscan.audit_child(needles, mode="video", env=env)
     after = reports["after-video"]
     seen = all(after.counts[n]["facekit arena"] >= len(v) for n, v in current.items())
-    old = _leftovers(after, skip_prefix="current ")
-    closed = _leftovers(reports["after-close"])
-    check.verdict = PASS if seen and not old and not closed else FAIL
-    check.detail = (f"last frame found in the arena: {seen}; earlier frames after the video: "
-                    + (", ".join(f"{n} x{c}" for n, c in old.items()) or "0 copies")
-                    + "; after close(): "
-                    + (", ".join(f"{n} x{c}" for n, c in closed.items()) or "0 copies"))
-    return check
+    return _judge(check, needles, reports, seen, "the last frame, in the arena", {
+        "earlier frames after the video": _leftovers(after, skip_prefix="current "),
+        "after-close": _leftovers(reports["after-close"])})
 
 
 def check_memory_beauty(env: dict[str, str]) -> Check:
@@ -126,17 +126,11 @@ def check_memory_beauty(env: dict[str, str]) -> Check:
         "inside, zero copies anywhere afterwards.")
     needles = memscan.needle_sets(memscan_child.reference("beauty")[0])
     reports = memscan.audit_child(needles, mode="beauty", env=env)
-    check.evidence = {"needles": {k: len(v) for k, v in needles.items()},
-                      **_scan_evidence(reports)}
     inside = reports["inside"]
     seen = all(inside.counts[n]["facekit arena"] >= len(needles[n])
                for n in ("landmarks f32", "landmarks xy f32", "crop rows"))
-    left = {cp: _leftovers(reports[cp]) for cp in ("after-apply", "after-close")}
-    check.verdict = PASS if seen and not any(left.values()) else FAIL
-    check.detail = f"found in the arena while running: {seen}" + "".join(
-        f"; {cp}: " + (", ".join(f"{n} x{c}" for n, c in found.items()) or "0 copies")
-        for cp, found in left.items())
-    return check
+    return _judge(check, needles, reports, seen, "the mesh and crop while the effects run",
+                  {cp: _leftovers(reports[cp]) for cp in ("after-apply", "after-close")})
 
 
 def check_memory_verify(env: dict[str, str]) -> Check:
@@ -151,18 +145,12 @@ def check_memory_verify(env: dict[str, str]) -> Check:
         "right after each run; zero copies anywhere afterwards.")
     needles = memscan.verify_sets(memscan_child.verify_reference())
     reports = memscan.audit_child(needles, mode="verify", env=env)
-    check.evidence = {"needles": {k: len(v) for k, v in needles.items()},
-                      **_scan_evidence(reports)}
     seen = all(reports[cp].counts[f"descriptor {label} f32"]["facekit arena"] > 0
                and reports[cp].counts[f"chip {label} rows"]["facekit arena"] > 0
                for cp, label in (("inside-1", "A"), ("inside-2", "B")))
-    left = {cp: _leftovers(reports[cp]) for cp in ("after-verify", "after-reference",
-                                                   "after-close")}
-    check.verdict = PASS if seen and not any(left.values()) else FAIL
-    check.detail = f"found in the arena during the calls: {seen}" + "".join(
-        f"; {cp}: " + (", ".join(f"{n} x{c}" for n, c in found.items()) or "0 copies")
-        for cp, found in left.items())
-    return check
+    return _judge(check, needles, reports, seen, "descriptors and chips during the calls",
+                  {cp: _leftovers(reports[cp])
+                   for cp in ("after-verify", "after-reference", "after-close")})
 
 
 # --- I/O ----------------------------------------------------------------------------------------

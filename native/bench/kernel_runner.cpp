@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "../tests/check.h"
 #include "facekit/dispatch.h"
 #include "facekit/warp.h"
 #include "kernels/beauty_kernels.h"
@@ -35,17 +36,7 @@ namespace {
 
 using namespace facekit;
 
-// SplitMix64, as the tests use: the same inputs on every platform.
-struct Rng {
-    std::uint64_t state;
-    explicit Rng(std::uint64_t seed) : state(seed) {}
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-};
+using facekit::testing::Rng;  // the tests' generator: the same inputs on every platform
 
 // Random-looking bytes, cheap to make (setup runs instruction by instruction in the counters
 // too): one 64 KiB random tile, copied at shifting offsets so that neighbouring rows differ.

@@ -559,15 +559,7 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     const int bpp = bytes_per_pixel(src.format);
     const std::size_t pixels = static_cast<std::size_t>(f.width) * f.height;
     Work w{arena.allocate_array<std::uint8_t>(pixels * 3), arena.allocate_array<std::uint8_t>(pixels * 3), pixels};
-    for (int y = 0; y < f.height; ++y) {
-        const std::uint8_t* row = src.data + (y + y0) * src.stride + static_cast<std::ptrdiff_t>(x0) * bpp;
-        std::uint8_t* out = w.image + static_cast<std::size_t>(y) * f.width * 3;
-        for (int x = 0; x < f.width; ++x) {
-            out[x * 3] = row[x * bpp + map.r];
-            out[x * 3 + 1] = row[x * bpp + map.g];
-            out[x * 3 + 2] = row[x * bpp + map.b];
-        }
-    }
+    copy_rgb(src, x0, y0, f.width, f.height, w.image);
 
     // 2. Masks: only those the enabled effects (or a trace asking for masks) use.
     const bool masks = trace != nullptr && trace->masks;

@@ -27,6 +27,20 @@ ChannelMap rgb_channel_map(PixelFormat format) noexcept {
     return {0, 1, 2};
 }
 
+void copy_rgb(const ImageView& image, int x0, int y0, int width, int height, std::uint8_t* out) {
+    const ChannelMap map = rgb_channel_map(image.format);
+    const int bpp = bytes_per_pixel(image.format);
+    for (int y = 0; y < height; ++y) {
+        const std::uint8_t* row = image.data + (y + y0) * image.stride + static_cast<std::ptrdiff_t>(x0) * bpp;
+        std::uint8_t* dst = out + static_cast<std::size_t>(y) * width * 3;
+        for (int x = 0; x < width; ++x) {
+            dst[x * 3] = row[x * bpp + map.r];
+            dst[x * 3 + 1] = row[x * bpp + map.g];
+            dst[x * 3 + 2] = row[x * bpp + map.b];
+        }
+    }
+}
+
 std::ptrdiff_t lowest_offset(const ImageView& image) noexcept {
     const std::ptrdiff_t last_row = static_cast<std::ptrdiff_t>(image.height - 1) * image.stride;
     return last_row < 0 ? last_row : 0;

@@ -131,17 +131,7 @@ std::uint8_t* face_chip(const ImageView& image, const double points[5][2], int s
     Rgb source{nullptr, std::max(br - bl + 1, 0), std::max(bb - bt + 1, 0)};
     if (source.width > 0 && source.height > 0) {
         source.data = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(source.width) * source.height * 3);
-        const ChannelMap map = rgb_channel_map(image.format);
-        const int bpp = bytes_per_pixel(image.format);
-        for (int y = 0; y < source.height; ++y) {
-            const std::uint8_t* row = image.data + (y + bt) * image.stride + static_cast<std::ptrdiff_t>(bl) * bpp;
-            std::uint8_t* out = source.data + static_cast<std::size_t>(y) * source.width * 3;
-            for (int x = 0; x < source.width; ++x) {
-                out[x * 3] = row[x * bpp + map.r];
-                out[x * 3 + 1] = row[x * bpp + map.g];
-                out[x * 3 + 2] = row[x * bpp + map.b];
-            }
-        }
+        copy_rgb(image, bl, bt, source.width, source.height, source.data);
     }
     Rgb level = source;
     Rect r{rect.l - bl, rect.t - bt, rect.r - bl, rect.b - bt};

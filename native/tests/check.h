@@ -1,8 +1,14 @@
 // A minimal test harness (no third-party framework to fetch): TEST registers a case, CHECK
 // records a failure and carries on, REQUIRE stops the case. main() lives in test_main.cpp.
 #pragma once
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -38,6 +44,36 @@ struct Rng {
 
 struct Register {
     Register(const char* name, std::function<void()> body) { registry().push_back({name, body}); }
+};
+
+// `size` bytes between two PROT_NONE guard pages, flush against the guard after them (or, with
+// flush_start, the one before them), so a kernel reading or writing outside them faults instead
+// of passing silently.
+class Guarded {
+public:
+    explicit Guarded(std::size_t size, bool flush_start = false) : size_(size) {
+        const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+        const std::size_t body = std::max<std::size_t>((size + page - 1) / page * page, page);
+        total_ = body + 2 * page;
+        void* m = mmap(nullptr, total_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) throw std::runtime_error("mmap failed");
+        base_ = static_cast<std::uint8_t*>(m);
+        mprotect(base_, page, PROT_NONE);
+        mprotect(base_ + page + body, page, PROT_NONE);
+        data_ = base_ + page + (flush_start ? 0 : body - size);
+    }
+    ~Guarded() { munmap(base_, total_); }
+    Guarded(const Guarded&) = delete;
+    Guarded& operator=(const Guarded&) = delete;
+    std::uint8_t* bytes() { return data_; }
+    template <typename T>
+    T* as() { return reinterpret_cast<T*>(data_); }
+    std::size_t size() const { return size_; }
+
+private:
+    std::uint8_t* base_;
+    std::uint8_t* data_;
+    std::size_t size_, total_;
 };
 
 }  // namespace facekit::testing

@@ -25,40 +25,13 @@
 #include "facekit/dispatch.h"
 #include "kernels/beauty_kernels.h"
 
+using facekit::testing::Guarded;
 using facekit::testing::Rng;
 
 namespace {
 
 using namespace facekit;
 
-// `size` bytes between two PROT_NONE guard pages, flush against the guard after them (or, with
-// flush_start, the one before them).
-class Guarded {
-public:
-    explicit Guarded(std::size_t size, bool flush_start = false) : size_(size) {
-        const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-        const std::size_t body = std::max<std::size_t>((size + page - 1) / page * page, page);
-        total_ = body + 2 * page;
-        void* m = mmap(nullptr, total_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) throw std::runtime_error("mmap failed");
-        base_ = static_cast<std::uint8_t*>(m);
-        mprotect(base_, page, PROT_NONE);
-        mprotect(base_ + page + body, page, PROT_NONE);
-        data_ = base_ + page + (flush_start ? 0 : body - size);
-    }
-    ~Guarded() { munmap(base_, total_); }
-    Guarded(const Guarded&) = delete;
-    Guarded& operator=(const Guarded&) = delete;
-    std::uint8_t* bytes() { return data_; }
-    template <typename T>
-    T* as() { return reinterpret_cast<T*>(data_); }
-    std::size_t size() const { return size_; }
-
-private:
-    std::uint8_t* base_;
-    std::uint8_t* data_;
-    std::size_t size_, total_;
-};
 
 // A guarded array of `count` T (alignment of T kept: the size is a multiple of sizeof(T)).
 template <typename T>

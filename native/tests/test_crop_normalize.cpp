@@ -43,32 +43,6 @@ const char* format_name(PixelFormat f) {
     return "?";
 }
 
-// Pages holding one image's bytes between two PROT_NONE guard pages. The image's byte span is
-// placed flush against the guard after it (or, with flush_start, the guard before it), so a kernel
-// reading outside the span faults instead of passing silently.
-class GuardedBytes {
-public:
-    GuardedBytes(std::size_t size, bool flush_start) {
-        const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-        const std::size_t body = (size + page - 1) / page * page;
-        total_ = body + 2 * page;
-        void* m = mmap(nullptr, total_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) throw std::runtime_error("mmap failed");
-        base_ = static_cast<std::uint8_t*>(m);
-        mprotect(base_, page, PROT_NONE);
-        mprotect(base_ + page + body, page, PROT_NONE);
-        data_ = base_ + page + (flush_start ? 0 : body - size);
-    }
-    ~GuardedBytes() { munmap(base_, total_); }
-    GuardedBytes(const GuardedBytes&) = delete;
-    GuardedBytes& operator=(const GuardedBytes&) = delete;
-    std::uint8_t* data() { return data_; }
-
-private:
-    std::uint8_t* base_;
-    std::uint8_t* data_;
-    std::size_t total_;
-};
 
 struct ImageSpec {
     int width, height;
@@ -80,7 +54,7 @@ struct ImageSpec {
 
 // A test image with random contents (padding bytes included) in guarded memory.
 struct TestImage {
-    std::unique_ptr<GuardedBytes> memory;
+    std::unique_ptr<facekit::testing::Guarded> memory;
     ImageView view;
 
     TestImage(const ImageSpec& spec, Rng& rng) {
@@ -89,8 +63,8 @@ struct TestImage {
         const std::ptrdiff_t pitch = row_bytes + spec.padding;
         // The last row in memory ends at its last pixel: nothing after it may be read.
         const std::size_t span = static_cast<std::size_t>((spec.height - 1) * pitch + row_bytes);
-        memory = std::make_unique<GuardedBytes>(span, spec.flush_start);
-        std::uint8_t* first = memory->data();
+        memory = std::make_unique<facekit::testing::Guarded>(span, spec.flush_start);
+        std::uint8_t* first = memory->bytes();
         for (std::size_t i = 0; i < span; ++i) first[i] = rng.byte();
         view.width = spec.width;
         view.height = spec.height;

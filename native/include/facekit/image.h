@@ -33,6 +33,10 @@ inline constexpr int kMaxImageSide = 16384;
 // small for a row, or a byte span over 2 GiB).
 void validate(const ImageView& image);
 
+// Copies the `width` x `height` block at (x0, y0) of `image` (which must contain it) into `out`
+// as packed RGB, whatever the image's format (gray is replicated into all three channels).
+void copy_rgb(const ImageView& image, int x0, int y0, int width, int height, std::uint8_t* out);
+
 // Lowest and one-past-highest byte offsets, relative to `data`, that the view may read.
 std::ptrdiff_t lowest_offset(const ImageView& image) noexcept;
 std::ptrdiff_t end_offset(const ImageView& image) noexcept;
