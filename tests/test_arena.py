@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import facekit
+from facekit.audit.auditor import vm_flags
 from facekit.errors import ClosedError, ExpiredFrameError, FrameInUseError
 
 RECT = facekit.RotatedRect(455, 500, 400, 440, 0.2)
@@ -134,17 +135,6 @@ def test_a_child_forked_inside_an_open_frame_reads_zeros(arena, photo):
 
 
 def _vm_flags(address: int) -> set[str]:
-    with open("/proc/self/smaps") as smaps:
-        inside = False
-        for line in smaps:
-            head = line.split()[0]
-            if "-" in head and not line.startswith("VmFlags"):
-                try:
-                    lo, hi = (int(part, 16) for part in head.split("-"))
-                    inside = lo <= address < hi
-                    continue
-                except ValueError:
-                    pass
-            if inside and line.startswith("VmFlags:"):
-                return set(line.split()[1:])
-    raise AssertionError("arena region not found in /proc/self/smaps")
+    flags = vm_flags(address)
+    assert flags, "arena region not found in /proc/self/smaps"
+    return set(flags)

@@ -214,7 +214,8 @@ def check_syscalls(env: dict[str, str]) -> Check:
 
 # --- memory protections, hardening, refusals, models ---------------------------------------------
 
-def _vm_flags(address: int) -> list[str]:
+def vm_flags(address: int) -> list[str]:
+    """The ``VmFlags`` of this process's mapping that holds `address` (``/proc/self/smaps``)."""
     with open("/proc/self/smaps") as smaps:
         inside = False
         for line in smaps:
@@ -251,7 +252,7 @@ def check_arena_protections(env: dict[str, str]) -> Check:
         crop = frame.crop_normalize(image, RotatedRect(width / 2, height / 2, width / 2,
                                                        height / 2, 0.0), 64)
         region = arena.regions()[0]
-        flags = _vm_flags(int(region["start"]))
+        flags = vm_flags(int(region["start"]))
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: MADV_WIPEONFORK gave it zeroed pages

@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <cstdio>
+
+#include "facekit/dispatch.h"
 #include <sstream>
 #include <string>
 #include <vector>
@@ -45,6 +48,17 @@ struct Rng {
 struct Register {
     Register(const char* name, std::function<void()> body) { registry().push_back({name, body}); }
 };
+
+// Cases a kernel test has compared across every available SIMD path since its last report.
+inline int g_compared = 0;
+
+// Prints "N <what> compared on: <paths>" and starts the count over.
+inline void report_compared(const char* what) {
+    std::printf("  %d %s compared on:", g_compared, what);
+    for (Isa isa : available_isas()) std::printf(" %s", isa_name(isa));
+    std::printf("\n");
+    g_compared = 0;
+}
 
 // `size` bytes between two PROT_NONE guard pages, flush against the guard after them (or, with
 // flush_start, the one before them), so a kernel reading or writing outside them faults instead

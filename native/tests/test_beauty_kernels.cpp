@@ -30,6 +30,9 @@ using facekit::testing::Rng;
 
 namespace {
 
+using facekit::testing::g_compared;
+using facekit::testing::report_compared;
+
 using namespace facekit;
 
 
@@ -54,7 +57,6 @@ struct IsaRestorer {
     ~IsaRestorer() { force_isa(saved); }
 };
 
-int g_compared = 0;
 
 // Runs `call` (which writes into `got`, `bytes` long, prefilled with `noise`) under every
 // available path and requires exactly `expected`'s bytes, and one kernel call counted for the
@@ -82,13 +84,6 @@ bool paths_match(const std::string& what, const std::uint8_t* expected, std::uin
     }
     ++g_compared;
     return true;
-}
-
-void report_compared(const char* what) {
-    std::printf("  %d %s compared on:", g_compared, what);
-    for (Isa isa : available_isas()) std::printf(" %s", isa_name(isa));
-    std::printf("\n");
-    g_compared = 0;
 }
 
 std::string dims(int w, int h) { return std::to_string(w) + "x" + std::to_string(h); }

@@ -25,6 +25,9 @@ using facekit::testing::Rng;
 
 namespace {
 
+using facekit::testing::g_compared;
+using facekit::testing::report_compared;
+
 using namespace facekit;
 
 constexpr double kPi = 3.14159265358979323846;
@@ -127,7 +130,6 @@ std::string exact(float v) {
     return buf;
 }
 
-int g_compared = 0;
 
 // Runs every available path through the public crop_normalize and requires each to write
 // exactly the scalar reference's bits. Returns false on the first mismatching path.
@@ -160,13 +162,6 @@ bool paths_match_scalar(const ImageView& src, const CropNormalize& p) {
     }
     ++g_compared;
     return true;
-}
-
-void report_compared(const char* what) {
-    std::printf("  %d %s compared on:", g_compared, what);
-    for (Isa isa : available_isas()) std::printf(" %s", isa_name(isa));
-    std::printf("\n");
-    g_compared = 0;
 }
 
 Affine translation(double dx, double dy) { return Affine{{1, 0, dx, 0, 1, dy}}; }
