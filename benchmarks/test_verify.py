@@ -3,8 +3,9 @@
 - ``facekit verify`` / ``baseline dlib verify``: one pair end to end (two photos: detection,
   landmarks, aligned chip, descriptor, distance). dlib: HOG detector (upsample 1, as
   face_recognition does), 5-point predictor, get_face_chip, ResNet descriptor.
-- ``... descriptor only``: the aligned chip and the 128-d descriptor from landmarks already
-  found. Target (issue 7): at least 10x faster end to end.
+- ``... descriptor only``: the five points (dlib's shape predictor), the aligned chip and the
+  128-d descriptor, from a face already found (facekit: the mesh; dlib: the HOG box).
+  Target (issue 7): at least 10x faster end to end.
 """
 
 from __future__ import annotations
@@ -54,20 +55,22 @@ def test_verify_pair_vs_dlib(compare, pair, dlib_pipeline, verifier):
 
 
 def test_descriptor_step_vs_dlib(compare, pair, dlib_pipeline, verifier):
-    """The aligned chip and the descriptor from landmarks found beforehand."""
+    """Points, aligned chip and descriptor from a face found beforehand."""
     dlib, detector, predictor, recognizer = dlib_pipeline
     with facekit.FaceLandmarker() as landmarker, landmarker.detect(pair[0]) as result:
-        points = np.array(result.faces[0].landmarks)  # benchmark-only copy of a public photo
+        mesh = np.array(result.faces[0].landmarks)  # benchmark-only copy of a public photo
     arena = facekit.SecureArena()
-    shape = predictor(pair[0], max(detector(pair[0], 1), key=lambda r: r.width()))
+    box = max(detector(pair[0], 1), key=lambda r: r.width())
 
     def facekit_descriptor():
         with arena.frame() as frame:
-            chip = _native.verify.chip(pair[0], "rgb", frame._expose(points), arena._native)
+            points = _native.verify.chip_points(pair[0], "rgb", frame._expose(mesh),
+                                                verifier._predictor, arena._native)
+            chip = _native.verify.chip(pair[0], "rgb", points, arena._native)
             verifier._network.run(frame, chip.view(facekit.EphemeralArray))
 
     def dlib_descriptor():
-        chip = dlib.get_face_chip(pair[0], shape, size=150, padding=0.25)
+        chip = dlib.get_face_chip(pair[0], predictor(pair[0], box), size=150, padding=0.25)
         recognizer.compute_face_descriptor(chip)
 
     report = compare("verify: aligned chip + descriptor only", {

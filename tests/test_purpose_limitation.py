@@ -1,5 +1,6 @@
-"""Purpose limitation: only a verifier may load the face-embedding network. Detection,
-landmarks, beauty and anonymization must never open its file (checked in a fresh process,
+"""Purpose limitation: only a verifier may load the face-embedding network and the shape
+predictor that aligns faces for it. Detection, landmarks, beauty and anonymization must never
+open their files (checked in a fresh process,
 with an audit hook that records every file opened)."""
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ with facekit.FaceLandmarker(facekit.FaceLandmarkerOptions(iris=True)) as m, m.de
 with Beautifier(PRESETS["studio"]) as b:
     b.apply(image)
 facekit.anonymize(image)
-models = [p for p in opened if p.endswith(".onnx")]
-print(json.dumps({"models": models}))
+models = [p for p in opened if p.endswith((".onnx", ".bin"))]
+seen = len(opened)
+facekit.FaceVerifier().close()
+verifier = [p for p in opened[seen:] if p.endswith((".onnx", ".bin"))]
+print(json.dumps({"models": models, "verifier": verifier}))
 """
 
 
@@ -33,13 +37,16 @@ def test_only_the_verifier_may_open_the_embedding_network():
     from facekit.models import model_info
 
     embedding = model_info("dlib_face_recognition_resnet_v1").file
+    predictor = model_info("dlib_shape_predictor_5").file
     done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
                           timeout=300, cwd=tempfile.gettempdir())
     assert done.returncode == 0, done.stderr
-    opened = json.loads(done.stdout.strip().splitlines()[-1])["models"]
-    names = {p.rsplit("/", 1)[-1] for p in opened}
-    # The hook sees model files being opened (positive control) ...
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    names = {p.rsplit("/", 1)[-1] for p in report["models"]}
+    # The verifier opens both (the hook sees those files) ...
+    assert {embedding, predictor} <= {p.rsplit("/", 1)[-1] for p in report["verifier"]}
+    # ... the other features open their own networks ...
     assert {"face_detection_short_range.onnx", "face_detection_full_range_sparse.onnx",
             "face_landmark.onnx", "iris_landmark.onnx"} <= names
-    # ... and never the embedding network.
-    assert embedding not in names
+    # ... and never the verifier's two files.
+    assert embedding not in names and predictor not in names

@@ -1,5 +1,9 @@
 #include <pybind11/stl.h>
 
+#include <array>
+#include <cmath>
+#include <string_view>
+
 #include <stdexcept>
 #include <string>
 
@@ -22,24 +26,70 @@ void check_points(const py::array& points, int minimum, const char* what) {
 }  // namespace
 
 void register_verify(py::module_& m) {
-    m.def("chip",
+    py::class_<ShapePredictor>(m, "ShapePredictor",
+                               "dlib's regression-tree shape predictor (facekit's flat form).")
+        .def(py::init([](const py::bytes& data) {
+                 const std::string_view bytes = data;
+                 return ShapePredictor(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                       bytes.size());
+             }),
+             py::arg("data"))
+        .def_property_readonly("parts", &ShapePredictor::parts)
+        .def("predict",
+             [](const ShapePredictor& self, const py::array& image, const std::string& format,
+                const std::array<double, 4>& box, const py::object& arena_owner) {
+                 const ImageView view = image_view(image, format);
+                 auto& arena = arena_owner.cast<Arena&>();
+                 float* points = arena.allocate_array<float>(static_cast<std::size_t>(self.parts()) * 2);
+                 {
+                     py::gil_scoped_release release;
+                     double* found = arena.allocate_array<double>(static_cast<std::size_t>(self.parts()) * 2);
+                     self.predict(view, {box[0], box[1], box[2], box[3]}, found, arena);
+                     for (int i = 0; i < self.parts() * 2; ++i)
+                         points[i] = static_cast<float>(std::floor(found[i] + 0.5));
+                 }
+                 return arena_view(arena_owner, points, {self.parts(), 2});
+             },
+             py::arg("image"), py::arg("format"), py::arg("box"), py::arg("arena"),
+             "The points for a face box (left, top, right, bottom), rounded to whole pixels as "
+             "dlib rounds them, as a read-only (parts, 2) view into the arena.");
+    m.def("chip_points",
           [](const py::array& image, const std::string& format, const py::array& landmarks,
-             const py::object& arena_owner, int size, double padding, bool raw) {
+             const ShapePredictor& predictor, const py::object& arena_owner) {
               const ImageView view = image_view(image, format);
               check_points(landmarks, 468, "landmarks");
-              const auto* data = static_cast<const float*>(landmarks.data());
-              const py::ssize_t stride = landmarks.strides(0) / 4;
-              double points[5][2];
-              for (int i = 0; i < 5; ++i) {
-                  points[i][0] = data[kChipPoints[i] * stride];
-                  points[i][1] = data[kChipPoints[i] * stride + 1];
+              auto& arena = arena_owner.cast<Arena&>();
+              float* points = arena.allocate_array<float>(10);
+              {
+                  py::gil_scoped_release release;
+                  double found[5][2];
+                  chip_points(view, static_cast<const float*>(landmarks.data()),
+                              landmarks.strides(0) / 4, predictor, found, arena);
+                  for (int i = 0; i < 5; ++i)
+                      points[2 * i] = static_cast<float>(found[i][0]), points[2 * i + 1] = static_cast<float>(found[i][1]);
+                  wipe_stack(16 << 10);  // the points and the box sat there
               }
+              return arena_view(arena_owner, points, {5, 2});
+          },
+          py::arg("image"), py::arg("format"), py::arg("landmarks"), py::arg("predictor"),
+          py::arg("arena"),
+          "The chip's five points (dlib's order, image pixels) for the face whose mesh is "
+          "`landmarks`, as a read-only (5, 2) view into the arena.");
+    m.def("chip",
+          [](const py::array& image, const std::string& format, const py::array& points,
+             const py::object& arena_owner, int size, double padding, bool raw) {
+              const ImageView view = image_view(image, format);
+              check_points(points, 5, "points");
+              const auto* data = static_cast<const float*>(points.data());
+              const py::ssize_t stride = points.strides(0) / 4;
               auto& arena = arena_owner.cast<Arena&>();
               std::uint8_t* chip = nullptr;
               float* tensor = nullptr;
               {
                   py::gil_scoped_release release;
-                  chip = face_chip(view, points, size, padding, arena);
+                  double at[5][2];
+                  for (int i = 0; i < 5; ++i) at[i][0] = data[i * stride], at[i][1] = data[i * stride + 1];
+                  chip = face_chip(view, at, size, padding, arena);
                   if (!raw) {
                       tensor = arena.allocate_array<float>(static_cast<std::size_t>(size) * size * 3);
                       normalize_chip(chip, size, tensor);
@@ -54,10 +104,11 @@ void register_verify(py::module_& m) {
               }
               return py::object(arena_view(arena_owner, tensor, {1, size, size, 3}));
           },
-          py::arg("image"), py::arg("format"), py::arg("landmarks"), py::arg("arena"),
+          py::arg("image"), py::arg("format"), py::arg("points"), py::arg("arena"),
           py::arg("size") = 150, py::arg("padding") = 0.25, py::arg("raw") = false,
-          "dlib's aligned face chip from the mesh, in the arena: the network's normalized "
-          "float32 (1, size, size, 3) input, or with raw=True the 8-bit chip.");
+          "dlib's aligned face chip for five points (float32 (5, 2), dlib's order), in the "
+          "arena: the network's normalized float32 (1, size, size, 3) input, or with raw=True "
+          "the 8-bit chip.");
     m.def("distance",
           [](const py::array& a, const py::array& b) {
               // Read in place (views into the arena may have padded rows): no copy is made.

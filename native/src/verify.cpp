@@ -79,6 +79,39 @@ Rgb pyramid_down(const Rgb& in, Arena& arena) {
 
 }  // namespace
 
+FaceBox dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride) {
+    auto at = [&](int i, int d) { return static_cast<double>(landmarks[i * stride + d]); };
+    double eye_l[2], eye_r[2], mouth[2];
+    for (int d = 0; d < 2; ++d) {
+        eye_l[d] = (at(33, d) + at(133, d)) / 2;
+        eye_r[d] = (at(263, d) + at(362, d)) / 2;
+        mouth[d] = (at(61, d) + at(291, d)) / 2;
+    }
+    const double u[2] = {eye_r[0] - eye_l[0], eye_r[1] - eye_l[1]};
+    const double v[2] = {mouth[0] - (eye_l[0] + eye_r[0]) / 2, mouth[1] - (eye_l[1] + eye_r[1]) / 2};
+    const double cx = (eye_l[0] + eye_r[0] + mouth[0]) / 3 + kBoxShift[0] * u[0] + kBoxShift[1] * v[0];
+    const double cy = (eye_l[1] + eye_r[1] + mouth[1]) / 3 + kBoxShift[0] * u[1] + kBoxShift[1] * v[1];
+    const double half = (kBoxSide[0] * std::hypot(u[0], u[1]) + kBoxSide[1] * std::hypot(v[0], v[1])) / 2;
+    if (!std::isfinite(cx) || !std::isfinite(cy) || !(half > 0.5))
+        throw std::invalid_argument("the face's landmarks are degenerate");
+    return {cx - half, cy - half, cx + half, cy + half};
+}
+
+void chip_points(const ImageView& image, const float* landmarks, std::ptrdiff_t stride,
+                 const ShapePredictor& predictor, double out[5][2], Arena& arena) {
+    if (predictor.parts() != 5) throw std::invalid_argument("the chip needs a 5-point shape predictor");
+    const FaceBox box = dlib_box_from_mesh(landmarks, stride);
+    const double cx = (box.left + box.right) / 2, cy = (box.top + box.bottom) / 2;
+    const double half = (box.right - box.left) / 2;
+    static constexpr double kScales[3] = {0.9, 1.0, 1.1};
+    double* found = arena.allocate_array<double>(10);
+    for (int p = 0; p < 5; ++p) out[p][0] = out[p][1] = 0.0;
+    for (const double s : kScales) {
+        predictor.predict(image, {cx - s * half, cy - s * half, cx + s * half, cy + s * half}, found, arena);
+        for (int p = 0; p < 5; ++p) out[p][0] += found[2 * p] / 3, out[p][1] += found[2 * p + 1] / 3;
+    }
+}
+
 std::uint8_t* face_chip(const ImageView& image, const double points[5][2], int size,
                         double padding, Arena& arena) {
     validate(image);
