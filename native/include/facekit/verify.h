@@ -17,8 +17,8 @@ namespace facekit {
 // mouth - eye midpoint, the box is centred at mean(eyes, mouth) + kBoxShift[0] u + kBoxShift[1] v
 // with side kBoxSide[0] |u| + kBoxSide[1] |v|. The constants are a least-squares fit to dlib's
 // boxes on faces outside the verification test set (models/fit_chip_box.py).
-inline constexpr double kBoxShift[2] = {-0.01178399, 0.10097947};
-inline constexpr double kBoxSide[2] = {1.16472595, 1.23541042};
+inline constexpr double kBoxShift[2] = {-0.01178396, 0.10097951};
+inline constexpr double kBoxSide[2] = {1.16472810, 1.23540861};
 FaceBox dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride);
 
 // The chip's five points in dlib's order (the subject's left eye outer and inner corner, the
