@@ -131,8 +131,9 @@ def test_beauty_apply_keeps_nothing_once_it_returns():
         assert _leftovers(reports[checkpoint]) == {}, checkpoint
 
 
-def test_verification_keeps_no_descriptor_or_chip():
-    """Both photos' descriptors and aligned chips (normalized and 8-bit) are found in the arena
+def test_verification_keeps_no_descriptor_chip_or_points():
+    """Both photos' descriptors, aligned chips (normalized and 8-bit) and five alignment points
+    are found in the arena
     right after each embedding run (positive control) and nowhere after verify() returns, after
     a reference scope ends, or after close()."""
     needles = memscan.verify_sets(memscan_child.verify_reference())
@@ -142,7 +143,8 @@ def test_verification_keeps_no_descriptor_or_chip():
     for checkpoint, label in (("inside-1", "A"), ("inside-2", "B"), ("inside-3", "A"),
                               ("inside-4", "B")):
         found = reports[checkpoint]
-        for kind in (f"descriptor {label} f32", f"chip {label} rows", f"chip {label} u8 rows"):
+        for kind in (f"descriptor {label} f32", f"chip {label} rows", f"chip {label} u8 rows",
+                     f"points {label} f32"):
             assert found.counts[kind][memscan.KIND_ARENA] >= len(needles[kind]), (checkpoint, kind)
     assert reports["inside-2"].counts["descriptor A f32"][memscan.KIND_ARENA] >= 125
     for checkpoint in ("after-verify", "after-reference", "after-close"):

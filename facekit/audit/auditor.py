@@ -137,18 +137,19 @@ def check_memory_verify(env: dict[str, str]) -> Check:
     from . import memscan, memscan_child
 
     check = Check(
-        "memory-scan-verify", "face descriptors and aligned chips outlive no call",
+        "memory-scan-verify", "face descriptors, aligned chips and their points outlive no call",
         "A child runs FaceVerifier.verify() on the sample and its mirror image, then a reference "
-        "scope; the scan counts both descriptors (float32 and float64 windows) and both aligned "
-        "chips (normalized rows and 8-bit rows) right after each embedding run, after verify() "
+        "scope; the scan counts both descriptors (float32 and float64 windows), both aligned "
+        "chips (normalized rows and 8-bit rows) and both photos' five alignment points right after each embedding run, after verify() "
         "returned, after the reference scope ended and after close(). Pass: found in the arena "
         "right after each run; zero copies anywhere afterwards.")
     needles = memscan.verify_sets(memscan_child.verify_reference())
     reports = memscan.audit_child(needles, mode="verify", env=env)
     seen = all(reports[cp].counts[f"descriptor {label} f32"]["facekit arena"] > 0
                and reports[cp].counts[f"chip {label} rows"]["facekit arena"] > 0
+               and reports[cp].counts[f"points {label} f32"]["facekit arena"] > 0
                for cp, label in (("inside-1", "A"), ("inside-2", "B")))
-    return _judge(check, needles, reports, seen, "descriptors and chips during the calls",
+    return _judge(check, needles, reports, seen, "descriptors, chips and points during the calls",
                   {cp: _leftovers(reports[cp])
                    for cp in ("after-verify", "after-reference", "after-close")})
 

@@ -296,7 +296,8 @@ def needle_sets(record: dict[str, object]) -> dict[str, list[bytes]]:
 
 def verify_sets(records: list[dict[str, np.ndarray]]) -> dict[str, list[bytes]]:
     """Needles of the verification audit (see ``memscan_child.verify_reference``), per photo:
-    descriptor windows (float32 and float64), normalized chip rows, 8-bit chip rows."""
+    descriptor windows (float32 and float64), normalized chip rows, 8-bit chip rows and windows
+    of the five alignment points."""
     sets: dict[str, list[bytes]] = {}
     for label, record in zip("AB", records):
         sets[f"descriptor {label} f32"] = window_needles(record["descriptor"], 4, np.float32)
@@ -305,6 +306,7 @@ def verify_sets(records: list[dict[str, np.ndarray]]) -> dict[str, list[bytes]]:
         rows = np.ascontiguousarray(record["chip u8"]).reshape(150, -1)
         sets[f"chip {label} u8 rows"] = list(dict.fromkeys(
             rows[r, 90:360].tobytes() for r in range(30, 120, 6)))
+        sets[f"points {label} f32"] = window_needles(record["points"], 4, np.float32)
     return sets
 
 

@@ -157,15 +157,24 @@ def _verify_child(image: np.ndarray) -> int:
 
 
 def verify_reference() -> list[dict[str, np.ndarray]]:
-    """The auditor's copies for the verification audit, per photo (A, then B): ``chip`` the
-    normalized (1, 150, 150, 3) network input, ``chip u8`` the 8-bit chip, ``descriptor`` the
-    128 values and ``landmarks`` the mesh."""
+    """The auditor's copies for the verification audit, per photo (A, then B): ``points`` the
+    five alignment points, ``chip`` the normalized (1, 150, 150, 3) network input, ``chip u8``
+    the 8-bit chip and ``descriptor`` the 128 values."""
     import facekit
+    from facekit import _native
     from facekit.verify import FaceVerifier
 
     first, second = verify_pair(facekit.load_image(SAMPLE))
     mean = np.array([122.782, 117.001, 104.298], np.float32)
     records: list[dict[str, np.ndarray]] = []
+    points: list[np.ndarray] = []
+    chip_points = _native.verify.chip_points
+
+    def spied_points(*args, **kwargs):
+        found = chip_points(*args, **kwargs)
+        points.append(np.array(found, dtype=np.float32))
+        return found
+
     with FaceVerifier() as verifier:
         run = verifier._network.run
 
@@ -173,6 +182,7 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
             outputs = run(frame, tensor)
             chip = np.array(tensor, dtype=np.float32)
             records.append({
+                "points": points[-1],
                 "chip": chip,
                 "chip u8": np.rint(chip[0] * np.float32(256) + mean).astype(np.uint8),
                 "descriptor": np.array(outputs["descriptor"], dtype=np.float32),
@@ -180,7 +190,11 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
             return outputs
 
         verifier._network.run = spied
-        verifier.verify(first, second)
+        _native.verify.chip_points = spied_points
+        try:
+            verifier.verify(first, second)
+        finally:
+            _native.verify.chip_points = chip_points
     return records
 
 
