@@ -145,11 +145,19 @@ class verify:
             self, image: npt.NDArray[np.uint8], format: str,
             box: tuple[float, float, float, float], arena: arena.Arena,
         ) -> npt.NDArray[np.float32]: ...
+    class HogFaceDetector:
+        def __init__(self, data: bytes) -> None: ...
+        @property
+        def filters(self) -> int: ...
+        def find(
+            self, image: npt.NDArray[np.uint8], format: str,
+            estimate: tuple[float, float, float, float], arena: arena.Arena,
+        ) -> tuple[tuple[float, float, float, float], float] | None: ...
     @staticmethod
     def chip_points(
         image: npt.NDArray[np.uint8], format: str, landmarks: npt.NDArray[np.float32],
-        predictor: verify.ShapePredictor, arena: arena.Arena,
-    ) -> npt.NDArray[np.float32]: ...
+        detector: verify.HogFaceDetector, predictor: verify.ShapePredictor, arena: arena.Arena,
+    ) -> tuple[npt.NDArray[np.float32], bool]: ...
     @staticmethod
     def chip(
         image: npt.NDArray[np.uint8], format: str, points: npt.NDArray[np.float32],

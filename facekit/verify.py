@@ -1,11 +1,12 @@
 """Same-person verification that never exposes a face descriptor.
 
-For each image the landmarker finds the face. Native code then estimates, from the mesh, the box
-dlib's face detector would draw, runs dlib's own 5-point shape predictor in it (so the five
-points sit where dlib's pipeline puts them), and cuts dlib's aligned 150x150 chip into the
-arena; the embedding network (dlib's ResNet, converted to ONNX) writes the 128-d descriptor
+For each image the landmarker finds the face. Native code then runs dlib's own frontal face
+detector near the mesh (only the pyramid levels and windows around the face) to get the box
+dlib would report, dlib's own 5-point shape predictor in that box (so the five points are
+dlib's points), and cuts dlib's aligned 150x150 chip into the arena; the embedding network (dlib's ResNet, converted to ONNX) writes the 128-d descriptor
 into the arena, and native code compares two descriptors. Python only ever holds the decision
-and the distance. Only this module loads the embedding network and the shape predictor.
+and the distance. Only this module loads the embedding network, the shape predictor and the
+detector.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = ["FaceVerifier", "VerifyResult", "Reference", "DEFAULT_THRESHOLD"]
 DEFAULT_THRESHOLD = 0.6  # the distance dlib's network was trained to separate people at
 EMBEDDING = "dlib_face_recognition_resnet_v1"
 SHAPE_PREDICTOR = "dlib_shape_predictor_5"
+HOG_DETECTOR = "dlib_frontal_face_detector"
 MIN_FACE = 48      # pixels: the side of the face's ROI below which a comparison is refused
 AMBIGUOUS = 0.85   # a second face at least this fraction of the largest one's size: ambiguous
 
@@ -68,6 +70,7 @@ class FaceVerifier:
             color_format=color_format))
         self._network = Network(EMBEDDING)
         self._predictor = _native.verify.ShapePredictor(read_verified(SHAPE_PREDICTOR))
+        self._detector = _native.verify.HogFaceDetector(read_verified(HOG_DETECTOR))
         self._hold = SecureArena()  # image A's descriptor while image B is processed
         self._closed = False
 
@@ -113,8 +116,8 @@ class FaceVerifier:
                 raise FaceTooSmallError(f"the face is {face.roi.width:.0f} pixels wide; at "
                                         f"least {MIN_FACE} are needed to compare it")
             frame, arena = self._landmarker._frame, self._landmarker._arena._native
-            points = _native.verify.chip_points(pixels, pixel_format, face.landmarks,
-                                                self._predictor, arena)
+            points, _ = _native.verify.chip_points(pixels, pixel_format, face.landmarks,
+                                                   self._detector, self._predictor, arena)
             chip = _native.verify.chip(pixels, pixel_format, points, arena).view(EphemeralArray)
             descriptor = self._network.run(frame, chip)["descriptor"]
             return hold._expose(descriptor)

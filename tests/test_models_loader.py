@@ -16,7 +16,7 @@ NETWORKS = {
     "face_detection_short_range", "face_detection_full_range_sparse", "face_landmark",
     "iris_landmark", "selfie_segmentation", "dlib_face_recognition_resnet_v1",
 }
-EXPECTED = NETWORKS | {"dlib_shape_predictor_5"}
+EXPECTED = NETWORKS | {"dlib_shape_predictor_5", "dlib_frontal_face_detector"}
 
 
 def test_manifest_lists_every_network_with_provenance():
@@ -26,8 +26,8 @@ def test_manifest_lists_every_network_with_provenance():
         assert info.path.exists(), info.path
         assert info.path.stat().st_size == info.bytes
         assert len(info.sha256) == 64 and len(info.source["sha256"]) == 64
-        assert info.source["package"] in ("mediapipe", "face_recognition_models")
-        assert info.licence in ("Apache-2.0", "CC0-1.0")
+        assert info.source["package"] in ("mediapipe", "face_recognition_models", "dlib-bin")
+        assert info.licence in ("Apache-2.0", "CC0-1.0", "BSL-1.0")
         assert info.inputs and info.outputs and info.normalization
     assert (infos["face_landmark"].path.parent / "NOTICE").exists()
 
@@ -47,18 +47,23 @@ def test_the_68_point_predictor_is_never_shipped():
         assert "68" not in info.source["path"]
 
 
-def test_the_shape_predictor_loads_and_refuses_damaged_blobs():
+@pytest.mark.parametrize("name, kind, size", [
+    ("dlib_shape_predictor_5", "ShapePredictor", ("parts", 5)),
+    ("dlib_frontal_face_detector", "HogFaceDetector", ("filters", 5)),
+])
+def test_native_models_load_and_refuse_damaged_blobs(name, kind, size):
     from facekit import _native
 
-    data = models.read_verified("dlib_shape_predictor_5")
-    assert _native.verify.ShapePredictor(data).parts == 5
+    data = models.read_verified(name)
+    load = getattr(_native.verify, kind)
+    assert getattr(load(data), size[0]) == size[1]
     for broken, message in [(b"junk", "magic"), (data[:1000], "truncated"),
                             (data + b"\0", "trailing"),
                             (data[:4] + b"\2" + data[5:], "format 2")]:
         with pytest.raises(ValueError, match=message):
-            _native.verify.ShapePredictor(broken)
+            load(broken)
     with pytest.raises(ValueError, match="not an ONNX network"):
-        models.open_session("dlib_shape_predictor_5")
+        models.open_session(name)
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))

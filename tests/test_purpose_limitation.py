@@ -1,5 +1,5 @@
-"""Purpose limitation: only a verifier may load the face-embedding network and the shape
-predictor that aligns faces for it. Detection, landmarks, beauty and anonymization must never
+"""Purpose limitation: only a verifier may load the face-embedding network and the detector and
+shape predictor that align faces for it. Detection, landmarks, beauty and anonymization must never
 open their files (checked in a fresh process,
 with an audit hook that records every file opened)."""
 
@@ -38,15 +38,16 @@ def test_only_the_verifier_may_open_the_embedding_network():
 
     embedding = model_info("dlib_face_recognition_resnet_v1").file
     predictor = model_info("dlib_shape_predictor_5").file
+    detector = model_info("dlib_frontal_face_detector").file
     done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
                           timeout=300, cwd=tempfile.gettempdir())
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     names = {p.rsplit("/", 1)[-1] for p in report["models"]}
     # The verifier opens both (the hook sees those files) ...
-    assert {embedding, predictor} <= {p.rsplit("/", 1)[-1] for p in report["verifier"]}
+    assert {embedding, predictor, detector} <= {p.rsplit("/", 1)[-1] for p in report["verifier"]}
     # ... the other features open their own networks ...
     assert {"face_detection_short_range.onnx", "face_detection_full_range_sparse.onnx",
             "face_landmark.onnx", "iris_landmark.onnx"} <= names
-    # ... and never the verifier's two files.
-    assert embedding not in names and predictor not in names
+    # ... and never the verifier's three files.
+    assert not {embedding, predictor, detector} & names

@@ -109,48 +109,71 @@ def test_chip_is_dlibs_chip_for_the_same_points(images, tmp_path_factory):
     arena.close()
 
 
-def test_descriptor_distance_between_the_two_pipelines(images, tmp_path_factory):
-    """facekit's chip (dlib's predictor in a box estimated from the mesh) vs dlib's chip
-    (dlib's predictor in its HOG detector's box), both through dlib's own network.
+def test_hog_detector_reports_dlibs_box_and_score(tmp_path_factory):
+    """The native port of dlib's frontal face detector, searching only near a rough box (here
+    dlib's own box moved by 5% and grown by 10%, about the mesh estimate's error), reports the
+    box and score dlib's detector(image, 1) reports, on every face it finds in the shared
+    photos; and nothing where dlib finds nothing."""
+    dlib, detector, _, _ = dlib_reference(tmp_path_factory.mktemp("dlib"))
+    ours = _native.verify.HogFaceDetector(read_verified("dlib_frontal_face_detector"))
+    arena = facekit.SecureArena()
+    compared = 0
+    for name, image in _faces_in_shared_photos():
+        boxes, scores, _ = detector.run(image, 1, 0.0)
+        for box, score in zip(boxes, scores):
+            side = box.right() - box.left()
+            cx = (box.left() + box.right()) / 2 + 0.05 * side
+            cy = (box.top() + box.bottom()) / 2 - 0.05 * side
+            half = 0.55 * side
+            with arena.frame():
+                found = ours.find(image, "rgb", (cx - half, cy - half, cx + half, cy + half),
+                                  arena._native)
+            assert found is not None, name
+            assert found[0] == (box.left(), box.top(), box.right(), box.bottom()), name
+            assert found[1] == pytest.approx(score, abs=1e-3), name
+            compared += 1
+    blank = np.full((300, 300, 3), 128, np.uint8)
+    with arena.frame():
+        assert ours.find(blank, "rgb", (100, 100, 200, 200), arena._native) is None
+    arena.close()
+    assert compared >= 20
 
-    The issue asks for <= 0.06 per photo. dlib's own descriptor is not that stable: shifting
-    dlib's box by one pixel moves dlib's descriptor by more than 0.06 on some photos, so each
-    photo is held to 0.06 or to that one-pixel spread, whichever is larger, and the mean to
-    0.05."""
+
+def test_chip_and_descriptor_equal_dlibs_pipeline(images, tmp_path_factory):
+    """facekit's five points (dlib's detector near the mesh, then dlib's shape predictor) are
+    dlib's points, so the aligned chip equals dlib's chip byte for byte on every test photo,
+    and the descriptors of the two pipelines differ only by the network's float rounding
+    (the issue asks for <= 0.06)."""
     reference = dlib_reference(tmp_path_factory.mktemp("dlib"))
     dlib, detector, predictor, recognizer = reference
-    ours_predictor = _native.verify.ShapePredictor(read_verified("dlib_shape_predictor_5"))
-
-    def describe(image, box):
-        chip = dlib.get_face_chip(image, predictor(image, box), size=150, padding=0.25)
-        return np.array(recognizer.compute_face_descriptor(chip))
-
+    verifier = FaceVerifier()
     rows = {}
     arena = facekit.SecureArena()
     with facekit.FaceLandmarker() as landmarker:
         for name, image in images.items():
             with landmarker.detect(image) as result, arena.frame():
-                points = _native.verify.chip_points(image, "rgb", result.faces[0].landmarks,
-                                                    ours_predictor, arena._native)
+                points, found = _native.verify.chip_points(
+                    image, "rgb", result.faces[0].landmarks, verifier._detector,
+                    verifier._predictor, arena._native)
+                ours_points = np.array(points)  # test-only copy, public photo
                 chip = np.array(_native.verify.chip(image, "rgb", points, arena._native,
                                                     raw=True))
-            ours = np.array(recognizer.compute_face_descriptor(chip))
-            box = max(detector(image, 1), key=lambda r: r.width())
-            theirs = describe(image, box)
-            spread = max(np.linalg.norm(theirs - describe(image, dlib.translate_rect(box, shift)))
-                         for shift in (dlib.point(1, 0), dlib.point(0, 1), dlib.point(-1, 0),
-                                       dlib.point(0, -1)))
-            rows[name] = (float(np.linalg.norm(ours - theirs)), float(spread))
+                tensor = _native.verify.chip(image, "rgb", points, arena._native)
+                descriptor = np.array(verifier._network.run(
+                    landmarker._frame, tensor.view(facekit.EphemeralArray))["descriptor"])[0]
+            shape = predictor(image, max(detector(image, 1), key=lambda r: r.width()))
+            theirs = dlib.get_face_chip(image, shape, size=150, padding=0.25)
+            assert found, name
+            assert np.array_equal(ours_points, [(p.x, p.y) for p in shape.parts()]), name
+            assert np.array_equal(chip, theirs), name
+            rows[name] = float(np.linalg.norm(
+                descriptor - np.array(recognizer.compute_face_descriptor(theirs))))
     arena.close()
-    print("\nphoto | facekit vs dlib | dlib vs dlib, box moved 1 px (max of 4)")
-    for name, (distance, spread) in sorted(rows.items()):
-        print(f"{name} | {distance:.3f} | {spread:.3f}")
-    distances = [d for d, _ in rows.values()]
-    print(f"mean {np.mean(distances):.3f}, max {max(distances):.3f}, "
-          f"{sum(d <= 0.06 for d in distances)}/{len(distances)} at most 0.06")
-    for name, (distance, spread) in rows.items():
-        assert distance <= max(0.06, spread), (name, distance, spread)
-    assert np.mean(distances) <= 0.05
+    verifier.close()
+    print("\nphoto | facekit descriptor vs dlib's pipeline")
+    for name, distance in sorted(rows.items()):
+        print(f"{name} | {distance:.2e}")
+    assert max(rows.values()) <= 1e-5  # far inside the issue's 0.06
 
 
 def test_reference_scope_matches_a_stream_and_then_ends(images, verifier):

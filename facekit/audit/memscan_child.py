@@ -172,7 +172,7 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
 
     def spied_points(*args, **kwargs):
         found = chip_points(*args, **kwargs)
-        points.append(np.array(found, dtype=np.float32))
+        points.append(np.array(found[0], dtype=np.float32))
         return found
 
     with FaceVerifier() as verifier:

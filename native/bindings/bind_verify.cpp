@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bindings.h"
+#include "facekit/dlib_hog.h"
 #include "facekit/process.h"
 #include "facekit/verify.h"
 
@@ -53,28 +54,58 @@ void register_verify(py::module_& m) {
              py::arg("image"), py::arg("format"), py::arg("box"), py::arg("arena"),
              "The points for a face box (left, top, right, bottom), rounded to whole pixels as "
              "dlib rounds them, as a read-only (parts, 2) view into the arena.");
+    py::class_<HogFaceDetector>(m, "HogFaceDetector",
+                                "dlib's frontal (HOG) face detector, run near one face.")
+        .def(py::init([](const py::bytes& data) {
+                 const std::string_view bytes = data;
+                 return HogFaceDetector(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                        bytes.size());
+             }),
+             py::arg("data"))
+        .def_property_readonly("filters", &HogFaceDetector::filters)
+        .def("find",
+             [](const HogFaceDetector& self, const py::array& image, const std::string& format,
+                const std::array<double, 4>& estimate, const py::object& arena_owner) -> py::object {
+                 const ImageView view = image_view(image, format);
+                 auto& arena = arena_owner.cast<Arena&>();
+                 FaceBox box{};
+                 double score = 0;
+                 bool found = false;
+                 {
+                     py::gil_scoped_release release;
+                     found = self.find(view, {estimate[0], estimate[1], estimate[2], estimate[3]}, box, arena, &score);
+                 }
+                 if (!found) return py::none();
+                 return py::make_tuple(py::make_tuple(box.left, box.top, box.right, box.bottom), score);
+             },
+             py::arg("image"), py::arg("format"), py::arg("estimate"), py::arg("arena"),
+             "((left, top, right, bottom), confidence) of the window dlib's detector(image, 1) "
+             "reports near `estimate`, or None when no window there reaches its threshold.");
     m.def("chip_points",
           [](const py::array& image, const std::string& format, const py::array& landmarks,
-             const ShapePredictor& predictor, const py::object& arena_owner) {
+             const HogFaceDetector& detector, const ShapePredictor& predictor,
+             const py::object& arena_owner) {
               const ImageView view = image_view(image, format);
               check_points(landmarks, 468, "landmarks");
               auto& arena = arena_owner.cast<Arena&>();
               float* points = arena.allocate_array<float>(10);
+              bool found = false;
               {
                   py::gil_scoped_release release;
-                  double found[5][2];
-                  chip_points(view, static_cast<const float*>(landmarks.data()),
-                              landmarks.strides(0) / 4, predictor, found, arena);
+                  double at[5][2];
+                  found = chip_points(view, static_cast<const float*>(landmarks.data()),
+                                      landmarks.strides(0) / 4, detector, predictor, at, arena);
                   for (int i = 0; i < 5; ++i)
-                      points[2 * i] = static_cast<float>(found[i][0]), points[2 * i + 1] = static_cast<float>(found[i][1]);
-                  wipe_stack(16 << 10);  // the points and the box sat there
+                      points[2 * i] = static_cast<float>(at[i][0]), points[2 * i + 1] = static_cast<float>(at[i][1]);
+                  wipe_stack(16 << 10);  // the points and the boxes sat there
               }
-              return arena_view(arena_owner, points, {5, 2});
+              return py::make_tuple(arena_view(arena_owner, points, {5, 2}), found);
           },
-          py::arg("image"), py::arg("format"), py::arg("landmarks"), py::arg("predictor"),
-          py::arg("arena"),
-          "The chip's five points (dlib's order, image pixels) for the face whose mesh is "
-          "`landmarks`, as a read-only (5, 2) view into the arena.");
+          py::arg("image"), py::arg("format"), py::arg("landmarks"), py::arg("detector"),
+          py::arg("predictor"), py::arg("arena"),
+          "(points, found): the chip's five points (dlib's order, whole pixels) for the face "
+          "whose mesh is `landmarks`, as a read-only (5, 2) view into the arena, and whether "
+          "dlib's detector box was found near the face (else the mesh estimate was used).");
     m.def("chip",
           [](const py::array& image, const std::string& format, const py::array& points,
              const py::object& arena_owner, int size, double padding, bool raw) {

@@ -97,19 +97,18 @@ FaceBox dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride) {
     return {cx - half, cy - half, cx + half, cy + half};
 }
 
-void chip_points(const ImageView& image, const float* landmarks, std::ptrdiff_t stride,
-                 const ShapePredictor& predictor, double out[5][2], Arena& arena) {
+bool chip_points(const ImageView& image, const float* landmarks, std::ptrdiff_t stride,
+                 const HogFaceDetector& detector, const ShapePredictor& predictor,
+                 double out[5][2], Arena& arena) {
     if (predictor.parts() != 5) throw std::invalid_argument("the chip needs a 5-point shape predictor");
-    const FaceBox box = dlib_box_from_mesh(landmarks, stride);
-    const double cx = (box.left + box.right) / 2, cy = (box.top + box.bottom) / 2;
-    const double half = (box.right - box.left) / 2;
-    static constexpr double kScales[3] = {0.9, 1.0, 1.1};
-    double* found = arena.allocate_array<double>(10);
-    for (int p = 0; p < 5; ++p) out[p][0] = out[p][1] = 0.0;
-    for (const double s : kScales) {
-        predictor.predict(image, {cx - s * half, cy - s * half, cx + s * half, cy + s * half}, found, arena);
-        for (int p = 0; p < 5; ++p) out[p][0] += found[2 * p] / 3, out[p][1] += found[2 * p + 1] / 3;
-    }
+    const FaceBox estimate = dlib_box_from_mesh(landmarks, stride);
+    FaceBox box = estimate;
+    const bool found = detector.find(image, estimate, box, arena);
+    double* points = arena.allocate_array<double>(10);
+    predictor.predict(image, box, points, arena);
+    for (int p = 0; p < 5; ++p)
+        for (int d = 0; d < 2; ++d) out[p][d] = std::floor(points[2 * p + d] + 0.5);
+    return found;
 }
 
 std::uint8_t* face_chip(const ImageView& image, const double points[5][2], int size,

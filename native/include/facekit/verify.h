@@ -1,11 +1,13 @@
 // Same-person verification: dlib's aligned face chip, its five points placed by dlib's own
-// shape predictor in a face box derived from the mesh, and the comparison of two descriptors.
+// shape predictor in dlib's own face box (found near the mesh), and the comparison of two
+// descriptors.
 // Points, chips and descriptors live only in the arena or on the (wiped) stack.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
 #include "facekit/arena.h"
+#include "facekit/dlib_hog.h"
 #include "facekit/image.h"
 #include "facekit/shape_predictor.h"
 
@@ -16,19 +18,20 @@ namespace facekit {
 // (33/133 and 263/362 averaged), the mouth centre (61, 291), u = right eye - left eye and v =
 // mouth - eye midpoint, the box is centred at mean(eyes, mouth) + kBoxShift[0] u + kBoxShift[1] v
 // with side kBoxSide[0] |u| + kBoxSide[1] |v|. The constants are a least-squares fit to dlib's
-// boxes on faces outside the verification test set (models/fit_chip_box.py).
+// boxes on faces outside the verification test set (models/fit_chip_box.py). It tells the HOG
+// detector where to look, and stands in for dlib's box when dlib would find no face there.
 inline constexpr double kBoxShift[2] = {-0.01178396, 0.10097951};
 inline constexpr double kBoxSide[2] = {1.16472810, 1.23540861};
 FaceBox dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride);
 
 // The chip's five points in dlib's order (the subject's left eye outer and inner corner, the
-// right eye outer and inner corner, the base of the nose): `predictor` run in the mesh-derived
-// box at 0.9, 1 and 1.1 times its side, the three results averaged (not rounded: dlib rounds
-// its points to whole pixels, but on the test photos sub-pixel points came closer to dlib's
-// descriptors). dlib's HOG boxes come in scale steps of 1.2, so its own points carry that
-// spread; averaging over it lowered the mean distance to dlib's descriptors.
-void chip_points(const ImageView& image, const float* landmarks, std::ptrdiff_t stride,
-                 const ShapePredictor& predictor, double out[5][2], Arena& arena);
+// right eye outer and inner corner, the base of the nose), placed as dlib's pipeline places
+// them: `predictor` run in the box `detector` reports near the mesh (or in the mesh estimate
+// when the detector reports none there), rounded to whole pixels as dlib stores them.
+// Returns whether the detector's box was used.
+bool chip_points(const ImageView& image, const float* landmarks, std::ptrdiff_t stride,
+                 const HogFaceDetector& detector, const ShapePredictor& predictor,
+                 double out[5][2], Arena& arena);
 
 // Cuts the `size` x `size` RGB chip dlib's get_face_chip(img, shape, size, padding) cuts for
 // five points (x, y image pixels, in dlib's order): the least-squares similarity from dlib's
