@@ -21,6 +21,12 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
 namespace facekit {
 
 namespace {
@@ -98,7 +104,42 @@ Resize plan(int in_w, int in_h, int out_w, int out_h) {
 }
 
 typedef float f4 __attribute__((vector_size(16)));
-typedef int i4 __attribute__((vector_size(16)));
+
+// An RGB pixel (and the byte after it) as four floats, and four floats truncated back to
+// bytes (four bytes written: the fourth lands on the next pixel's first, written after).
+#if defined(__SSE2__)
+inline f4 rgbx(const std::uint8_t* p) {
+    std::int32_t word;
+    std::memcpy(&word, p, 4);
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), zero), zero);
+    return static_cast<f4>(_mm_cvtepi32_ps(v));
+}
+inline void store_rgbx(std::uint8_t* o, f4 v) {
+    __m128i q = _mm_cvttps_epi32(static_cast<__m128>(v));
+    q = _mm_packus_epi16(_mm_packs_epi32(q, q), q);
+    const std::int32_t word = _mm_cvtsi128_si32(q);
+    std::memcpy(o, &word, 4);
+}
+#elif defined(__ARM_NEON)
+inline f4 rgbx(const std::uint8_t* p) {
+    std::uint32_t word;
+    std::memcpy(&word, p, 4);
+    const uint16x8_t wide = vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(word)));
+    return static_cast<f4>(vcvtq_f32_u32(vmovl_u16(vget_low_u16(wide))));
+}
+inline void store_rgbx(std::uint8_t* o, f4 v) {
+    const uint16x4_t narrow = vqmovun_s32(vcvtq_s32_f32(static_cast<float32x4_t>(v)));
+    const uint8x8_t bytes = vqmovn_u16(vcombine_u16(narrow, narrow));
+    const std::uint32_t word = vget_lane_u32(vreinterpret_u32_u8(bytes), 0);
+    std::memcpy(o, &word, 4);
+}
+#else
+inline f4 rgbx(const std::uint8_t* p) { return f4{float(p[0]), float(p[1]), float(p[2]), float(p[3])}; }
+inline void store_rgbx(std::uint8_t* o, f4 v) {
+    for (int k = 0; k < 4; ++k) o[k] = static_cast<std::uint8_t>(static_cast<int>(v[k]));
+}
+#endif
 
 // A block of packed RGB pixels of one pyramid level, in that level's coordinates.
 struct Block {
@@ -109,7 +150,7 @@ struct Block {
 
 Block resize_block(const Block& in, const Resize& p, Span rows, Span cols, Arena& arena) {
     Block out{cols.lo, rows.lo, cols.hi - cols.lo + 1, rows.hi - rows.lo + 1, nullptr};
-    out.px = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(out.w * out.h * 3));
+    out.px = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(out.w * out.h * 3 + 1));
     // Byte offsets of each output column's two source pixels within a source row.
     long* offsets = arena.allocate_array<long>(static_cast<std::size_t>(out.w * 2));
     for (long c = cols.lo; c <= cols.hi; ++c) {
@@ -124,37 +165,16 @@ Block resize_block(const Block& in, const Resize& p, Span rows, Span cols, Arena
         const std::uint8_t* bottom = in.px + (p.bottom[r] - in.y0) * in.w * 3;
         std::uint8_t* o = out.px + (r - rows.lo) * out.w * 3;
         long c = cols.lo;
-        // Four columns at a time, lane by lane the same float operations as below.
-        const f4 vfinv = {finv, finv, finv, finv}, vftb = {ftb, ftb, ftb, ftb};
-        for (; c + 3 < vector_end; c += 4, o += 12) {
-            const long* at = offsets + 2 * (c - cols.lo);
-            f4 lr;
-            std::memcpy(&lr, &p.col_frac_f[c], sizeof lr);
-            const f4 inv = 1.0f - lr;
-            const f4 wtl = vfinv * inv, wtr = vfinv * lr, wbl = vftb * inv, wbr = vftb * lr;
-            for (int k = 0; k < 3; ++k) {
-                const f4 tl = {float(top[at[0] + k]), float(top[at[2] + k]), float(top[at[4] + k]), float(top[at[6] + k])};
-                const f4 tr = {float(top[at[1] + k]), float(top[at[3] + k]), float(top[at[5] + k]), float(top[at[7] + k])};
-                const f4 bl = {float(bottom[at[0] + k]), float(bottom[at[2] + k]), float(bottom[at[4] + k]), float(bottom[at[6] + k])};
-                const f4 br = {float(bottom[at[1] + k]), float(bottom[at[3] + k]), float(bottom[at[5] + k]), float(bottom[at[7] + k])};
-                f4 v = wtl * tl + wtr * tr;
-                v = v + wbl * bl;
-                v = v + wbr * br;
-                const i4 q = __builtin_convertvector(v, i4);
-                for (int j = 0; j < 4; ++j) o[3 * j + k] = static_cast<std::uint8_t>(q[j]);
-            }
-        }
+        // One pixel's three channels at a time, lane by lane the same float operations dlib
+        // does per channel (the fourth lane reads the next pixel's red and is dropped).
         for (; c < vector_end; ++c, o += 3) {
             const long* at = offsets + 2 * (c - cols.lo);
-            const std::uint8_t *tl = top + at[0], *tr = top + at[1], *bl = bottom + at[0], *br = bottom + at[1];
             const float lr = p.col_frac_f[c], inv = 1.0f - lr;
             const float wtl = finv * inv, wtr = finv * lr, wbl = ftb * inv, wbr = ftb * lr;
-            for (int k = 0; k < 3; ++k) {
-                float v = wtl * tl[k] + wtr * tr[k];
-                v = v + wbl * bl[k];
-                v = v + wbr * br[k];
-                o[k] = static_cast<std::uint8_t>(static_cast<int>(v));
-            }
+            f4 v = wtl * rgbx(top + at[0]) + wtr * rgbx(top + at[1]);
+            v = v + wbl * rgbx(bottom + at[0]);
+            v = v + wbr * rgbx(bottom + at[1]);
+            store_rgbx(o, v);
         }
         for (; c <= cols.hi; ++c, o += 3) {
             const long* at = offsets + 2 * (c - cols.lo);
@@ -458,7 +478,7 @@ bool HogFaceDetector::find(const ImageView& image, const FaceBox& estimate, Face
     Span src_rows, src_cols;
     source_of(plans[0], need_rows[0], need_cols[0], src_rows, src_cols);
     Block block{src_cols.lo, src_rows.lo, src_cols.hi - src_cols.lo + 1, src_rows.hi - src_rows.lo + 1, nullptr};
-    block.px = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(block.w * block.h * 3));
+    block.px = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(block.w * block.h * 3 + 1));
     copy_rgb(image, static_cast<int>(block.x0), static_cast<int>(block.y0), static_cast<int>(block.w),
              static_cast<int>(block.h), block.px);
 
