@@ -5,8 +5,8 @@ shared test data beside the repository.
     python -m models.fit_chip_box [--shared ../shared]
 
 dlib's 5-point shape predictor was trained on the boxes of dlib's HOG face detector, and its
-points follow the box. facekit runs the predictor in a box estimated from the mesh: centred at
-the mean of the two eye centres and the mouth centre plus a*u + b*v (u: left eye centre to right
+points follow the box. facekit runs that detector near a box estimated from the mesh (and the
+predictor in the estimate itself where the detector finds no face): centred at the mean of the two eye centres and the mouth centre plus a*u + b*v (u: left eye centre to right
 eye centre, v: eye midpoint to mouth centre), with side p*|u| + q*|v|. This script pairs dlib's
 boxes (``detector(image, 1)``, as face_recognition and the tests call it) with facekit's meshes
 and solves a, b and p, q by least squares. The faces come from the shared video (every third
