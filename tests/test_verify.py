@@ -216,3 +216,21 @@ def test_bad_inputs_give_clear_errors(images, verifier, photo):
     assert verifier.verify(gray, images["obama2.jpg"]).same_person
     with pytest.raises(ValueError, match="threshold"):
         FaceVerifier(threshold=0)
+
+
+def test_faces_dlib_cannot_box_still_verify(images, verifier):
+    """Where dlib's detector cannot be reproduced near the face (a face too large to search:
+    obama.jpg upscaled 4x, a 1,070-pixel face), the shape predictor runs in the mesh's estimate
+    of dlib's box instead, and the decisions stay right."""
+    face = images["obama.jpg"]
+    huge = np.ascontiguousarray(np.repeat(np.repeat(face, 4, axis=0), 4, axis=1))
+    arena = facekit.SecureArena()
+    with facekit.FaceLandmarker() as landmarker, landmarker.detect(huge) as result, \
+            arena.frame():
+        _, found = _native.verify.chip_points(huge, "rgb", result.faces[0].landmarks,
+                                              verifier._detector, verifier._predictor,
+                                              arena._native)
+    arena.close()
+    assert not found
+    assert verifier.verify(huge, images["obama2.jpg"]).same_person
+    assert not verifier.verify(huge, images["biden.jpg"]).same_person

@@ -37,6 +37,9 @@ constexpr int kPlanes = 31;
 constexpr int kOffset = (kWindow - 1) / 2;     // features start this far into each plane
 constexpr long kMinLayer = 64;
 constexpr double kSideRange = 1.3, kCentreRange = 0.2;
+// Pyramid pixels one search may compute (about 100 MB of arena): faces over roughly 1,000
+// pixels wide would need more and are not searched (dlib itself would upsample the whole photo).
+constexpr long kMaxPixels = 32L << 20;
 
 struct Span {
     long lo, hi;  // inclusive; empty when lo > hi
@@ -473,6 +476,11 @@ bool HogFaceDetector::find(const ImageView& image, const FaceBox& estimate, Face
         }
     }
     if (need_rows[0].empty()) return false;
+    long pixels = 0;
+    for (int l = 0; l <= deepest; ++l)
+        if (!need_rows[l].empty())
+            pixels += (need_rows[l].hi - need_rows[l].lo + 1) * (need_cols[l].hi - need_cols[l].lo + 1);
+    if (pixels > kMaxPixels) return false;
 
     // The original pixels needed, as packed RGB, then each level's block in turn.
     Span src_rows, src_cols;

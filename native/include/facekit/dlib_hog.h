@@ -31,9 +31,11 @@ public:
     // (dlib's inclusive integer corners, as doubles): the best-scoring window of any filter
     // whose side lies within 1.3x of the estimate's and whose centre lies within 0.2 of its
     // side of the estimate's centre (on 62 faces dlib's box side was 0.83 to 1.17 times the
-    // mesh estimate's, its centre at most 0.1 of the side away). Returns false, leaving `box` alone, when no such window
-    // reaches dlib's detection threshold (dlib would not report this face). `score`, if given,
-    // receives the window's score minus the threshold (dlib's detection confidence).
+    // mesh estimate's, its centre at most 0.1 of the side away). Returns false, leaving `box`
+    // alone, when no such window reaches dlib's detection threshold (dlib would not report
+    // this face), or when the face is too large to search within 32 million pyramid pixels
+    // (over about 1,000 pixels wide). `score`, if given, receives the window's score minus
+    // the threshold (dlib's detection confidence).
     bool find(const ImageView& image, const FaceBox& estimate, FaceBox& box, Arena& arena,
               double* score = nullptr) const;
 
