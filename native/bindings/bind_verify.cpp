@@ -24,17 +24,19 @@ void check_points(const py::array& points, int minimum, const char* what) {
                                     std::to_string(minimum) + ", 2+) array");
 }
 
+// A native model from the bytes the loader checked against the manifest (copied; not biometric).
+template <typename Model>
+Model from_bytes(const py::bytes& data) {
+    const std::string_view bytes = data;
+    return Model(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+
 }  // namespace
 
 void register_verify(py::module_& m) {
     py::class_<ShapePredictor>(m, "ShapePredictor",
                                "dlib's regression-tree shape predictor (facekit's flat form).")
-        .def(py::init([](const py::bytes& data) {
-                 const std::string_view bytes = data;
-                 return ShapePredictor(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                       bytes.size());
-             }),
-             py::arg("data"))
+        .def(py::init(&from_bytes<ShapePredictor>), py::arg("data"))
         .def_property_readonly("parts", &ShapePredictor::parts)
         .def("predict",
              [](const ShapePredictor& self, const py::array& image, const std::string& format,
@@ -56,12 +58,7 @@ void register_verify(py::module_& m) {
              "dlib rounds them, as a read-only (parts, 2) view into the arena.");
     py::class_<HogFaceDetector>(m, "HogFaceDetector",
                                 "dlib's frontal (HOG) face detector, run near one face.")
-        .def(py::init([](const py::bytes& data) {
-                 const std::string_view bytes = data;
-                 return HogFaceDetector(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                        bytes.size());
-             }),
-             py::arg("data"))
+        .def(py::init(&from_bytes<HogFaceDetector>), py::arg("data"))
         .def_property_readonly("filters", &HogFaceDetector::filters)
         .def("find",
              [](const HogFaceDetector& self, const py::array& image, const std::string& format,
