@@ -130,6 +130,7 @@ class beauty:
     ) -> dict[str, Any]: ...
 
 class anonymize:
+    MAX_BLOCK: int
     @staticmethod
     def cover(
         image: npt.NDArray[np.uint8], box: tuple[int, int, int, int], method: str, block: int,

@@ -4,23 +4,31 @@ Faces are found with both detector networks (short and full range) at a lowered 
 threshold, so that small and partly visible faces are found too; a padded box around each is
 covered natively (pixelated, blurred or filled). The result is then checked by detecting again
 with both networks at their default thresholds: a face still found is covered again with a
-coarser setting (at most three rounds), so the returned image has no face these detectors find.
+coarser setting (at most three cover rounds in all). The method fails closed: if a face is
+still found after the last round, the whole image is filled with ``color`` (or, when asked,
+:class:`~facekit.errors.AnonymizationError` is raised), so an image with a face these detectors
+find is never returned.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import numbers
+from typing import Any, Literal
 
 import numpy as np
 
 from . import _native
 from .detector import FaceDetector, FaceDetectorOptions
+from .errors import AnonymizationError
 from .image import ColorFormat, ImageLike, as_pixels
 
-__all__ = ["Anonymizer", "anonymize", "Method"]
+__all__ = ["Anonymizer", "anonymize", "Method", "OnFailure"]
 
 Method = Literal["pixelate", "blur", "solid"]
+OnFailure = Literal["cover", "raise"]
 _METHODS = ("pixelate", "blur", "solid")
+_ON_FAILURE = ("cover", "raise")
+_COLOR_FORMATS = ("rgb", "bgr")
 SEARCH_SCORE = 0.35  # below both networks' defaults (0.5, 0.6): anonymizing favours recall
 ROUNDS = 3
 
@@ -31,21 +39,31 @@ class Anonymizer:
     Args:
         method: ``"pixelate"`` (cells of about a tenth of the face), ``"blur"`` (three box-filter
             passes) or ``"solid"`` (a flat ``color``).
-        padding: how far beyond the detected box to cover, as a fraction of its size per side.
-        color: the fill of ``"solid"``, RGB.
+        padding: how far beyond the detected box to cover, as a fraction of its size per side,
+            in [0, 2].
+        color: the fill of ``"solid"`` and of a whole-image cover, RGB, three ints in 0..255
+            (a gray image gets its luma).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
+        on_failure: what happens when a face is still found after the last cover round:
+            ``"cover"`` (default) fills the whole image with ``color`` and sets
+            :attr:`covered_whole_frame`; ``"raise"`` raises
+            :class:`~facekit.errors.AnonymizationError`.
+
+    Attributes:
+        covered_whole_frame: whether the last :meth:`apply` had to fill the whole image.
+        whole_frames_covered: how many images this anonymizer has filled whole so far.
     """
 
     def __init__(self, method: Method = "pixelate", *, padding: float = 0.25,
-                 color: tuple[int, int, int] = (0, 0, 0), color_format: ColorFormat = "rgb"):
-        if method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-        if not 0.0 <= padding <= 2.0:
-            raise ValueError(f"padding must lie in [0, 2], got {padding}")
-        if len(color) != 3 or not all(isinstance(c, int) and 0 <= c <= 255 for c in color):
-            raise ValueError(f"color must be three ints in 0..255, got {color!r}")
-        self.method, self.padding, self.color = method, float(padding), tuple(color)
-        self.color_format = color_format
+                 color: tuple[int, int, int] = (0, 0, 0), color_format: ColorFormat = "rgb",
+                 on_failure: OnFailure = "cover"):
+        self.method = _choice("method", method, _METHODS)
+        self.padding = _padding(padding)
+        self.color = _color(color)
+        self.color_format = _choice("color_format", color_format, _COLOR_FORMATS)
+        self.on_failure = _choice("on_failure", on_failure, _ON_FAILURE)
+        self.covered_whole_frame = False
+        self.whole_frames_covered = 0
         self._search = [FaceDetector(FaceDetectorOptions(
             model=model, min_detection_confidence=SEARCH_SCORE, max_faces=100,
             color_format=color_format)) for model in ("short_range", "full_range")]
@@ -54,22 +72,48 @@ class Anonymizer:
             for model in ("short_range", "full_range")]
 
     def apply(self, image: ImageLike) -> np.ndarray:
-        """A copy of `image` with every face covered."""
+        """A copy of `image` with every face covered; never one in which a face is still found.
+
+        Raises :class:`~facekit.errors.AnonymizationError` when a face survives every round and
+        ``on_failure="raise"``; with ``"cover"`` the whole image is filled instead.
+        """
         pixels, pixel_format = as_pixels(image, self.color_format)
         out = np.array(pixels, copy=True)
-        fill = self.color[::-1] if pixel_format.startswith("bgr") else self.color
-        for round_ in range(ROUNDS):
-            detectors = self._search if round_ == 0 else self._check
-            found = 0
-            for detector in detectors:
-                with detector.detect(out) as result:
-                    boxes = [face.box for face in result.faces]
-                    for box in boxes:
-                        self._cover(out, box, fill, round_, detector)
-                    found += len(boxes)
-            if round_ > 0 and found == 0:
-                break
+        fill = self._fill(pixel_format)
+        self.covered_whole_frame = False
+        self._cover_faces(out, self._search, fill, 0)
+        for round_ in range(1, ROUNDS):
+            if not self._cover_faces(out, self._check, fill, round_):
+                return out
+        if not self._face_found(out):
+            return out
+        # A face survived every round: fail closed rather than hand it back.
+        if self.on_failure == "raise":
+            raise AnonymizationError(
+                f"a face was still found after {ROUNDS} cover rounds; no image is returned")
+        _native.anonymize.cover(out, (0, 0, out.shape[1], out.shape[0]), "solid", 1, fill,
+                                self._check[0]._arena._native)
+        self.covered_whole_frame = True
+        self.whole_frames_covered += 1
         return out
+
+    def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill, round_: int) -> int:
+        """Covers every face the detectors find in `out`; returns how many they found."""
+        found = 0
+        for detector in detectors:
+            with detector.detect(out) as result:
+                boxes = [face.box for face in result.faces]
+                for box in boxes:
+                    self._cover(out, box, fill, round_, detector)
+                found += len(boxes)
+        return found
+
+    def _face_found(self, out: np.ndarray) -> bool:
+        for detector in self._check:
+            with detector.detect(out) as result:
+                if result.faces:
+                    return True
+        return False
 
     def _cover(self, out: np.ndarray, box, fill, round_: int, detector: FaceDetector) -> None:
         side = max(box.width, box.height)
@@ -83,8 +127,16 @@ class Anonymizer:
             block = max(3, int(side / 6) * scale)
         else:
             block = 1
-        _native.anonymize.cover(out, (x0, y0, x1, y1), self.method, block, tuple(fill),
+        block = min(block, _native.anonymize.MAX_BLOCK)  # already flat well before the cap
+        _native.anonymize.cover(out, (x0, y0, x1, y1), self.method, block, fill,
                                 detector._arena._native)
+
+    def _fill(self, pixel_format: str) -> tuple[int, int, int]:
+        """`color` in the image's own channel order (gray: its luma, in the first channel)."""
+        r, g, b = self.color
+        if pixel_format == "gray":
+            return (round(0.299 * r + 0.587 * g + 0.114 * b), 0, 0)
+        return (b, g, r) if pixel_format.startswith("bgr") else (r, g, b)
 
     def close(self) -> None:
         """Release the detectors. Safe to call twice."""
@@ -99,8 +151,39 @@ class Anonymizer:
 
 
 def anonymize(image: ImageLike, method: Method = "pixelate", *, padding: float = 0.25,
-              color: tuple[int, int, int] = (0, 0, 0),
-              color_format: ColorFormat = "rgb") -> np.ndarray:
-    """A copy of `image` with every face covered (see :class:`Anonymizer`)."""
-    with Anonymizer(method, padding=padding, color=color, color_format=color_format) as worker:
+              color: tuple[int, int, int] = (0, 0, 0), color_format: ColorFormat = "rgb",
+              on_failure: OnFailure = "cover") -> np.ndarray:
+    """A copy of `image` with every face covered (see :class:`Anonymizer`; with the default
+    ``on_failure="cover"`` an image whose face survives every round comes back filled whole)."""
+    with Anonymizer(method, padding=padding, color=color, color_format=color_format,
+                    on_failure=on_failure) as worker:
         return worker.apply(image)
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return str(value)
+
+
+def _padding(value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"padding must be a real number, got {type(value).__name__}")
+    if not 0.0 <= float(value) <= 2.0:  # NaN fails this too
+        raise ValueError(f"padding must lie in [0, 2], got {value}")
+    return float(value)
+
+
+def _color(value: Any) -> tuple[int, int, int]:
+    problem = f"color must be three ints in 0..255 (r, g, b), got {value!r}"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(problem)
+    channels = tuple(value)
+    if not all(isinstance(c, numbers.Integral) and not isinstance(c, (bool, np.bool_))
+               for c in channels):
+        raise TypeError(problem)
+    if len(channels) != 3 or not all(0 <= c <= 255 for c in channels):
+        raise ValueError(problem)
+    return tuple(int(c) for c in channels)

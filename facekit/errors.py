@@ -18,6 +18,7 @@ __all__ = [
     "NoFaceError",
     "AmbiguousFaceError",
     "FaceTooSmallError",
+    "AnonymizationError",
 ]
 
 
@@ -68,3 +69,9 @@ class AmbiguousFaceError(FacekitError, ValueError):
 
 class FaceTooSmallError(FacekitError, ValueError):
     """The face is too small to compare reliably."""
+
+
+class AnonymizationError(FacekitError, RuntimeError):
+    """A face was still found after anonymization's last cover round, and the
+    :class:`~facekit.Anonymizer` was told to raise (``on_failure="raise"``) rather than cover the
+    whole image. No image is returned."""

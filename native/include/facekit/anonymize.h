@@ -9,17 +9,22 @@ namespace facekit {
 
 enum class Cover : std::uint8_t { Pixelate, Blur, Solid };
 
-// Covers the pixels of [x0, x1) x [y0, y1) (clipped to the image) of an interleaved 8-bit image
-// (`channels` bytes per pixel, rows `stride` bytes apart) in place:
+// Largest accepted `block`: the blur's box sums of 8-bit pixels, (2 * block + 1)^2 * 255, must
+// stay within 32 bits. Coarser covers gain nothing: a block this size already flattens a face.
+inline constexpr int kMaxCoverBlock = 2048;
+
+// Covers the pixels of [x0, x1) x [y0, y1) (clipped to the image, in 64-bit arithmetic, so any
+// box is accepted) of an interleaved 8-bit image with 1 (gray), 3 or 4 channels (rows `stride`
+// bytes apart, negative allowed; the limits of facekit::validate apply) in place:
 //   Pixelate: each `block` x `block` cell (anchored at x0, y0) becomes its mean colour;
 //   Blur:     three box-filter passes of radius `block` (close to a Gaussian), edges replicated
 //             inside the region, so nothing outside it is read or written;
-//   Solid:    every pixel becomes `color` (given in the image's own channel order; alpha, if
-//             any, is kept).
-// `block` must be >= 1. The blur's planes (face pixels) come from `arena`, wiped with its frame.
-// Throws std::invalid_argument for bad arguments.
+//   Solid:    every pixel becomes `color` (given in the image's own channel order; a gray image
+//             takes color[0]; alpha, if any, is kept).
+// `block` must lie in [1, kMaxCoverBlock]. The blur's planes (face pixels) come from `arena`,
+// wiped with its frame. Throws std::invalid_argument naming a bad argument.
 void cover_region(std::uint8_t* image, int width, int height, std::ptrdiff_t stride, int channels,
-                  int x0, int y0, int x1, int y1, Cover method, int block,
-                  const std::uint8_t color[3], Arena& arena);
+                  std::int64_t x0, std::int64_t y0, std::int64_t x1, std::int64_t y1, Cover method,
+                  std::int64_t block, const std::uint8_t color[3], Arena& arena);
 
 }  // namespace facekit
