@@ -35,7 +35,7 @@ def hog():
     loops on. Its absence fails the tests that need it."""
     try:
         import dlib
-    except ImportError as error:  # pragma: no cover - the dev extra installs dlib-bin
+    except ImportError as error:
         pytest.fail(f"dlib (dlib-bin, the dev extra) is the independent oracle: {error}")
     return dlib.get_frontal_face_detector()
 
