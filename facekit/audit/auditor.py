@@ -222,8 +222,8 @@ def check_whole_process(env: dict[str, str], seconds: float | None = None) -> Ch
     check = Check(
         "io-whole-process", "no file written, no socket, no process from import to exit, "
         "ONNX Runtime's telemetry included",
-        f"strace -f follows a child from its start to its exit while it runs FaceDetector, "
-        f"FaceLandmarker (image and video), Beautifier and Anonymizer on the sample photo and "
+        "strace -f follows a child from its start to its exit while it runs FaceDetector, "
+        "FaceLandmarker (image and video), Beautifier and Anonymizer on the sample photo and "
         f"100 video frames made from it, over and over for {seconds:g} s; it runs with a fresh "
         "empty HOME and working folder, python -B (no .pyc) and without ORT_DISABLE_TELEMETRY "
         "in its environment, so only facekit can switch ONNX Runtime's telemetry off. Pass: no "
@@ -231,26 +231,27 @@ def check_whole_process(env: dict[str, str], seconds: float | None = None) -> Ch
         "packet), no file system change, no process started, and HOME and the working folder "
         "still empty at the end.")
     status = facekit.telemetry_status()
+    telemetry = ("ONNX Runtime telemetry off (ORT_DISABLE_TELEMETRY=1 set by facekit before "
+                 "onnxruntime loaded)" if status["telemetry_disabled"] else "ONNX Runtime "
+                 "telemetry POSSIBLY ON in this process: onnxruntime was imported before facekit "
+                 "without ORT_DISABLE_TELEMETRY=1")
     check.evidence = {"telemetry_in_this_process": status}
     try:
         report = syscalls.trace_whole_process(seconds)
     except FileNotFoundError as exc:
-        check.detail = str(exc)
+        check.detail = f"{exc}; {telemetry}"
         return check
     check.evidence.update({
         "seconds": report.child.get("seconds"), "passes": report.child.get("passes"),
         "frames": report.child.get("frames"), "telemetry_in_the_child": report.child.get(
             "telemetry"), "calls": report.calls, "threads_created": report.threads_created,
         "by_name": dict(report.counts), "dns_packets": report.dns,
-        "files_written": report.files_written, "left_in_home": report.left_behind,
+        "files_written": report.files_written, "left_behind": report.left_behind,
         "offenders": [f"{c.name}({c.text[:120]} -- {why}" for c, why in report.offenders[:50]]})
     check.verdict = PASS if report.ok else FAIL
     check.detail = (f"{report.calls} traced calls in {report.child.get('seconds')} s, "
                     f"{len(report.offenders)} forbidden, {len(report.dns)} DNS packets, "
-                    f"{len(report.left_behind)} files left in HOME; ONNX Runtime telemetry "
-                    + ("off (ORT_DISABLE_TELEMETRY=1 set by facekit before onnxruntime loaded)"
-                       if status["telemetry_disabled"] else "POSSIBLY ON in this process: "
-                       "onnxruntime was imported before facekit without ORT_DISABLE_TELEMETRY=1"))
+                    f"{len(report.left_behind)} files left behind; {telemetry}")
     if seconds < syscalls.AUDIT_SECONDS:
         check.detail += f"; shortened run ({seconds:g} s < {syscalls.AUDIT_SECONDS:g} s)"
     if not status["telemetry_disabled"]:
