@@ -72,7 +72,8 @@ def test_audit_fails_when_the_wipe_is_skipped(tmp_path):
 
 def test_audit_rejects_a_non_positive_strace_duration(tmp_path):
     done = subprocess.run([sys.executable, "-m", "facekit.cli", "audit", "--out", str(tmp_path),
-                           "--strace-seconds", "0"], capture_output=True, text=True, timeout=120)
+                           "--strace-seconds", "0"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
     assert done.returncode == 2 and "--strace-seconds must be positive" in done.stderr
     assert not (tmp_path / "audit.json").exists()
 
