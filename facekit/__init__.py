@@ -5,10 +5,17 @@ whose results live in a secure arena for one frame), :class:`Beautifier` with
 :class:`BeautyOptions` (beauty effects), :func:`anonymize` / :class:`Anonymizer` (covering
 faces), :class:`FaceVerifier` (same-person checks), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
-:func:`cpu_features`, :mod:`facekit.models` and the exceptions in :mod:`facekit.errors`.
+:func:`cpu_features`, :func:`telemetry_status`, :mod:`facekit.models` and the exceptions in
+:mod:`facekit.errors`.
 """
 
 from __future__ import annotations
+
+# First of all: switch ONNX Runtime's telemetry off before anything can import onnxruntime,
+# which reads the switch only once (see facekit/_telemetry.py).
+from . import _telemetry
+
+_telemetry.switch_off()
 
 try:
     from . import _native  # noqa: F401  (fail early, with advice, when the core is not built)
@@ -31,6 +38,7 @@ from .geometry import RotatedRect
 from .image import load_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .process import harden_process
+from ._telemetry import telemetry_status
 from .verify import FaceVerifier, VerifyResult
 
 __version__ = "0.1.0"
@@ -62,6 +70,7 @@ __all__ = [
     "cpu_features",
     "errors",
     "harden_process",
+    "telemetry_status",
 ]
 
 # Settle the SIMD path now, so that a bad FACEKIT_SIMD fails at import with a clear message

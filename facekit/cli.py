@@ -11,7 +11,7 @@ __all__ = ["main"]
 
 
 def _info(args: argparse.Namespace) -> int:
-    from . import SecureArena, __version__, cpu_features
+    from . import SecureArena, __version__, cpu_features, telemetry_status
 
     with SecureArena() as arena:
         status = arena.status()
@@ -24,6 +24,7 @@ def _info(args: argparse.Namespace) -> int:
             "wipeonfork": status.wipeonfork,
             "region_bytes": status.capacity,
         },
+        "onnxruntime_telemetry": telemetry_status(),
     }
     print(json.dumps(report, indent=2))
     return 0
@@ -168,7 +169,10 @@ def _audit(args: argparse.Namespace) -> int:
     def progress(name: str) -> None:
         print(f"running {name} ...", file=sys.stderr, flush=True)
 
-    report = run_audit(only=only, debug_skip_wipe=args.debug_skip_wipe, progress=progress)
+    if args.strace_seconds <= 0:
+        raise ValueError(f"--strace-seconds must be positive, got {args.strace_seconds:g}")
+    report = run_audit(only=only, debug_skip_wipe=args.debug_skip_wipe, progress=progress,
+                       strace_seconds=args.strace_seconds)
     as_json, as_markdown = write_reports(report, Path(args.out))
     width = max(len(name) for name in CHECKS)
     for check in report["checks"]:
@@ -250,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit.add_argument("--debug-skip-wipe", action="store_true",
                        help="self-test: run the audited children with every wipe disabled; "
                             "the memory scans must then fail")
+    audit.add_argument("--strace-seconds", type=float, default=120.0, metavar="S",
+                       help="how long the whole-process strace check runs the pipelines "
+                            "(default 120; shorter only for quick runs)")
     audit.set_defaults(run=_audit)
     args = parser.parse_args(argv)
     try:

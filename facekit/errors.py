@@ -19,6 +19,7 @@ __all__ = [
     "AmbiguousFaceError",
     "FaceTooSmallError",
     "AnonymizationError",
+    "TelemetryWarning",
 ]
 
 
@@ -75,3 +76,15 @@ class AnonymizationError(FacekitError, RuntimeError):
     """A face was still found after anonymization's last cover round, and the
     :class:`~facekit.Anonymizer` was told to raise (``on_failure="raise"``) rather than cover the
     whole image. No image is returned."""
+
+
+class TelemetryWarning(RuntimeWarning):
+    """ONNX Runtime's telemetry may be on in this process, and facekit cannot turn it off.
+
+    Official onnxruntime wheels carry Microsoft's telemetry client, which writes an event database
+    under ``~/.cache/Microsoft`` and looks up Microsoft's event collector on the network. facekit
+    sets ``ORT_DISABLE_TELEMETRY=1`` when it is imported, but ONNX Runtime reads that variable
+    only once, when onnxruntime is first imported. This warning means onnxruntime was imported
+    before facekit without the variable set to 1: set ``ORT_DISABLE_TELEMETRY=1`` in the
+    environment (or ``os.environ``) before importing onnxruntime, or import facekit first.
+    """

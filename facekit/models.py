@@ -121,6 +121,9 @@ def open_session(name: str, *, intra_op_threads: int = 1, memory_arena: bool = T
     """
     import onnxruntime as ort
 
+    # The API switch for telemetry events; ORT_DISABLE_TELEMETRY, set when facekit was imported,
+    # is what keeps ONNX Runtime from writing its event database and looking up its collector.
+    ort.disable_telemetry_events()
     if intra_op_threads < 1:
         raise ValueError(f"intra_op_threads must be at least 1, got {intra_op_threads}")
     info = model_info(name, directory)

@@ -28,16 +28,24 @@ def _facekit_audit(tmp_path, *args: str) -> tuple[int, dict, str, str]:
 
 
 def test_audit_passes_on_this_installation(tmp_path):
-    code, report, markdown, output = _facekit_audit(tmp_path)
+    # The whole-process trace is shortened here; tests/test_telemetry.py runs it for 120 s.
+    code, report, markdown, output = _facekit_audit(tmp_path, "--strace-seconds", "10")
     verdicts = {c["name"]: c["verdict"] for c in report["checks"]}
     print(output)
     expected = dict.fromkeys(auditor.CHECKS, "pass")
     if shutil.which("strace") is None:
-        expected["io-syscalls"] = "not run"
+        expected["io-syscalls"] = expected["io-whole-process"] = "not run"
     assert verdicts == expected, output
     assert code == 0 and report["passed"] is True and report["failed"] == []
     env = report["environment"]
     assert env["onnxruntime_scrub"] == "perturb" and env["facekit"]
+    assert env["onnxruntime_telemetry"] == "off"
+    whole = next(c for c in report["checks"] if c["name"] == "io-whole-process")
+    assert "telemetry off" in whole["detail"]
+    if shutil.which("strace") is not None:
+        assert "shortened run (10 s" in whole["detail"]
+        assert whole["evidence"]["telemetry_in_the_child"]["telemetry_disabled"] is True
+        assert whole["evidence"]["seconds"] >= 10 and whole["evidence"]["dns_packets"] == []
     assert len(report["package"]["package_sha256"]) == 64
     assert any(p.endswith("_native.pyi") for p in report["package"]["files"])
     models = next(c for c in report["checks"] if c["name"] == "model-integrity")
@@ -60,6 +68,14 @@ def test_audit_fails_when_the_wipe_is_skipped(tmp_path):
     scan = report["checks"][0]["evidence"]["after-scope"]["found"]
     assert scan["landmarks f32"]["facekit arena"] > 0
     assert "**Result: FAILED**" in markdown
+
+
+def test_audit_rejects_a_non_positive_strace_duration(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "facekit.cli", "audit", "--out", str(tmp_path),
+                           "--strace-seconds", "0"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode == 2 and "--strace-seconds must be positive" in done.stderr
+    assert not (tmp_path / "audit.json").exists()
 
 
 def test_audit_rejects_an_unknown_check():

@@ -246,8 +246,8 @@ def test_check_strace_needs_both_markers(tmp_path):
 def test_check_strace_fails_on_a_real_trace_of_forbidden_io(tmp_path):
     """End to end with the real strace: a script that writes a file and opens a socket between
     the markers fails the check, naming both."""
-    if shutil.which("strace") is None:
-        pytest.skip("strace is not installed (Debian package strace; CI installs it)")
+    # A missing tracer fails: CI installs strace (.ci/run).
+    assert shutil.which("strace"), "strace is not installed (Debian: apt-get install strace)"
     script = tmp_path / "leaky.py"
     script.write_text(
         "import os, socket, sys\n"
@@ -267,3 +267,45 @@ def test_check_strace_fails_on_a_real_trace_of_forbidden_io(tmp_path):
                              check=False, capture_output=True, text=True, cwd=tmp_path)
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "leak.bin" in checked.stdout and "socket(" in checked.stdout
+
+
+# --- the whole-process check (facekit.audit.syscalls.check_whole_log) ----------------------------
+
+WHOLE_LOG = r'''100   execve("/usr/bin/python3", ["python3", "-B"], 0x7ffd /* 30 vars */) = 0
+100   openat(AT_FDCWD, "/usr/lib/python3.11/os.py", O_RDONLY|O_CLOEXEC) = 3
+100   write(1, "{}\n", 3)             = 3
+100   clone3({flags=CLONE_VM|CLONE_THREAD|CLONE_SIGHAND, child_tid=0x1}, 88) = 101
+101   socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 8
+101   connect(8, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.0.0.53")}, 16) = 0
+101   sendto(8, "d\36\1\0\0\1\0\0\0\0\0\0\6mobile\6events\4data\tmicrosoft\3com\0\0\1\0\1", 50, MSG_NOSIGNAL, NULL, 0) = 50
+100   mkdir("/home/u/.cache/Microsoft", 0700) = 0
+100   openat(AT_FDCWD, "/home/u/.cache/x.db", O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0644) = 4
+100   pwrite64(4, "SQLite format 3\0", 16, 0) = 16
+100   openat(AT_FDCWD, "/out/anonymized.png", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5
+100   write(5, "\211PNG\r\n\32\n", 8) = 8
+100   execve("/bin/sh", ["sh"], 0x7ff /* 3 vars */) = 0
+100   exit_group(0)                     = ?
+'''
+
+
+def test_whole_process_check_allows_only_the_declared_output_and_names_dns_queries(tmp_path):
+    from facekit.audit import syscalls as check_strace
+
+    log = tmp_path / "whole.log"
+    log.write_text(WHOLE_LOG)
+    report = check_strace.check_whole_log(log, ["/out/anonymized.png"])
+    # The child's own execve, reads, stdout, a thread and the declared output are allowed.
+    assert [(c.line, c.name) for c, _ in report.offenders] == [
+        (5, "socket"), (6, "connect"), (7, "sendto"), (8, "mkdir"), (9, "openat"),
+        (10, "pwrite64"), (13, "execve")]
+    assert report.dns == ["10.0.0.53 mobile.events.data.microsoft.com"]
+    assert report.files_written == ["/home/u/.cache/x.db"]
+    assert report.outputs == ["/out/anonymized.png"]
+    assert report.threads_created == 1 and not report.ok
+    assert "DNS packets: 1" in report.text()
+    clean = tmp_path / "clean.log"
+    clean.write_text("".join(WHOLE_LOG.splitlines(keepends=True)[i] for i in (0, 1, 2, 3, 13)))
+    assert check_strace.check_whole_log(clean).ok
+    # Without the declaration the output is a write-open like any other.
+    undeclared = check_strace.check_whole_log(log)
+    assert "/out/anonymized.png" in undeclared.files_written

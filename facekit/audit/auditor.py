@@ -213,6 +213,52 @@ def check_syscalls(env: dict[str, str]) -> Check:
     return check
 
 
+def check_whole_process(env: dict[str, str], seconds: float | None = None) -> Check:
+    import facekit
+
+    from . import syscalls
+
+    seconds = syscalls.AUDIT_SECONDS if seconds is None else seconds
+    check = Check(
+        "io-whole-process", "no file written, no socket, no process from import to exit, "
+        "ONNX Runtime's telemetry included",
+        "strace -f follows a child from its start to its exit while it runs FaceDetector, "
+        "FaceLandmarker (image and video), Beautifier and Anonymizer on the sample photo and "
+        f"100 video frames made from it, over and over for {seconds:g} s; it runs with a fresh "
+        "empty HOME and working folder, python -B (no .pyc) and without ORT_DISABLE_TELEMETRY "
+        "in its environment, so only facekit can switch ONNX Runtime's telemetry off. Pass: no "
+        "file opened for writing, no write but to stdout and stderr, no network call (no DNS "
+        "packet), no file system change, no process started, and HOME and the working folder "
+        "still empty at the end.")
+    status = facekit.telemetry_status()
+    telemetry = ("ONNX Runtime telemetry off (ORT_DISABLE_TELEMETRY=1 set by facekit before "
+                 "onnxruntime loaded)" if status["telemetry_disabled"] else "ONNX Runtime "
+                 "telemetry POSSIBLY ON in this process: onnxruntime was imported before facekit "
+                 "without ORT_DISABLE_TELEMETRY=1")
+    check.evidence = {"telemetry_in_this_process": status}
+    try:
+        report = syscalls.trace_whole_process(seconds)
+    except FileNotFoundError as exc:
+        check.detail = f"{exc}; {telemetry}"
+        return check
+    check.evidence.update({
+        "seconds": report.child.get("seconds"), "passes": report.child.get("passes"),
+        "frames": report.child.get("frames"), "telemetry_in_the_child": report.child.get(
+            "telemetry"), "calls": report.calls, "threads_created": report.threads_created,
+        "by_name": dict(report.counts), "dns_packets": report.dns,
+        "files_written": report.files_written, "left_behind": report.left_behind,
+        "offenders": [f"{c.name}({c.text[:120]} -- {why}" for c, why in report.offenders[:50]]})
+    check.verdict = PASS if report.ok else FAIL
+    check.detail = (f"{report.calls} traced calls in {report.child.get('seconds')} s, "
+                    f"{len(report.offenders)} forbidden, {len(report.dns)} DNS packets, "
+                    f"{len(report.left_behind)} files left behind; {telemetry}")
+    if seconds < syscalls.AUDIT_SECONDS:
+        check.detail += f"; shortened run ({seconds:g} s < {syscalls.AUDIT_SECONDS:g} s)"
+    if not status["telemetry_disabled"]:
+        check.verdict = FAIL
+    return check
+
+
 # --- memory protections, hardening, refusals, models ---------------------------------------------
 
 def vm_flags(address: int) -> list[str]:
@@ -393,6 +439,7 @@ CHECKS: dict[str, Callable[[dict[str, str]], Check]] = {
     "memory-scan-verify": check_memory_verify,
     "io-python": check_python_io,
     "io-syscalls": check_syscalls,
+    "io-whole-process": check_whole_process,
     "arena-protections": check_arena_protections,
     "process-hardening": check_hardening,
     "refusal-matrix": check_refusals,
@@ -431,13 +478,18 @@ def environment() -> dict[str, Any]:
         "onnxruntime": onnxruntime.__version__,
         "cpu": facekit.cpu_features(),
         "onnxruntime_scrub": _inference.choose_scrub(_inference.DEFAULT_SCRUB, 1),
+        "onnxruntime_telemetry": ("off" if facekit.telemetry_status()["telemetry_disabled"]
+                                  else "possibly on: onnxruntime imported before facekit"),
         "user_is_root": os.geteuid() == 0 if hasattr(os, "geteuid") else None,
     }
 
 
 def run_audit(only: list[str] | None = None, debug_skip_wipe: bool = False,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run the checks (all, or those named in `only`); return the report as a dict."""
+              progress: Callable[[str], None] | None = None,
+              strace_seconds: float | None = None) -> dict[str, Any]:
+    """Run the checks (all, or those named in `only`); return the report as a dict.
+
+    `strace_seconds` shortens (or lengthens) the whole-process trace (default 120 s)."""
     from facekit._debug import ENV_SKIP_WIPE
 
     names = list(CHECKS) if not only else only
@@ -445,13 +497,14 @@ def run_audit(only: list[str] | None = None, debug_skip_wipe: bool = False,
     if unknown:
         raise ValueError(f"unknown check(s) {unknown}; choose from {list(CHECKS)}")
     env = {ENV_SKIP_WIPE: "1"} if debug_skip_wipe else {}
+    options = {"io-whole-process": {"seconds": strace_seconds}}
     checks = []
     for name in names:
         if progress:
             progress(name)
         start = time.perf_counter()
         try:
-            check = CHECKS[name](env)
+            check = CHECKS[name](env, **options.get(name, {}))
         except Exception as exc:  # noqa: BLE001 - a check that cannot run has failed
             check = Check(name, "", "", FAIL, detail=f"the check raised {type(exc).__name__}: "
                           f"{exc}")

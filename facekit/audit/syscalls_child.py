@@ -1,21 +1,34 @@
-"""The traced child of the system-call audit: ``python -m facekit.audit.syscalls_child [CLIP]``.
+"""The traced child of the system-call audits.
 
-Processes a video with FaceLandmarker (VIDEO mode, iris on): the frames of CLIP (decoded with
-PyAV, the ``test`` extra) or, without CLIP, 100 frames made from the bundled sample photo
-(shifted one pixel per frame, as the memory scan's video). Run it under ``strace -f`` and check
-the log with :mod:`facekit.audit.syscalls` (:func:`facekit.audit.syscalls.trace_video` does both).
+Window mode, ``python -m facekit.audit.syscalls_child [CLIP]``: processes a video with
+FaceLandmarker (VIDEO mode, iris on): the frames of CLIP (decoded with PyAV, the ``test`` extra)
+or, without CLIP, 100 frames made from the bundled sample photo (shifted one pixel per frame, as
+the memory scan's video). Run it under ``strace -f`` and check the log with
+:mod:`facekit.audit.syscalls` (:func:`facekit.audit.syscalls.trace_video` does both).
 
 Start-up (imports, loading and verifying the models, opening the clip) happens first. Then one
 ``write(2, "PROCESSING-START\\n", 17)`` marks the start of processing, every frame is decoded
 and processed, and ``write(2, "PROCESSING-END\\n", 15)`` marks its end; the checker reads only
 the system calls between the two. Each marker is a single ``os.write``, so exactly one system
 call. Nothing else is printed inside the window; the counts are printed after it.
+
+Whole-process mode, ``python -m facekit.audit.syscalls_child --seconds S [--clip CLIP]
+[--output PNG]``: the whole process is judged, from its start to its exit
+(:func:`facekit.audit.syscalls.trace_whole_process`). For at least S seconds it repeats one pass:
+FaceDetector, FaceLandmarker (iris on), Beautifier (studio preset) and Anonymizer on the sample
+photo, then FaceLandmarker in VIDEO mode over every frame of CLIP (decoded again each pass) or
+over the 100 frames made from the photo. With ``--output`` it writes the last anonymized photo
+there as a PNG: the one file it may write. Finally it prints one JSON line to stdout: seconds,
+passes, frames, faces and :func:`facekit.telemetry_status`.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -34,19 +47,16 @@ def _sample_frames() -> Iterator[np.ndarray]:
     yield from frames
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) > 2:
-        print("usage: python -m facekit.audit.syscalls_child [CLIP]", file=sys.stderr)
-        return 2
+def _window(clip: str | None) -> int:
     import facekit
 
     options = facekit.FaceLandmarkerOptions(running_mode=facekit.RunningMode.VIDEO, iris=True)
     frames = faces = 0
     with facekit.FaceLandmarker(options) as landmarker:
-        if len(argv) == 2:
+        if clip is not None:
             import av
 
-            container = av.open(argv[1])
+            container = av.open(clip)
             source = (f.to_ndarray(format="rgb24")
                       for f in container.decode(container.streams.video[0]))
         else:
@@ -63,6 +73,73 @@ def main(argv: list[str]) -> int:
             container.close()
     print(f"{frames} frames processed, {faces} faces found", file=sys.stderr)
     return 0 if frames > 0 and faces > 0 else 1
+
+
+def _clip_frames(clip: str) -> Iterator[np.ndarray]:
+    import av
+
+    with av.open(clip) as container:
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="rgb24")
+
+
+def _whole(seconds: float, clip: str | None, output: str | None) -> int:
+    import facekit
+    from facekit.beauty import PRESETS
+
+    from .memscan_child import SAMPLE
+
+    photo = facekit.load_image(SAMPLE)
+    sample_video = None if clip else list(_sample_frames())
+    passes = frames = faces = 0
+    timestamp_ms = 0
+    video = facekit.FaceLandmarkerOptions(running_mode=facekit.RunningMode.VIDEO, iris=True)
+    start = time.monotonic()
+    with facekit.FaceDetector() as detector, \
+            facekit.FaceLandmarker(facekit.FaceLandmarkerOptions(iris=True)) as landmarker, \
+            facekit.Beautifier(PRESETS["studio"]) as beautifier, \
+            facekit.Anonymizer() as anonymizer, \
+            facekit.FaceLandmarker(video) as tracker:
+        while passes == 0 or time.monotonic() - start < seconds:
+            with detector.detect(photo) as found:
+                faces += len(found.faces)
+            with landmarker.detect(photo) as marked:
+                faces += len(marked.faces)
+            beautifier.apply(photo)
+            covered = anonymizer.apply(photo)
+            for frame in (_clip_frames(clip) if clip else sample_video):
+                timestamp_ms += 33
+                with tracker.detect_for_video(frame, timestamp_ms) as tracked:
+                    faces += len(tracked.faces)
+                frames += 1
+            passes += 1
+    elapsed = time.monotonic() - start
+    if output is not None:
+        from PIL import Image
+
+        Image.fromarray(covered).save(output, format="PNG")
+    print(json.dumps({"seconds": round(elapsed, 1), "passes": passes, "frames": frames,
+                      "faces": faces, "telemetry": facekit.telemetry_status()}), flush=True)
+    return 0 if faces > 0 else 1
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m facekit.audit.syscalls_child")
+    parser.add_argument("clip", nargs="?", help="window mode: the video to process")
+    parser.add_argument("--seconds", type=float,
+                        help="whole-process mode: repeat the pipelines for this long")
+    parser.add_argument("--clip", dest="whole_clip", help="whole-process mode: a video")
+    parser.add_argument("--output", help="whole-process mode: write the anonymized photo here")
+    args = parser.parse_args(argv[1:])
+    if args.seconds is None:
+        if args.whole_clip or args.output:
+            parser.error("--clip and --output belong to the whole-process mode (--seconds)")
+        return _window(args.clip)
+    if args.clip is not None:
+        parser.error("whole-process mode takes its video as --clip")
+    if args.seconds <= 0:
+        parser.error(f"--seconds must be positive, got {args.seconds}")
+    return _whole(args.seconds, args.whole_clip, args.output)
 
 
 if __name__ == "__main__":
