@@ -129,6 +129,10 @@ class EphemeralArray(np.ndarray):
             result = plain[(*key, ...) if isinstance(key, tuple) else (key, ...)]
         return _handed_out(result)
 
+    def __round__(self, ndigits: int | None = None) -> Any:
+        """round() of an element, as numpy's scalars do it (the answer is a plain number)."""
+        return round(self.view(np.ndarray)[()], ndigits)
+
     @property
     def flat(self) -> np.flatiter:  # type: ignore[override]
         """numpy's flat iterator over a plain view: what it reads out are plain copies."""
