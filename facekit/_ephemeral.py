@@ -102,10 +102,11 @@ class EphemeralArray(np.ndarray):
                 "a heap copy that would pass for one. Ask for a plain copy explicitly "
                 "(np.array(view), view.copy(), view.astype(...)) or use np.asarray(view).")
 
+    # ufuncs and numpy functions run on plain views; what they return is handed out by where it
+    # lives (new memory plain, arena memory as a view).
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if "out" in kwargs:
-            kwargs["out"] = _plain(kwargs["out"])
-        return _handed_out(getattr(ufunc, method)(*_plain(inputs), **kwargs))
+        plain_kwargs = {key: _plain(value) for key, value in kwargs.items()}
+        return _handed_out(getattr(ufunc, method)(*_plain(inputs), **plain_kwargs))
 
     def __array_function__(self, func: Callable, types: Any, args: Any, kwargs: Any) -> Any:
         if func in _EXPORT_FUNCTIONS:
@@ -114,12 +115,6 @@ class EphemeralArray(np.ndarray):
             return repr(self)
         plain_kwargs = {key: _plain(value) for key, value in kwargs.items()}
         return _handed_out(func(*_plain(args), **plain_kwargs))
-
-    def __array_wrap__(self, array: np.ndarray, context: Any = None,
-                       return_scalar: bool = False) -> Any:
-        if return_scalar and array.ndim == 0:
-            return array[()]
-        return _handed_out(array.view(np.ndarray))
 
     def __getitem__(self, key: Any) -> Any:
         plain = self.view(np.ndarray)
