@@ -1,4 +1,5 @@
-"""Ephemeral arrays and results refuse every standard export channel, and never print values."""
+"""Ephemeral arrays and results refuse every standard export channel and never print values;
+what numpy computes from a view is a plain array, what still shares the arena an ephemeral view."""
 
 from __future__ import annotations
 
@@ -253,7 +254,8 @@ def test_new_memory_is_a_plain_array(points, operation):
 def test_element_is_a_zero_d_view_that_reads_as_a_number(points):
     values = np.array(points)
     element = points[2, 1]
-    assert element.shape == () and float(element) == values[2, 1] and element.item() == values[2, 1]
+    assert type(element) is facekit.EphemeralArray and np.shares_memory(element, points)
+    assert element.shape == () and float(element) == values[2, 1] == element.item()
     assert str(values[2, 1])[:5] not in f"{element} {element!r} {[element]}"
 
 
