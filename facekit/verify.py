@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import _native
-from ._ephemeral import EphemeralArray
+from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from .arena import Frame, SecureArena
 from .errors import AmbiguousFaceError, ClosedError, FaceTooSmallError, NoFaceError
@@ -143,8 +143,12 @@ class FaceVerifier:
         return f"FaceVerifier(threshold={self.threshold})"
 
 
-class Reference:
-    """One photo's descriptor, held in its own arena for the length of a ``with`` block."""
+class Reference(Ephemeral):
+    """One photo's descriptor, held in its own arena for the length of a ``with`` block.
+
+    Like every ephemeral object it refuses pickle, copy, deepcopy and json
+    (:class:`~facekit.errors.BiometricExportError`) and its ``repr`` shows no values.
+    """
 
     def __init__(self, verifier: FaceVerifier, avatar: ImageLike) -> None:
         self._verifier = verifier
@@ -156,9 +160,14 @@ class Reference:
             self.close()
             raise
 
+    @property
+    def expired(self) -> bool:
+        """True once the scope has ended and the descriptor was wiped."""
+        return self._frame.expired
+
     def matches(self, image: ImageLike) -> VerifyResult:
         """Compare the chosen face of `image` with the reference."""
-        if self._frame.expired:
+        if self.expired:
             raise ClosedError("this reference scope has ended")
         verifier = self._verifier
         with verifier._hold.frame() as hold:
@@ -178,4 +187,4 @@ class Reference:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Reference({'ended' if self._frame.expired else 'open'})"
+        return f"Reference({'ended' if self.expired else 'open'})"

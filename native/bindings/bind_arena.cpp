@@ -14,7 +14,40 @@ py::array_t<float> arena_view(const py::object& arena_owner, float* data,
     return view;
 }
 
+namespace {
+
+// Called by refuse_buffer to raise the export error (kept alive for the process's lifetime).
+PyObject* buffer_refusal = nullptr;
+
+int refuse_buffer(PyObject*, Py_buffer* buffer, int) {
+    buffer->obj = nullptr;
+    PyObject* nothing = PyObject_CallNoArgs(buffer_refusal);  // raises: returns nullptr
+    Py_XDECREF(nothing);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "this array refuses the buffer protocol");
+    return -1;
+}
+
+}  // namespace
+
 void register_arena(py::module_& m) {
+    m.def("refuse_buffer_protocol",
+          [](const py::type& cls, const py::function& refusal) {
+              auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+              if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_as_buffer == nullptr)
+                  throw py::type_error("refuse_buffer_protocol takes a Python-defined class");
+              // A heap type owns its buffer slots: this changes this class (and subclasses
+              // made later), never numpy's ndarray.
+              Py_XDECREF(buffer_refusal);
+              buffer_refusal = refusal.inc_ref().ptr();
+              type->tp_as_buffer->bf_getbuffer = refuse_buffer;
+              PyType_Modified(type);
+          },
+          py::arg("cls"), py::arg("refusal"),
+          "Make the buffer protocol (bytes(), memoryview, marshal, hashlib, file writes) of a "
+          "Python-defined class call `refusal`, which raises, instead of exporting its memory. "
+          "Python 3.12's __buffer__ does this for Python classes; this covers 3.10 and 3.11.");
+
     py::class_<Arena, std::shared_ptr<Arena>>(m, "Arena",
                                               "Page-locked, guard-paged memory wiped per frame.")
         .def(py::init([](std::size_t region_bytes, bool lock, bool verify_wipe,
