@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from . import _native
+from ._resource import NativeResource
 from .detector import FaceDetector, FaceDetectorOptions
 from .image import ColorFormat, ImageLike, as_pixels
 
@@ -25,7 +26,7 @@ SEARCH_SCORE = 0.35  # below both networks' defaults (0.5, 0.6): anonymizing fav
 ROUNDS = 3
 
 
-class Anonymizer:
+class Anonymizer(NativeResource):
     """Covers every face in images; reuse one for many images (use ``with`` or :meth:`close`).
 
     Args:

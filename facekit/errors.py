@@ -18,6 +18,8 @@ __all__ = [
     "NoFaceError",
     "AmbiguousFaceError",
     "FaceTooSmallError",
+    "NotPicklableError",
+    "ImageTooLargeError",
 ]
 
 
@@ -68,3 +70,16 @@ class AmbiguousFaceError(FacekitError, ValueError):
 
 class FaceTooSmallError(FacekitError, ValueError):
     """The face is too small to compare reliably."""
+
+
+class NotPicklableError(FacekitError, TypeError):
+    """An attempt to pickle or copy a pipeline, verifier or arena.
+
+    These objects hold native resources (a secure arena, loaded networks and models) that have
+    no byte form; create a new one instead (in another process, build it there).
+    """
+
+
+class ImageTooLargeError(FacekitError, ValueError):
+    """An image file holds more pixels than the decoder's limit (PIL's decompression-bomb
+    guard, ``PIL.Image.MAX_IMAGE_PIXELS``)."""

@@ -15,8 +15,8 @@ py::array_t<float> arena_view(const py::object& arena_owner, float* data,
 }
 
 void register_arena(py::module_& m) {
-    py::class_<Arena, std::shared_ptr<Arena>>(m, "Arena",
-                                              "Page-locked, guard-paged memory wiped per frame.")
+    refuse_pickling(py::class_<Arena, std::shared_ptr<Arena>>(
+                        m, "Arena", "Page-locked, guard-paged memory wiped per frame."))
         .def(py::init([](std::size_t region_bytes, bool lock, bool verify_wipe,
                          bool debug_skip_wipe) {
                  ArenaOptions options;
