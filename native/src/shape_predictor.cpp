@@ -171,6 +171,10 @@ void ShapePredictor::predict(const ImageView& image, const FaceBox& box, double*
             for (int k = 0; k < n; ++k) shape[k] += leaf[k];
         }
     }
+    // Finite leaves can still add up to infinity: never hand out such points as a face's.
+    for (int k = 0; k < n; ++k)
+        if (!std::isfinite(shape[k]))
+            throw std::runtime_error("shape predictor produced non-finite points (a damaged model)");
     for (int p = 0; p < parts_; ++p) {
         out[2 * p] = box.left + static_cast<double>(shape[2 * p]) * width;
         out[2 * p + 1] = box.top + static_cast<double>(shape[2 * p + 1]) * height;
