@@ -116,7 +116,7 @@ def test_beautify_refuses_a_16_bit_photo_with_a_one_line_message(tmp_path, capsy
     source, out = tmp_path / "deep.png", tmp_path / "out.png"
     Image.fromarray(np.full((64, 64), 40000, np.uint16)).save(source)
     assert Image.open(source).mode == "I;16"
-    assert cli.main(["beautify", str(source), str(out)]) == cli.EXIT_USAGE == 2
+    assert cli.main(["beautify", str(source), str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'I;16'" in err and "16/32-bit" in err
     assert not out.exists()
@@ -127,7 +127,7 @@ def test_models_exits_with_an_error_when_the_manifest_lists_none(tmp_path, monke
 
     (tmp_path / "manifest.json").write_text('{"format": 1, "models": []}')
     monkeypatch.setattr(models, "_default_directory", lambda: tmp_path)
-    assert cli.main(["models"]) == cli.EXIT_RUNTIME == 3
+    assert cli.main(["models"]) == 3
     assert "lists no models" in capsys.readouterr().err
 
 
