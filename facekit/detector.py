@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from . import _native
@@ -53,14 +54,18 @@ class FaceDetectorOptions:
     intra_op_threads: int = 1
 
     def __post_init__(self) -> None:
+        # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
+        store = partial(object.__setattr__, self)
         if not isinstance(self.model, str) or self.model not in _MODELS:
             raise ValueError(f"model must be short_range, full_range or auto, got {self.model!r}")
         if self.min_detection_confidence is not None:
-            fraction("min_detection_confidence", self.min_detection_confidence)
-        whole_number("max_faces", self.max_faces, 1, MAX_FACES)
+            store("min_detection_confidence",
+                  fraction("min_detection_confidence", self.min_detection_confidence))
+        store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
         if self.color_format not in ("rgb", "bgr"):
             raise ValueError(f"color_format must be 'rgb' or 'bgr', got {self.color_format!r}")
-        whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS)
+        store("intra_op_threads",
+              whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -61,22 +62,28 @@ class FaceLandmarkerOptions:
     intra_op_threads: int = 1
 
     def __post_init__(self) -> None:
+        # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
+        store = partial(object.__setattr__, self)
         if not isinstance(self.running_mode, RunningMode):
             raise ValueError(f"running_mode must be a RunningMode, got {self.running_mode!r}")
-        whole_number("max_faces", self.max_faces, 1, MAX_FACES)
+        store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
         if not isinstance(self.detector_model, str) or self.detector_model not in _MODELS:
             raise ValueError(f"detector_model must be short_range, full_range or auto, got "
                              f"{self.detector_model!r}")
         if self.min_detection_confidence is not None:
-            fraction("min_detection_confidence", self.min_detection_confidence)
-        fraction("min_presence_confidence", self.min_presence_confidence)
+            store("min_detection_confidence",
+                  fraction("min_detection_confidence", self.min_detection_confidence))
+        store("min_presence_confidence",
+              fraction("min_presence_confidence", self.min_presence_confidence))
         if not isinstance(self.iris, (bool, np.bool_)):
             raise TypeError(f"iris must be True or False, got {self.iris!r}")
-        whole_number("redetect_every", self.redetect_every, 1, 1 << 30)
-        whole_number("search_every", self.search_every, 1, 1 << 30)
+        store("iris", bool(self.iris))
+        for name in ("redetect_every", "search_every"):
+            store(name, whole_number(name, getattr(self, name), 1, 1 << 30))
         if self.color_format not in ("rgb", "bgr"):
             raise ValueError(f"color_format must be 'rgb' or 'bgr', got {self.color_format!r}")
-        whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS)
+        store("intra_op_threads",
+              whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
 
 
 class LandmarkedFace(Ephemeral):

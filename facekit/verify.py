@@ -19,10 +19,10 @@ from ._ephemeral import EphemeralArray
 from ._inference import Network
 from ._resource import NativeResource
 from .arena import Frame, SecureArena
+from .detector import MAX_FACES
 from .errors import (AmbiguousFaceError, ClosedError, FaceTooSmallError, ModelIntegrityError,
                      NoFaceError)
 from .image import ColorFormat, ImageLike, as_pixels
-from .detector import MAX_FACES
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
 from .models import read_verified
 

@@ -360,9 +360,11 @@ def test_bad_options_fail_at_construction(case):
 
 def test_options_accept_numpy_numbers():
     detector = FaceDetectorOptions(max_faces=np.int64(3), min_detection_confidence=np.float32(.5))
-    assert detector.max_faces == 3
-    mesh = FaceLandmarkerOptions(max_faces=np.int32(2), min_presence_confidence=np.float64(.4))
-    assert mesh.max_faces == 2
+    assert detector.max_faces == 3 and type(detector.max_faces) is int
+    assert type(detector.min_detection_confidence) is float
+    mesh = FaceLandmarkerOptions(max_faces=np.int32(2), min_presence_confidence=np.float64(.4),
+                                 iris=np.bool_(True))
+    assert mesh.max_faces == 2 and type(mesh.max_faces) is int and mesh.iris is True
 
 
 @pytest.mark.parametrize("face_index, error", [
