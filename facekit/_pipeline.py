@@ -9,6 +9,7 @@ from typing import Any, Generic, Iterator, TypeVar
 import numpy as np
 
 from ._ephemeral import Ephemeral
+from ._resource import NativeResource
 from .arena import Frame, SecureArena
 from .errors import ClosedError
 from .image import ColorFormat, as_pixels
@@ -70,7 +71,7 @@ class FrameResult(Ephemeral, Generic[FaceT]):
         return f"{type(self).__name__}({state})"
 
 
-class Pipeline:
+class Pipeline(NativeResource):
     """Owns one secure arena. Each call opens a new frame and ends the previous one, so a
     result stays readable until the next call (or the end of its ``with`` block)."""
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _native
+from ._resource import NativeResource
 from .detector import FaceDetector, FaceDetectorOptions
 from .errors import AnonymizationError
 from .image import ColorFormat, ImageLike, as_pixels
@@ -33,7 +34,7 @@ SEARCH_SCORE = 0.35  # below both networks' defaults (0.5, 0.6): anonymizing fav
 ROUNDS = 3
 
 
-class Anonymizer:
+class Anonymizer(NativeResource):
     """Covers every face in images; reuse one for many images (use ``with`` or :meth:`close`).
 
     Args:

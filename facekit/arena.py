@@ -23,7 +23,9 @@ from typing import Sequence, Union
 import numpy as np
 
 from . import _debug, _native
+from ._checks import is_number
 from ._ephemeral import Ephemeral, EphemeralArray
+from ._resource import NativeResource
 from .errors import ClosedError, FrameInUseError
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike, as_pixels
@@ -51,7 +53,7 @@ class ArenaStatus:
     wipe_disabled: bool = False  # the FACEKIT_DEBUG_SKIP_WIPE audit self-test switch is on
 
 
-class SecureArena:
+class SecureArena(NativeResource):
     """Memory for one frame's biometric values, wiped when each frame ends.
 
     Args:
@@ -200,9 +202,9 @@ class Frame(Ephemeral):
         self._check_alive()
         if not isinstance(rect, RotatedRect):
             raise TypeError(f"rect must be a RotatedRect, got {type(rect).__name__}")
-        width, height = (size, size) if isinstance(size, (int, np.integer)) else size
+        width, height = _crop_size(size)
         pixels, pixel_format = as_pixels(image, color_format)
-        return self._crop(pixels, pixel_format, rect, (int(width), int(height)),
+        return self._crop(pixels, pixel_format, rect, (width, height),
                           _per_channel(scale, "scale"), _per_channel(offset, "offset"),
                           border, mirror)
 
@@ -256,6 +258,23 @@ def _transform(rect: RotatedRect, mirror: bool, width: int, height: int) -> tupl
         rect_width = -rect.width
     return tuple(_native.warp.rect_to_affine(center_x, center_y, rect_width, rect.height,
                                              rect.rotation, width, height))
+
+
+def _crop_size(size: object) -> tuple[int, int]:
+    """(width, height) from one side or a pair of whole numbers in 1..MAX_CROP_SIDE, checked
+    before any geometry divides by them."""
+    pair = (size, size) if is_number(size) else size
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"size must be one side or (width, height), got {size!r}")
+    for side in pair:
+        if not is_number(side) or isinstance(side, (float, np.floating)):
+            raise TypeError(f"crop sides must be integers, got {size!r}")
+    limit = _native.warp.MAX_CROP_SIDE
+    if min(pair) < 1:
+        raise ValueError(f"crop size {tuple(pair)} is not a positive size")
+    if max(pair) > limit:
+        raise ValueError(f"crop size {tuple(pair)} lies outside 1..{limit}")
+    return int(pair[0]), int(pair[1])
 
 
 def _per_channel(value: PerChannel, name: str) -> tuple[float, float, float]:

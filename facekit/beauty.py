@@ -19,7 +19,9 @@ from typing import Any, Union
 import numpy as np
 
 from . import _native
+from ._checks import is_number
 from ._pipeline import RunningMode
+from ._resource import NativeResource
 from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
 from .lut import load_lut
@@ -31,6 +33,16 @@ _REGION_ORDER = ("face_oval", "lips_outer", "lips_inner", "left_eye", "right_eye
                  "right_brow", "nostrils")
 _SIGNED = frozenset({"chin_length", "forehead", "eye_distance", "mouth_size"})
 _MAKEUP = ("lipstick", "blush", "brow_tint", "eyeshadow")
+
+
+def _colour(name: str, value: Any) -> RGB:
+    """An (r, g, b) of integers in 0..255 (a tuple, list or array; numpy ints accepted)."""
+    channels = tuple(value) if isinstance(value, (tuple, list, np.ndarray)) else None
+    if (channels is None or len(channels) != 3 or not all(
+            is_number(c) and not isinstance(c, (float, np.floating)) and 0 <= c <= 255
+            for c in channels)):
+        raise ValueError(f"{name} must be an (r, g, b) tuple of ints in 0..255, got {value!r}")
+    return (int(channels[0]), int(channels[1]), int(channels[2]))
 
 
 @lru_cache(maxsize=1)
@@ -89,19 +101,19 @@ class BeautyOptions:
     lut_strength: float = 1.0
 
     def __post_init__(self) -> None:
+        # Numbers may be numpy scalars (np.float32(0.5), np.int64(200)); they are stored as
+        # plain floats and ints, so the options compare, hash and print like literals.
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name.endswith("_color"):
-                if (not isinstance(value, tuple) or len(value) != 3
-                        or not all(isinstance(c, int) and 0 <= c <= 255 for c in value)):
-                    raise ValueError(f"{f.name} must be an (r, g, b) tuple of ints in 0..255, "
-                                     f"got {value!r}")
+                object.__setattr__(self, f.name, _colour(f.name, value))
             elif f.name != "lut":
-                if not isinstance(value, (int, float)) or not math.isfinite(value):
+                if not is_number(value) or not math.isfinite(value):
                     raise ValueError(f"{f.name} must be a finite number, got {value!r}")
                 low = -1.0 if f.name in _SIGNED else 0.0
                 if not low <= value <= 1.0:
                     raise ValueError(f"{f.name} must lie in [{low:g}, 1], got {value}")
+                object.__setattr__(self, f.name, float(value))
 
     def replace(self, **changes: Any) -> "BeautyOptions":
         """A copy with some fields changed (validated like the constructor)."""
@@ -140,7 +152,7 @@ PRESETS: dict[str, BeautyOptions] = {
 }
 
 
-class Beautifier:
+class Beautifier(NativeResource):
     """Applies :class:`BeautyOptions` to every face found in an image or a video stream.
 
     Args:
@@ -196,12 +208,12 @@ class Beautifier:
             raise ValueError(f"out must be a uint8 array of shape {pixels.shape}")
         if not out.flags.writeable:
             raise ValueError("out is read-only")
-        if out is not pixels and not np.shares_memory(out, pixels):
-            np.copyto(out, pixels)
+        # When out overlaps the input (it is the input, or a view shifted over the same
+        # buffer), writing out would change pixels still to be read: read from a copy.
+        source = np.array(pixels, copy=True) if np.may_share_memory(out, pixels) else pixels
+        np.copyto(out, source)
         if self.options.is_identity:
             return []
-        source = pixels if out is not pixels and not np.shares_memory(out, pixels) else \
-            np.array(pixels, copy=True)
         if self.running_mode == RunningMode.VIDEO:
             if timestamp_ms is None:
                 raise ValueError("VIDEO mode needs timestamp_ms")

@@ -1,4 +1,11 @@
-"""The ``facekit`` command line."""
+"""The ``facekit`` command line.
+
+Exit status, in every command: 0 success (for ``verify``: same person); 1 a negative answer
+(``verify``: different people; ``models``: a file fails its check; ``audit``: a check failed;
+``demo``: no face found); 2 a usage or input error (bad arguments or option values, an
+unreadable or unsupported image); 3 a runtime error (a damaged install such as a model that
+fails its integrity check, or any other internal failure).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,14 @@ import json
 import sys
 from typing import Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_USAGE", "EXIT_RUNTIME"]
+
+EXIT_USAGE = 2    # argparse's own code for bad arguments; also bad values and unreadable inputs
+EXIT_RUNTIME = 3  # the command could not run: damaged install, internal failure
+
+
+class _RuntimeFailure(Exception):
+    """A command found the installation unusable (exit EXIT_RUNTIME)."""
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -74,6 +88,8 @@ def _models(args: argparse.Namespace) -> int:
     from .models import list_models, verify_models
 
     status = verify_models()
+    if not status:
+        raise _RuntimeFailure("the model manifest lists no models; reinstall facekit")
     for info in list_models():
         print(f"{info.name:<34} {info.bytes / 1e6:7.2f} MB  {info.licence:<10} "
               f"{info.source['package']} {info.source['version']}  {status[info.name]}")
@@ -233,7 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     anonymize.add_argument("--color", metavar="R,G,B", help="fill of --method solid (0,0,0)")
     anonymize.set_defaults(run=_anonymize)
     verify = commands.add_parser(
-        "verify", help="do two photos show the same person? (exit 0: yes, 1: no, 2: error)")
+        "verify", help="do two photos show the same person? (exit 0: yes, 1: no, 2: bad "
+        "input, 3: runtime error)")
     verify.add_argument("a", help="first photo")
     verify.add_argument("b", help="second photo")
     verify.add_argument("--threshold", type=float, default=0.6,
@@ -263,7 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except (ValueError, OSError) as exc:
         print(f"facekit {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001  one line and a distinct code, never "1: no"
+        kind = "" if isinstance(exc, _RuntimeFailure) else f"{type(exc).__name__}: "
+        print(f"facekit {args.command}: error: {kind}{exc}", file=sys.stderr)
+        return EXIT_RUNTIME
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from . import _native
+from ._checks import fraction, whole_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from ._pipeline import FrameResult, Pipeline
@@ -16,6 +18,9 @@ from .image import ColorFormat, ImageLike
 __all__ = ["FaceDetector", "FaceDetectorOptions", "DetectionResult", "DetectedFace", "BoundingBox"]
 
 DetectorModel = Literal["short_range", "full_range", "auto"]
+_MODELS = ("short_range", "full_range", "auto")
+MAX_FACES = 1000   # far beyond any photo; keeps counts well inside the native int range
+MAX_THREADS = 256
 
 # facekit model name, network, input side, MediaPipe's default minimum score.
 _NETWORKS = {
@@ -37,7 +42,7 @@ class FaceDetectorOptions:
             within ~5 m, 192x192) or ``"auto"`` (the configuration that finds small faces too).
         min_detection_confidence: minimum score in [0, 1]; ``None`` uses MediaPipe's default
             for the model (0.5 short range, 0.6 full range).
-        max_faces: at most this many faces, best first.
+        max_faces: at most this many faces, best first (1..1000).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
         intra_op_threads: ONNX Runtime threads per network (1 is fastest for these networks).
     """
@@ -49,18 +54,18 @@ class FaceDetectorOptions:
     intra_op_threads: int = 1
 
     def __post_init__(self) -> None:
-        if self.model not in ("short_range", "full_range", "auto"):
+        # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
+        store = partial(object.__setattr__, self)
+        if not isinstance(self.model, str) or self.model not in _MODELS:
             raise ValueError(f"model must be short_range, full_range or auto, got {self.model!r}")
-        if self.min_detection_confidence is not None and not (
-            0.0 <= self.min_detection_confidence <= 1.0
-        ):
-            raise ValueError("min_detection_confidence must lie in [0, 1]")
-        if self.max_faces < 1:
-            raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if self.min_detection_confidence is not None:
+            store("min_detection_confidence",
+                  fraction("min_detection_confidence", self.min_detection_confidence))
+        store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
         if self.color_format not in ("rgb", "bgr"):
             raise ValueError(f"color_format must be 'rgb' or 'bgr', got {self.color_format!r}")
-        if self.intra_op_threads < 1:
-            raise ValueError("intra_op_threads must be at least 1")
+        store("intra_op_threads",
+              whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ __all__ = [
     "FaceTooSmallError",
     "AnonymizationError",
     "TelemetryWarning",
+    "NotPicklableError",
+    "ImageTooLargeError",
 ]
 
 
@@ -88,3 +90,16 @@ class TelemetryWarning(RuntimeWarning):
     before facekit without the variable set to 1: set ``ORT_DISABLE_TELEMETRY=1`` in the
     environment (or ``os.environ``) before importing onnxruntime, or import facekit first.
     """
+
+
+class NotPicklableError(FacekitError, TypeError):
+    """An attempt to pickle or copy a pipeline, verifier or arena.
+
+    These objects hold native resources (a secure arena, loaded networks and models) that have
+    no byte form; create a new one instead (in another process, build it there).
+    """
+
+
+class ImageTooLargeError(FacekitError, ValueError):
+    """An image file holds more pixels than the decoder's limit (PIL's decompression-bomb
+    guard, ``PIL.Image.MAX_IMAGE_PIXELS``)."""

@@ -18,6 +18,15 @@ ColorFormat = Literal["rgb", "bgr"]
 ImageLike = Union[np.ndarray, "PILImage.Image"]
 
 _PIL_MODES = {"RGB": "rgb", "RGBA": "rgba", "L": "gray"}
+_CONVERT_HINT = ("facekit reads 8-bit images: scale the values to 0..255 and convert to uint8 "
+                 "first (for example np.clip(x / 257, 0, 255).astype(np.uint8) for 16-bit)")
+
+
+def _refuse_wide_mode(mode: str) -> None:
+    """PIL's integer and float modes ("I", "I;16", "F", ...) would be clipped to 0..255 by
+    ``convert("RGB")``: a 16-bit photo would come out white. Refuse them instead."""
+    if mode in ("I", "F") or mode.startswith(("I;", "F;")):
+        raise ValueError(f"image mode {mode!r} holds 16/32-bit pixels; {_CONVERT_HINT}")
 
 
 def as_pixels(image: Any, color_format: ColorFormat = "rgb") -> tuple[np.ndarray, str]:
@@ -37,12 +46,13 @@ def as_pixels(image: Any, color_format: ColorFormat = "rgb") -> tuple[np.ndarray
             raise TypeError(
                 f"image must be a numpy uint8 array or a PIL image, got {type(image).__name__}"
             )
+        _refuse_wide_mode(mode)
         if mode not in _PIL_MODES:
             image = image.convert("RGB")
             mode = "RGB"
         return np.asarray(image), _PIL_MODES[mode]
     if image.dtype != np.uint8:
-        raise ValueError(f"image dtype must be uint8, got {image.dtype}")
+        raise ValueError(f"image dtype must be uint8, got {image.dtype}; {_CONVERT_HINT}")
     if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
         pixel_format = "gray"
     elif image.ndim == 3 and image.shape[2] in (3, 4):
@@ -71,16 +81,28 @@ def load_image(path: "str | os.PathLike[str]") -> np.ndarray:
     """Read an image file as an RGB uint8 array, upright as its EXIF orientation says.
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for one that is not a
-    readable image (corrupt, truncated or of an unknown format).
+    readable 8-bit image (corrupt, truncated, of an unknown format, or with 16/32-bit pixels);
+    :class:`~facekit.errors.ImageTooLargeError` (a ``ValueError``) when it holds more than
+    twice ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (PIL's decompression-bomb limit).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from .errors import ImageTooLargeError
+
+    name = os.fspath(path)
     try:
         with Image.open(path) as opened:
+            _refuse_wide_mode(opened.mode)
             upright = ImageOps.exif_transpose(opened)
             rgb = upright.convert("RGB")
     except FileNotFoundError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValueError(f"{os.fspath(path)} is not a readable image: {exc}") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(
+            f"{name} is too large to decode: {exc} (PIL.Image.MAX_IMAGE_PIXELS is "
+            f"{Image.MAX_IMAGE_PIXELS})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as exc:
+        raise ValueError(f"{name} is not a readable image: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
     return np.asarray(rgb)

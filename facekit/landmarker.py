@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
+import numpy as np
 
 from . import _native
+from ._checks import fraction, whole_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from ._pipeline import FrameResult, Pipeline, RunningMode
 from .arena import Frame
-from .detector import DetectorModel, _BlazeFace
+from .detector import _MODELS, MAX_FACES, MAX_THREADS, DetectorModel, _BlazeFace
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike
 
@@ -32,7 +35,7 @@ class FaceLandmarkerOptions:
     Attributes:
         running_mode: ``RunningMode.IMAGE`` (each call stands alone; use :meth:`detect`) or
             ``RunningMode.VIDEO`` (frames of one stream; use :meth:`detect_for_video`).
-        max_faces: at most this many faces.
+        max_faces: at most this many faces (1..1000).
         detector_model: the detector configuration (see :class:`FaceDetectorOptions`).
         min_detection_confidence: minimum detector score (``None``: the model's default).
         min_presence_confidence: a face whose landmark presence score falls below this is
@@ -59,14 +62,28 @@ class FaceLandmarkerOptions:
     intra_op_threads: int = 1
 
     def __post_init__(self) -> None:
+        # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
+        store = partial(object.__setattr__, self)
         if not isinstance(self.running_mode, RunningMode):
             raise ValueError(f"running_mode must be a RunningMode, got {self.running_mode!r}")
-        if self.max_faces < 1:
-            raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
-        if not 0.0 <= self.min_presence_confidence <= 1.0:
-            raise ValueError("min_presence_confidence must lie in [0, 1]")
-        if self.redetect_every < 1 or self.search_every < 1:
-            raise ValueError("redetect_every and search_every must be at least 1")
+        store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
+        if not isinstance(self.detector_model, str) or self.detector_model not in _MODELS:
+            raise ValueError(f"detector_model must be short_range, full_range or auto, got "
+                             f"{self.detector_model!r}")
+        if self.min_detection_confidence is not None:
+            store("min_detection_confidence",
+                  fraction("min_detection_confidence", self.min_detection_confidence))
+        store("min_presence_confidence",
+              fraction("min_presence_confidence", self.min_presence_confidence))
+        if not isinstance(self.iris, (bool, np.bool_)):
+            raise TypeError(f"iris must be True or False, got {self.iris!r}")
+        store("iris", bool(self.iris))
+        for name in ("redetect_every", "search_every"):
+            store(name, whole_number(name, getattr(self, name), 1, 1 << 30))
+        if self.color_format not in ("rgb", "bgr"):
+            raise ValueError(f"color_format must be 'rgb' or 'bgr', got {self.color_format!r}")
+        store("intra_op_threads",
+              whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
 
 
 class LandmarkedFace(Ephemeral):

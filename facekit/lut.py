@@ -51,7 +51,8 @@ def read_cube(path: Union[str, Path]) -> np.ndarray:
     low, high = np.zeros(3), np.ones(3)
     values: list[list[float]] = []
     try:
-        lines = path.read_text(encoding="utf-8", errors="strict").splitlines()
+        # utf-8-sig: editors on Windows start text files with a byte-order mark.
+        lines = path.read_text(encoding="utf-8-sig", errors="strict").splitlines()
     except UnicodeDecodeError:
         raise ValueError(f"{path.name} is not a text .cube file") from None
     for number, raw in enumerate(lines, 1):

@@ -14,10 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import _native
+from ._checks import is_number, whole_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
+from ._resource import NativeResource
 from .arena import Frame, SecureArena
-from .errors import AmbiguousFaceError, ClosedError, FaceTooSmallError, NoFaceError
+from .detector import MAX_FACES
+from .errors import (AmbiguousFaceError, ClosedError, FaceTooSmallError, ModelIntegrityError,
+                     NoFaceError)
 from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
 from .models import read_verified
@@ -41,7 +45,17 @@ class VerifyResult:
     threshold: float
 
 
-class FaceVerifier:
+def _native_model(kind, name: str):
+    """A native model from its checked bytes. A file that matches its manifest but does not
+    parse is a damaged install, not a bad argument: ModelIntegrityError, like a hash mismatch."""
+    try:
+        return kind(read_verified(name))
+    except ValueError as exc:
+        raise ModelIntegrityError(f"model {name} is malformed ({exc}). Reinstall facekit.") \
+            from None
+
+
+class FaceVerifier(NativeResource):
     """Decides whether two photos show the same person.
 
     Args:
@@ -58,10 +72,12 @@ class FaceVerifier:
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, *, face_index: int | None = None,
                  color_format: ColorFormat = "rgb") -> None:
+        if not is_number(threshold):
+            raise TypeError(f"threshold must be a number, got {threshold!r}")
         if not 0.0 < threshold < 2.0:
             raise ValueError(f"threshold must lie in (0, 2), got {threshold}")
-        if face_index is not None and face_index < 0:
-            raise ValueError(f"face_index must be at least 0, got {face_index}")
+        if face_index is not None:
+            face_index = whole_number("face_index", face_index, 0, MAX_FACES - 1)
         self.threshold = float(threshold)
         self.face_index = face_index
         self.color_format = color_format
@@ -69,8 +85,8 @@ class FaceVerifier:
             max_faces=8 if face_index is None else max(8, face_index + 1),
             color_format=color_format))
         self._network = Network(EMBEDDING)
-        self._predictor = _native.verify.ShapePredictor(read_verified(SHAPE_PREDICTOR))
-        self._detector = _native.verify.HogFaceDetector(read_verified(HOG_DETECTOR))
+        self._predictor = _native_model(_native.verify.ShapePredictor, SHAPE_PREDICTOR)
+        self._detector = _native_model(_native.verify.HogFaceDetector, HOG_DETECTOR)
         self._hold = SecureArena()  # image A's descriptor while image B is processed
         self._closed = False
 

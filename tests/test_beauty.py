@@ -241,6 +241,23 @@ def test_apply_into_in_place_equals_apply(photo):
     assert np.array_equal(target, expected)
 
 
+@pytest.mark.parametrize("shift", [(0, 16), (9, 0), (-5, -7)], ids=["right", "down", "up-left"])
+@pytest.mark.parametrize("preset", ["natural", "none"])
+def test_apply_into_an_out_that_partly_overlaps_the_input_equals_apply(photo, shift, preset):
+    """out a view of the same buffer as the input, shifted: writing it must not change pixels
+    still to be read (a shifted copy, or garbage, came out before)."""
+    dy, dx = shift
+    height, width = photo.shape[:2]
+    buffer = np.zeros((height + abs(dy), width + abs(dx), 3), np.uint8)
+    image = buffer[max(-dy, 0):max(-dy, 0) + height, max(-dx, 0):max(-dx, 0) + width]
+    out = buffer[max(dy, 0):max(dy, 0) + height, max(dx, 0):max(dx, 0) + width]
+    image[...] = photo
+    with Beautifier(PRESETS[preset]) as beautifier:
+        expected = beautifier.apply(photo)
+        beautifier.apply_into(image, out)
+    assert np.array_equal(out, expected)
+
+
 def test_an_image_without_a_face_comes_back_unchanged():
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)

@@ -108,3 +108,86 @@ def test_verify_command_prints_decision_and_distance_only(capsys):
     assert "same person" in out and "distance 0." in out and out.count("\n") == 1
     assert cli.main(["verify", a, c]) == 1
     assert "different people" in capsys.readouterr().out
+
+
+def test_beautify_refuses_a_16_bit_photo_with_a_one_line_message(tmp_path, capsys):
+    from PIL import Image
+
+    source, out = tmp_path / "deep.png", tmp_path / "out.png"
+    Image.fromarray(np.full((64, 64), 40000, np.uint16)).save(source)
+    assert Image.open(source).mode == "I;16"
+    assert cli.main(["beautify", str(source), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'I;16'" in err and "16/32-bit" in err
+    assert not out.exists()
+
+
+def test_models_exits_with_an_error_when_the_manifest_lists_none(tmp_path, monkeypatch, capsys):
+    from facekit import models
+
+    (tmp_path / "manifest.json").write_text('{"format": 1, "models": []}')
+    monkeypatch.setattr(models, "_default_directory", lambda: tmp_path)
+    assert cli.main(["models"]) == 3
+    assert "lists no models" in capsys.readouterr().err
+
+
+def _models_with_shape_predictor(folder, blob: bytes, update_manifest: bool):
+    """A models folder like the installed one (links) whose shape predictor is `blob`; with
+    update_manifest its hash and size are rewritten to match (a consistent tamper)."""
+    import hashlib
+
+    from facekit import models
+
+    installed = models.model_info("dlib_shape_predictor_5").path.parent
+    for path in installed.iterdir():
+        if path.name not in ("manifest.json", "dlib_shape_predictor_5.bin"):
+            (folder / path.name).symlink_to(path)
+    (folder / "dlib_shape_predictor_5.bin").write_bytes(blob)
+    manifest = json.loads((installed / "manifest.json").read_text())
+    if update_manifest:
+        for entry in manifest["models"]:
+            if entry["name"] == "dlib_shape_predictor_5":
+                entry["sha256"], entry["bytes"] = hashlib.sha256(blob).hexdigest(), len(blob)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _verify_with_models(folder) -> subprocess.CompletedProcess:
+    """`facekit verify` on two photos in a child process whose models folder is `folder` (a
+    child: a crash in native code must fail the test, not kill pytest)."""
+    from support import shared_face
+
+    code = ("import sys, pathlib; from facekit import cli, models; "
+            f"models._default_directory = lambda: pathlib.Path({str(folder)!r}); "
+            f"sys.exit(cli.main(['verify', {str(shared_face('obama.jpg'))!r}, "
+            f"{str(shared_face('biden.jpg'))!r}]))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, cwd=tempfile.gettempdir())
+
+
+def test_verify_exits_3_not_1_when_a_model_fails_its_hash(tmp_path):
+    from facekit.models import read_verified
+
+    blob = bytearray(read_verified("dlib_shape_predictor_5"))
+    blob[len(blob) // 2] ^= 0x01
+    _models_with_shape_predictor(tmp_path, bytes(blob), update_manifest=False)
+    result = _verify_with_models(tmp_path)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert "ModelIntegrityError" in result.stderr and "altered or truncated" in result.stderr
+
+
+def test_verify_exits_3_for_a_consistently_tampered_shape_predictor(tmp_path):
+    """A NaN in the mean shape, with the manifest's hash rewritten to match: the parser must
+    refuse it (it used to segfault in predict) and the CLI report a runtime error."""
+    import struct
+
+    from facekit.models import read_verified
+
+    blob = bytearray(read_verified("dlib_shape_predictor_5"))
+    struct.pack_into("<f", blob, 28, float("nan"))  # the mean shape's first x
+    _models_with_shape_predictor(tmp_path, bytes(blob), update_manifest=True)
+    result = _verify_with_models(tmp_path)
+    assert result.returncode == 3, (result.returncode, result.stderr[-2000:])
+    assert result.stderr.count("\n") == 1
+    assert "dlib_shape_predictor_5 is malformed" in result.stderr
+    assert "non-finite" in result.stderr

@@ -48,8 +48,8 @@ void register_arena(py::module_& m) {
           "Python-defined class call `refusal`, which raises, instead of exporting its memory. "
           "Python 3.12's __buffer__ does this for Python classes; this covers 3.10 and 3.11.");
 
-    py::class_<Arena, std::shared_ptr<Arena>>(m, "Arena",
-                                              "Page-locked, guard-paged memory wiped per frame.")
+    refuse_pickling(py::class_<Arena, std::shared_ptr<Arena>>(
+                        m, "Arena", "Page-locked, guard-paged memory wiped per frame."))
         .def(py::init([](std::size_t region_bytes, bool lock, bool verify_wipe,
                          bool debug_skip_wipe) {
                  ArenaOptions options;

@@ -1,6 +1,8 @@
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -12,19 +14,51 @@ namespace facekit::bindings {
 
 namespace {
 
+// Every key the strengths dict may hold (BeautyOptions._strengths in facekit/beauty.py).
+constexpr const char* kStrengthKeys[] = {
+    "smoothing", "whitening", "rosy", "sharpen", "dark_circles", "teeth_whitening", "face_slim",
+    "v_chin", "chin_length", "forehead", "eye_enlarge", "eye_distance", "nose_slim",
+    "mouth_size", "lipstick", "blush", "brow_tint", "eyeshadow", "lut"};
+
+void check_keys(const py::dict& d) {
+    for (const auto& item : d) {
+        const std::string key = py::str(item.first);
+        if (std::find(std::begin(kStrengthKeys), std::end(kStrengthKeys), key) == std::end(kStrengthKeys))
+            throw std::invalid_argument("unknown beauty strength " + key);
+    }
+}
+
+// A strength: a Python int or float (not a bool, not a string); the engine checks its range.
+float strength(const py::handle& value, const char* key) {
+    if (py::isinstance<py::bool_>(value) ||
+        !(py::isinstance<py::float_>(value) || py::isinstance<py::int_>(value)))
+        throw std::invalid_argument(std::string(key) + " strength must be a number");
+    return static_cast<float>(value.cast<double>());
+}
+
 float number(const py::dict& d, const char* key) {
-    return d.contains(key) ? d[key].cast<float>() : 0.0f;
+    return d.contains(key) ? strength(d[key], key) : 0.0f;
 }
 
 Makeup makeup(const py::dict& d, const char* key) {
     Makeup m;
     if (!d.contains(key)) return m;
-    const auto pair = d[key].cast<std::pair<float, std::array<int, 3>>>();
-    m.strength = pair.first;
+    const py::object value = d[key];
+    const std::string shape = std::string(key) + " must be (strength, (r, g, b))";
+    if (!py::isinstance<py::tuple>(value) || py::len(value) != 2)
+        throw std::invalid_argument(shape);
+    const auto pair = value.cast<py::tuple>();
+    m.strength = strength(pair[0], key);
+    std::array<int, 3> rgb{};
+    try {
+        rgb = pair[1].cast<std::array<int, 3>>();
+    } catch (const py::cast_error&) {
+        throw std::invalid_argument(shape + " with integer channels");
+    }
     for (int c = 0; c < 3; ++c) {
-        if (pair.second[c] < 0 || pair.second[c] > 255)
+        if (rgb[c] < 0 || rgb[c] > 255)
             throw std::invalid_argument(std::string(key) + " colour channels must lie in 0..255");
-        m.rgb[c] = static_cast<std::uint8_t>(pair.second[c]);
+        m.rgb[c] = static_cast<std::uint8_t>(rgb[c]);
     }
     return m;
 }
@@ -57,6 +91,7 @@ void register_beauty(py::module_& m) {
               if (regions.size() != static_cast<std::size_t>(Region::Count))
                   throw std::invalid_argument("expected " + std::to_string(static_cast<int>(Region::Count)) +
                                               " mesh regions");
+              check_keys(strengths);
               MeshRegions mesh_regions;
               for (std::size_t i = 0; i < regions.size(); ++i) mesh_regions[i] = regions[i];
               BeautyParams p;
@@ -80,6 +115,9 @@ void register_beauty(py::module_& m) {
               p.eyeshadow = makeup(strengths, "eyeshadow");
               py::array_t<std::uint8_t, py::array::c_style> table;
               if (!lut.is_none()) {
+                  // uint8 only: ensure() alone would cast a float table silently.
+                  if (!py::isinstance<py::array_t<std::uint8_t>>(lut))
+                      throw std::invalid_argument("lut must be a uint8 (N, N, N, 3) array");
                   table = py::array_t<std::uint8_t, py::array::c_style>::ensure(lut);
                   if (!table || table.ndim() != 4 || table.shape(3) != 3 ||
                       table.shape(0) != table.shape(1) || table.shape(1) != table.shape(2))

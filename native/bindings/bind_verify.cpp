@@ -34,8 +34,9 @@ Model from_bytes(const py::bytes& data) {
 }  // namespace
 
 void register_verify(py::module_& m) {
-    py::class_<ShapePredictor>(m, "ShapePredictor",
-                               "dlib's regression-tree shape predictor (facekit's flat form).")
+    refuse_pickling(py::class_<ShapePredictor>(
+                        m, "ShapePredictor",
+                        "dlib's regression-tree shape predictor (facekit's flat form)."))
         .def(py::init(&from_bytes<ShapePredictor>), py::arg("data"))
         .def_property_readonly("parts", &ShapePredictor::parts)
         .def("predict",
@@ -56,8 +57,9 @@ void register_verify(py::module_& m) {
              py::arg("image"), py::arg("format"), py::arg("box"), py::arg("arena"),
              "The points for a face box (left, top, right, bottom), rounded to whole pixels as "
              "dlib rounds them, as a read-only (parts, 2) view into the arena.");
-    py::class_<HogFaceDetector>(m, "HogFaceDetector",
-                                "dlib's frontal (HOG) face detector, run near one face.")
+    refuse_pickling(py::class_<HogFaceDetector>(
+                        m, "HogFaceDetector",
+                        "dlib's frontal (HOG) face detector, run near one face."))
         .def(py::init(&from_bytes<HogFaceDetector>), py::arg("data"))
         .def_property_readonly("filters", &HogFaceDetector::filters)
         .def("find",

@@ -38,4 +38,16 @@ ImageView image_view(const py::array& image, const std::string& format_name);
 py::array_t<float> arena_view(const py::object& arena_owner, float* data,
                               const std::vector<py::ssize_t>& shape);
 
+// Native objects own memory or parsed models that have no byte form, so pickle and copy must
+// refuse them. Without this, protocols 0 and 1 go through copyreg._reduce_ex, which calls the
+// pybind11 base type on the object and aborts the interpreter.
+template <typename Class>
+Class refuse_pickling(Class cls) {
+    const std::string name = py::str(cls.attr("__name__"));
+    cls.def("__reduce_ex__", [name](const py::object&, const py::object&) -> py::object {
+        throw py::type_error(name + " holds native resources and cannot be pickled or copied");
+    });
+    return cls;
+}
+
 }  // namespace facekit::bindings

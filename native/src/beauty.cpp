@@ -500,6 +500,27 @@ ArenaVector<Control> shape_controls(const Mesh& mesh, const FaceGeometry& g,
     return out;
 }
 
+// Strengths outside their range (or NaN, which every comparison lets through) would push the
+// warp past its fold-free bounds and make region bounds undefined.
+void check_params(const BeautyParams& p) {
+    auto check = [](float value, bool signed_range, const char* name) {
+        const float low = signed_range ? -1.0f : 0.0f;
+        if (!(value >= low && value <= 1.0f))
+            throw std::invalid_argument(std::string(name) + " strength must be a finite number in [" +
+                                        (signed_range ? "-1" : "0") + ", 1]");
+    };
+    check(p.smoothing, false, "smoothing"), check(p.whitening, false, "whitening");
+    check(p.rosy, false, "rosy"), check(p.sharpen, false, "sharpen");
+    check(p.dark_circles, false, "dark_circles"), check(p.teeth_whitening, false, "teeth_whitening");
+    check(p.face_slim, false, "face_slim"), check(p.v_chin, false, "v_chin");
+    check(p.chin_length, true, "chin_length"), check(p.forehead, true, "forehead");
+    check(p.eye_enlarge, false, "eye_enlarge"), check(p.eye_distance, true, "eye_distance");
+    check(p.nose_slim, false, "nose_slim"), check(p.mouth_size, true, "mouth_size");
+    check(p.lipstick.strength, false, "lipstick"), check(p.blush.strength, false, "blush");
+    check(p.brow_tint.strength, false, "brow_tint"), check(p.eyeshadow.strength, false, "eyeshadow");
+    check(p.lut_strength, false, "lut");
+}
+
 }  // namespace
 
 bool BeautyParams::any_shape() const noexcept {
@@ -528,6 +549,7 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
             if (i < 0 || i >= kMeshPoints) throw std::invalid_argument("mesh region index out of range");
     if (params.lut != nullptr && (params.lut_size < 2 || params.lut_size > 256))
         throw std::invalid_argument("3D LUT size must lie in 2..256");
+    check_params(params);
     if (!params.any()) return;
 
     const Mesh mesh(landmarks, point_stride, arena);
@@ -546,10 +568,14 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         lo_y = std::min(lo_y, c.centre.y - c.radius), hi_y = std::max(hi_y, c.centre.y + c.radius);
     }
     const float margin = 0.06f * g.face_width + 2.0f;
-    const int x0 = std::clamp(static_cast<int>(std::floor(lo_x - margin)), 0, src.width);
-    const int y0 = std::clamp(static_cast<int>(std::floor(lo_y - margin)), 0, src.height);
-    const int x1 = std::clamp(static_cast<int>(std::ceil(hi_x + margin)), 0, src.width);
-    const int y1 = std::clamp(static_cast<int>(std::ceil(hi_y + margin)), 0, src.height);
+    // Clamped as floats (NaN to 0): landmarks far outside the image must not overflow the cast.
+    auto inside = [](float v, int size) {
+        return v > 0 ? static_cast<int>(std::min(v, static_cast<float>(size))) : 0;
+    };
+    const int x0 = inside(std::floor(lo_x - margin), src.width);
+    const int y0 = inside(std::floor(lo_y - margin), src.height);
+    const int x1 = inside(std::ceil(hi_x + margin), src.width);
+    const int y1 = inside(std::ceil(hi_y + margin), src.height);
     if (x1 - x0 < 4 || y1 - y0 < 4) return;  // the face lies outside the image
     const Frame f{x0, y0, x1 - x0, y1 - y0, arena};
     if (trace) trace->x0 = x0, trace->y0 = y0, trace->x1 = x1, trace->y1 = y1;

@@ -46,6 +46,14 @@ void append(std::vector<T>& to, const std::vector<T>& from) {
     to.insert(to.end(), from.begin(), from.end());
 }
 
+// A NaN or infinity in the model would turn a feature position into a NaN pixel index, which
+// no bounds check catches: every float a model holds must be finite.
+void require_finite(const std::vector<float>& values, const char* what) {
+    for (const float v : values)
+        if (!std::isfinite(v))
+            throw std::invalid_argument(std::string("shape predictor ") + what + " hold a non-finite value");
+}
+
 }  // namespace
 
 ShapePredictor::ShapePredictor(const std::uint8_t* data, std::size_t size) {
@@ -67,6 +75,7 @@ ShapePredictor::ShapePredictor(const std::uint8_t* data, std::size_t size) {
     const std::size_t splits = (std::size_t{1} << depth) - 1, leaves = splits + 1;
 
     in.read(mean_, parts * 2, "the mean shape");
+    require_finite(mean_, "mean shape coordinates");
     std::vector<std::uint16_t> u16;
     std::vector<float> f32;
     for (std::uint32_t c = 0; c < cascades; ++c) {
@@ -75,6 +84,7 @@ ShapePredictor::ShapePredictor(const std::uint8_t* data, std::size_t size) {
             if (a >= parts) throw std::invalid_argument("shape predictor anchor out of range");
         append(anchors_, u16);
         in.read(f32, features * 2, "offsets");
+        require_finite(f32, "feature offsets");
         append(offsets_, f32);
     }
     for (std::size_t t = 0; t < std::size_t{cascades} * trees; ++t) {
@@ -88,8 +98,10 @@ ShapePredictor::ShapePredictor(const std::uint8_t* data, std::size_t size) {
             split_pixels_.push_back(idx2[s]);
         }
         in.read(f32, splits, "thresholds");
+        require_finite(f32, "split thresholds");
         append(thresholds_, f32);
         in.read(f32, leaves * parts * 2, "leaves");
+        require_finite(f32, "leaf values");
         append(leaves_, f32);
     }
     if (!in.done()) throw std::invalid_argument("shape predictor has trailing bytes");
@@ -135,7 +147,9 @@ void ShapePredictor::predict(const ImageView& image, const FaceBox& box, double*
             const float v = (b * dx + a * dy) + shape[2 * anchor[i] + 1];
             const double x = std::floor(box.left + static_cast<double>(u) * width + 0.5);
             const double y = std::floor(box.top + static_cast<double>(v) * height + 0.5);
-            if (x < 0 || y < 0 || x >= image.width || y >= image.height) {
+            // Written so that a NaN position (finite leaves can still sum to infinity) reads
+            // as outside the image.
+            if (!(x >= 0 && y >= 0 && x < image.width && y < image.height)) {
                 pixels[i] = 0.0f;
                 continue;
             }
@@ -157,6 +171,10 @@ void ShapePredictor::predict(const ImageView& image, const FaceBox& box, double*
             for (int k = 0; k < n; ++k) shape[k] += leaf[k];
         }
     }
+    // Finite leaves can still add up to infinity: never hand out such points as a face's.
+    for (int k = 0; k < n; ++k)
+        if (!std::isfinite(shape[k]))
+            throw std::runtime_error("shape predictor produced non-finite points (a damaged model)");
     for (int p = 0; p < parts_; ++p) {
         out[2 * p] = box.left + static_cast<double>(shape[2 * p]) * width;
         out[2 * p + 1] = box.top + static_cast<double>(shape[2 * p + 1]) * height;
