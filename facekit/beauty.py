@@ -202,21 +202,23 @@ class Beautifier:
             return []
         source = pixels if out is not pixels and not np.shares_memory(out, pixels) else \
             np.array(pixels, copy=True)
-        if self.running_mode == RunningMode.VIDEO:
-            if timestamp_ms is None:
-                raise ValueError("VIDEO mode needs timestamp_ms")
-            result = self._landmarker.detect_for_video(source, timestamp_ms)
-        else:
-            result = self._landmarker.detect(source)
-        traces = []
-        with result:
-            arena = self._landmarker._arena._native
-            for face in result.faces:
-                traces.append(_native.beauty.apply(
-                    source, out, pixel_format, face.landmarks, _regions(), self._strengths,
-                    self._lut, arena, trace))
-            if inspect is not None:
-                inspect(traces)
+        if self.running_mode == RunningMode.VIDEO and timestamp_ms is None:
+            raise ValueError("VIDEO mode needs timestamp_ms")
+        # The effects use the landmarker's result and arena: the whole apply is one call.
+        with self._landmarker._exclusive():
+            if self.running_mode == RunningMode.VIDEO:
+                result = self._landmarker.detect_for_video(source, timestamp_ms)
+            else:
+                result = self._landmarker.detect(source)
+            traces = []
+            with result:
+                arena = self._landmarker._arena._native
+                for face in result.faces:
+                    traces.append(_native.beauty.apply(
+                        source, out, pixel_format, face.landmarks, _regions(), self._strengths,
+                        self._lut, arena, trace))
+                if inspect is not None:
+                    inspect(traces)
         return traces
 
     def close(self) -> None:

@@ -77,7 +77,7 @@ class FaceVerifier:
     def verify(self, image_a: ImageLike, image_b: ImageLike) -> VerifyResult:
         """Compare the chosen face of each image."""
         self._check_open()
-        with self._hold.frame() as hold:
+        with self._landmarker._exclusive(), self._hold.frame() as hold:
             first = self._describe(image_a, hold)
             second = self._describe(image_b, hold)
             distance = float(_native.verify.distance(first, second))
@@ -98,7 +98,9 @@ class FaceVerifier:
     def _describe(self, image: ImageLike, hold: Frame) -> EphemeralArray:
         """The descriptor of the chosen face, copied into `hold` (an arena frame)."""
         pixels, pixel_format = as_pixels(image, self.color_format)
-        with self._landmarker.detect(pixels) as result:
+        # One call at a time (re-entrant within verify()): the landmarker's frame, arena and
+        # the embedding network are shared by every call of this verifier.
+        with self._landmarker._exclusive(), self._landmarker.detect(pixels) as result:
             faces = sorted(result.faces, key=lambda f: -f.roi.width)
             if not faces:
                 raise NoFaceError("no face found in the image")
