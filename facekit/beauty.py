@@ -152,7 +152,9 @@ class Beautifier:
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
 
     ``apply`` returns a new image of the input's shape and channel order; ``apply_into``
-    writes into an array you own. Use as a context manager or call :meth:`close`.
+    writes into an array you own. Use as a context manager or call :meth:`close`. One thread
+    at a time: a call while another thread's call is under way raises
+    :class:`~facekit.errors.ConcurrentUseError` (create one Beautifier per thread).
     """
 
     def __init__(self, options: BeautyOptions | None = None, *,

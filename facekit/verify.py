@@ -53,7 +53,9 @@ class FaceVerifier:
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
 
     Raises :class:`~facekit.errors.NoFaceError` for an image without a face and
-    :class:`~facekit.errors.FaceTooSmallError` for a face under 48 pixels.
+    :class:`~facekit.errors.FaceTooSmallError` for a face under 48 pixels. One thread at a time:
+    a call while another thread's call is under way raises
+    :class:`~facekit.errors.ConcurrentUseError` (create one FaceVerifier per thread).
     """
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, *, face_index: int | None = None,
