@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = ["Network", "DEFAULT_SCRUB", "SCRUB_MODES", "choose_scrub"]
 #   "perturb"  ORT's memory arena off (every tensor is malloc'd and freed within the run) and
 #              glibc's M_PERTURB on for the length of the run (free() overwrites each released
 #              chunk), then 256 KiB of dead stack zeroed: scans clean; +6-14% of inference.
+#              The switch is process-wide: a count of runs in progress keeps it on while any
+#              thread's run is under way (memscan mode "threads").
 #   "rerun"    after each run, run once more on an all-zeros input with outputs bound to scratch
 #              buffers (after a two-run warm-up per batch size, so both runs share one memory
 #              plan): every buffer is overwritten by a blank image's activations. Scans clean;
@@ -37,12 +40,42 @@ _STACK_WIPE = 256 << 10  # bytes of stack zeroed after a run (ORT's deepest use 
 _PERTURB_BYTE = 0xA5
 
 
+class _FreePerturbation:
+    """glibc's M_PERTURB is one switch for the whole process, and runs overlap when pipelines
+    work in several threads: it is on while at least one perturbed run is in progress (on at
+    the first, off after the last), so no thread turns it off under another's frees."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs = 0
+
+    def available(self) -> bool:
+        """Whether this C library has the switch (probed without disturbing runs under way)."""
+        with self._lock:
+            return self._runs > 0 or _native.process.set_free_perturb(0)
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._runs == 0:
+                _native.process.set_free_perturb(_PERTURB_BYTE)
+            self._runs += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._runs -= 1
+            if self._runs == 0:
+                _native.process.set_free_perturb(0)
+
+
+_free_perturbation = _FreePerturbation()
+
+
 def choose_scrub(requested: str, intra_op_threads: int) -> str:
     """The scrub mode a network uses: `requested`, or for "auto" the cheapest clean one here."""
     if _debug.skip_wipe():
         return "none"
     if requested == "auto":
-        perturb_ok = intra_op_threads == 1 and _native.process.set_free_perturb(0)
+        perturb_ok = intra_op_threads == 1 and _free_perturbation.available()
         return "perturb" if perturb_ok else "rerun"
     if requested not in SCRUB_MODES:
         raise ValueError(f"scrub must be 'auto' or one of {SCRUB_MODES}, got {requested!r}")
@@ -95,11 +128,10 @@ class Network:
     def _run_perturbed(self, binding) -> None:
         """Run with free() overwriting what ONNX Runtime releases (its arena is off, so every
         buffer of the run is released before it returns), then zero the dead stack below."""
-        _native.process.set_free_perturb(_PERTURB_BYTE)
         try:
-            self.session.run_with_iobinding(binding)
+            with _free_perturbation:
+                self.session.run_with_iobinding(binding)
         finally:
-            _native.process.set_free_perturb(0)
             _native.process.wipe_stack(_STACK_WIPE)
 
     def scrub(self, batch: int) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import numbers
 import threading
+from contextlib import contextmanager
 from typing import Any, Generic, Iterator, TypeVar
 
 import numpy as np
@@ -11,12 +13,22 @@ import numpy as np
 from ._ephemeral import Ephemeral
 from ._resource import NativeResource
 from .arena import Frame, SecureArena
-from .errors import ClosedError
+from .errors import ClosedError, ConcurrentUseError
 from .image import ColorFormat, as_pixels
 
 __all__ = ["RunningMode"]
 
 MIN_IMAGE_SIDE = 2
+
+
+def video_timestamp(timestamp_ms: object) -> int:
+    """`timestamp_ms` checked to be a whole number of milliseconds (an int or a numpy integer,
+    as MediaPipe takes): anything else would let the ordering check compare nonsense."""
+    if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, numbers.Integral):
+        hint = " (round it: int(...))" if isinstance(timestamp_ms, numbers.Real) else ""
+        raise TypeError(f"timestamp_ms must be an integer number of milliseconds, got "
+                        f"{type(timestamp_ms).__name__}{hint}")
+    return int(timestamp_ms)
 
 
 class RunningMode(enum.Enum):
@@ -73,13 +85,41 @@ class FrameResult(Ephemeral, Generic[FaceT]):
 
 class Pipeline(NativeResource):
     """Owns one secure arena. Each call opens a new frame and ends the previous one, so a
-    result stays readable until the next call (or the end of its ``with`` block)."""
+    result stays readable until the next call (or the end of its ``with`` block).
+
+    One thread at a time: a call runs under :meth:`_exclusive`, and the open frame belongs to
+    the thread that opened it. Another thread's call meanwhile raises ConcurrentUseError
+    rather than wait: it would end the frame that thread is still reading.
+    """
 
     def __init__(self) -> None:
         self._arena = SecureArena()
         self._frame: Frame | None = None
-        self._lock = threading.Lock()
+        self._owner: threading.Thread | None = None  # the thread that opened self._frame
+        self._lock = threading.RLock()  # re-entrant: a Beautifier's apply wraps detect
         self._closed = False
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the pipeline for one call of this thread; every check and state change of the
+        call happens inside. Raises ConcurrentUseError while another thread is in a call or
+        still has a result of this pipeline open (a result of a thread that has ended counts
+        as abandoned)."""
+        name = type(self).__name__
+        if not self._lock.acquire(blocking=False):
+            raise ConcurrentUseError(
+                f"this {name} is running a call in another thread; a pipeline serves one "
+                f"thread at a time: create one {name} per thread")
+        try:
+            owner, frame = self._owner, self._frame
+            if (frame is not None and not frame.expired and owner is not None
+                    and owner is not threading.current_thread() and owner.is_alive()):
+                raise ConcurrentUseError(
+                    f"another thread still has a result of this {name} open; end it (leave its "
+                    f"'with' block or call close()) first, or create one {name} per thread")
+            yield
+        finally:
+            self._lock.release()
 
     def _begin_frame(self) -> Frame:
         if self._closed:
@@ -87,6 +127,7 @@ class Pipeline(NativeResource):
         if self._frame is not None:
             self._frame.end()  # the previous result expires: one frame of biometrics at a time
         self._frame = self._arena.frame()
+        self._owner = threading.current_thread()
         return self._frame
 
     @staticmethod

@@ -163,8 +163,10 @@ class Frame(Ephemeral):
     def end(self) -> None:
         """Wipe every byte the frame handed out; later accessors raise ExpiredFrameError."""
         if not self._ended:
-            self._ended = True
-            self._arena._end_frame()
+            try:
+                self._arena._end_frame()
+            finally:
+                self._ended = True  # only once wiped: another thread may then open a frame
 
     def __enter__(self) -> "Frame":
         self._check_alive()

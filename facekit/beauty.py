@@ -164,7 +164,9 @@ class Beautifier(NativeResource):
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
 
     ``apply`` returns a new image of the input's shape and channel order; ``apply_into``
-    writes into an array you own. Use as a context manager or call :meth:`close`.
+    writes into an array you own. Use as a context manager or call :meth:`close`. One thread
+    at a time: a call while another thread's call is under way raises
+    :class:`~facekit.errors.ConcurrentUseError` (create one Beautifier per thread).
     """
 
     def __init__(self, options: BeautyOptions | None = None, *,
@@ -208,27 +210,29 @@ class Beautifier(NativeResource):
             raise ValueError(f"out must be a uint8 array of shape {pixels.shape}")
         if not out.flags.writeable:
             raise ValueError("out is read-only")
+        if self.running_mode == RunningMode.VIDEO and timestamp_ms is None:
+            raise ValueError("VIDEO mode needs timestamp_ms")
         # When out overlaps the input (it is the input, or a view shifted over the same
         # buffer), writing out would change pixels still to be read: read from a copy.
         source = np.array(pixels, copy=True) if np.may_share_memory(out, pixels) else pixels
         np.copyto(out, source)
         if self.options.is_identity:
             return []
-        if self.running_mode == RunningMode.VIDEO:
-            if timestamp_ms is None:
-                raise ValueError("VIDEO mode needs timestamp_ms")
-            result = self._landmarker.detect_for_video(source, timestamp_ms)
-        else:
-            result = self._landmarker.detect(source)
-        traces = []
-        with result:
-            arena = self._landmarker._arena._native
-            for face in result.faces:
-                traces.append(_native.beauty.apply(
-                    source, out, pixel_format, face.landmarks, _regions(), self._strengths,
-                    self._lut, arena, trace))
-            if inspect is not None:
-                inspect(traces)
+        # The effects use the landmarker's result and arena: the whole apply is one call.
+        with self._landmarker._exclusive():
+            if self.running_mode == RunningMode.VIDEO:
+                result = self._landmarker.detect_for_video(source, timestamp_ms)
+            else:
+                result = self._landmarker.detect(source)
+            traces = []
+            with result:
+                arena = self._landmarker._arena._native
+                for face in result.faces:
+                    traces.append(_native.beauty.apply(
+                        source, out, pixel_format, face.landmarks, _regions(), self._strengths,
+                        self._lut, arena, trace))
+                if inspect is not None:
+                    inspect(traces)
         return traces
 
     def close(self) -> None:

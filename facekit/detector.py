@@ -175,7 +175,7 @@ class FaceDetector(Pipeline):
 
         The previous result of this detector expires.
         """
-        with self._lock:
+        with self._exclusive():
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
             faces, keypoints = self._blazeface.detect(

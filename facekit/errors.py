@@ -13,6 +13,7 @@ __all__ = [
     "BiometricExportError",
     "FrameInUseError",
     "ClosedError",
+    "ConcurrentUseError",
     "SimdUnavailableError",
     "ModelIntegrityError",
     "NoFaceError",
@@ -49,6 +50,16 @@ class FrameInUseError(FacekitError, RuntimeError):
 
 class ClosedError(FacekitError, RuntimeError):
     """An object was used after ``close()``."""
+
+
+class ConcurrentUseError(FacekitError, RuntimeError):
+    """A pipeline was called from a thread while another thread's call was in progress or
+    another thread's result of it was still open.
+
+    A pipeline serves one thread at a time: its arena holds one frame, which belongs to the
+    thread that opened it. Use one pipeline per thread, or end a result (``with`` or
+    ``close()``) before another thread calls the pipeline.
+    """
 
 
 class SimdUnavailableError(FacekitError, ValueError):

@@ -17,7 +17,7 @@ from . import _native
 from ._checks import fraction, whole_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
-from ._pipeline import FrameResult, Pipeline, RunningMode
+from ._pipeline import FrameResult, Pipeline, RunningMode, video_timestamp
 from .arena import Frame
 from .detector import _MODELS, MAX_FACES, MAX_THREADS, DetectorModel, _BlazeFace
 from .geometry import RotatedRect
@@ -188,7 +188,7 @@ class FaceLandmarker(Pipeline):
         """Landmarks of the faces in one image (IMAGE mode). The previous result expires."""
         if self.options.running_mode is not RunningMode.IMAGE:
             raise ValueError("detect() is for RunningMode.IMAGE; use detect_for_video()")
-        with self._lock:
+        with self._exclusive():
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
             result = LandmarkerResult(frame, detector_ran=True)
@@ -206,12 +206,13 @@ class FaceLandmarker(Pipeline):
         """
         if self.options.running_mode is not RunningMode.VIDEO:
             raise ValueError("detect_for_video() is for RunningMode.VIDEO; use detect()")
-        state = self._video
-        if state.last_timestamp_ms is not None and timestamp_ms <= state.last_timestamp_ms:
-            raise ValueError(
-                f"timestamp {timestamp_ms} ms is not after the previous frame's "
-                f"{state.last_timestamp_ms} ms: video timestamps must increase")
-        with self._lock:
+        timestamp_ms = video_timestamp(timestamp_ms)
+        with self._exclusive():
+            state = self._video
+            if state.last_timestamp_ms is not None and timestamp_ms <= state.last_timestamp_ms:
+                raise ValueError(
+                    f"timestamp {timestamp_ms} ms is not after the previous frame's "
+                    f"{state.last_timestamp_ms} ms: video timestamps must increase")
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
             state.last_timestamp_ms = timestamp_ms

@@ -67,7 +67,9 @@ class FaceVerifier(NativeResource):
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
 
     Raises :class:`~facekit.errors.NoFaceError` for an image without a face and
-    :class:`~facekit.errors.FaceTooSmallError` for a face under 48 pixels.
+    :class:`~facekit.errors.FaceTooSmallError` for a face under 48 pixels. One thread at a time:
+    a call while another thread's call is under way raises
+    :class:`~facekit.errors.ConcurrentUseError` (create one FaceVerifier per thread).
     """
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, *, face_index: int | None = None,
@@ -93,7 +95,7 @@ class FaceVerifier(NativeResource):
     def verify(self, image_a: ImageLike, image_b: ImageLike) -> VerifyResult:
         """Compare the chosen face of each image."""
         self._check_open()
-        with self._hold.frame() as hold:
+        with self._landmarker._exclusive(), self._hold.frame() as hold:
             first = self._describe(image_a, hold)
             second = self._describe(image_b, hold)
             distance = float(_native.verify.distance(first, second))
@@ -114,7 +116,9 @@ class FaceVerifier(NativeResource):
     def _describe(self, image: ImageLike, hold: Frame) -> EphemeralArray:
         """The descriptor of the chosen face, copied into `hold` (an arena frame)."""
         pixels, pixel_format = as_pixels(image, self.color_format)
-        with self._landmarker.detect(pixels) as result:
+        # One call at a time (re-entrant within verify()): the landmarker's frame, arena and
+        # the embedding network are shared by every call of this verifier.
+        with self._landmarker._exclusive(), self._landmarker.detect(pixels) as result:
             faces = sorted(result.faces, key=lambda f: -f.roi.width)
             if not faces:
                 raise NoFaceError("no face found in the image")

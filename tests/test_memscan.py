@@ -149,3 +149,33 @@ def test_verification_keeps_no_descriptor_chip_or_points():
     assert reports["inside-2"].counts["descriptor A f32"][memscan.KIND_ARENA] >= 125
     for checkpoint in ("after-verify", "after-reference", "after-close"):
         assert _leftovers(reports[checkpoint]) == {}, checkpoint
+
+
+THREAD_RUNS = 3  # before the counted switch, 9 of 10 runs left copies: 3 runs all but never pass
+
+
+@pytest.fixture(scope="module")
+def thread_needles():
+    needles = memscan.thread_sets(memscan_child.threads_reference())
+    assert all(f"{label} {name}" in needles for label in "AB" for name in ARENA_SETS + tuple(HIDDEN))
+    return needles
+
+
+@pytest.mark.parametrize("run", range(THREAD_RUNS))
+def test_two_pipelines_in_two_threads_keep_nothing(thread_needles, run):
+    """Two landmarkers (iris on) in two threads, each over many frames of its own image (the
+    photo, its mirror image): both threads' values are in the arenas while both results are
+    open (positive control), and nowhere once both scopes ended or after close(). Each run's
+    switching of glibc's process-wide free() perturbation must not strand the other thread's
+    frees."""
+    reports = memscan.audit_child(thread_needles, mode="threads")
+    for name, report in reports.items():
+        print(f"\n== threads run {run}, checkpoint {name}\n{report.table()}")
+    inside = reports["inside"]
+    for label in "AB":
+        for name in ARENA_SETS:
+            key = f"{label} {name}"
+            assert len(inside.distinct[key]) == len(thread_needles[key]), key
+            assert inside.counts[key][memscan.KIND_ARENA] >= len(thread_needles[key]), key
+    for checkpoint in ("after-scope", "after-close"):
+        assert _leftovers(reports[checkpoint]) == {}, checkpoint

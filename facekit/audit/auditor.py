@@ -154,6 +154,28 @@ def check_memory_verify(env: dict[str, str]) -> Check:
                    for cp in ("after-verify", "after-reference", "after-close")})
 
 
+def check_memory_threads(env: dict[str, str]) -> Check:
+    from . import memscan, memscan_child
+
+    check = Check(
+        "memory-scan-threads", "the scrub holds with pipelines in several threads",
+        f"A child runs two FaceLandmarkers (iris on) in two threads, one on the sample photo and "
+        f"one on its mirror image, {memscan_child.THREAD_FRAMES} frames each; this process "
+        "computes both images' values and scans the child while both threads hold a result open, "
+        "after both scopes ended and after close(). Pass: both threads' landmarks, keypoints, "
+        "crop rows and raw output found in the arenas inside; zero copies of either thread's "
+        "values anywhere afterwards (each thread's ONNX Runtime buffers are scrubbed although "
+        "the other thread's runs switch the process-wide free() perturbation).")
+    needles = memscan.thread_sets(memscan_child.threads_reference())
+    reports = memscan.audit_child(needles, mode="threads", env=env)
+    inside = reports["inside"]
+    seen = all(len(inside.distinct[f"{label} {n}"]) == len(needles[f"{label} {n}"])
+               for label in "AB"
+               for n in ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32"))
+    return _judge(check, needles, reports, seen, "both threads' arena values inside the frames",
+                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+
+
 # --- I/O ----------------------------------------------------------------------------------------
 
 def check_python_io(env: dict[str, str]) -> Check:
@@ -433,6 +455,7 @@ CHECKS: dict[str, Callable[[dict[str, str]], Check]] = {
     "memory-scan-video": check_memory_video,
     "memory-scan-beauty": check_memory_beauty,
     "memory-scan-verify": check_memory_verify,
+    "memory-scan-threads": check_memory_threads,
     "io-python": check_python_io,
     "io-syscalls": check_syscalls,
     "io-whole-process": check_whole_process,

@@ -310,6 +310,13 @@ def verify_sets(records: list[dict[str, np.ndarray]]) -> dict[str, list[bytes]]:
     return sets
 
 
+def thread_sets(records: list[dict[str, object]]) -> dict[str, list[bytes]]:
+    """Needles of the two-thread audit (see ``memscan_child.threads_reference``): each
+    thread's :func:`needle_sets`, named ``"A ..."`` (the photo) and ``"B ..."`` (its mirror)."""
+    return {f"{label} {name}": needles for label, record in zip("AB", records)
+            for name, needles in needle_sets(record).items()}
+
+
 def earlier_frame_sets(records: list[dict[str, object]]) -> dict[str, list[bytes]]:
     """Needles of every frame but the last, minus any the last frame also has (in video the
     last result is still open, so its values are legitimately in the arena)."""

@@ -57,10 +57,11 @@ def _checkpoint(name: str, landmarker) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
-    parser.add_argument("--mode", choices=("image", "video", "beauty", "verify"),
+    parser.add_argument("--mode", choices=("image", "video", "beauty", "verify", "threads"),
                         default="image")
     parser.add_argument("--scrub", default=None)
-    parser.add_argument("--frames", type=int, default=VIDEO_FRAMES)
+    parser.add_argument("--frames", type=int, default=None,
+                        help=f"video: {VIDEO_FRAMES}; threads: {THREAD_FRAMES} per thread")
     args = parser.parse_args(argv)
 
     import facekit
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     import os
     if args.mode == "verify":
         return _verify_child(image)
+    if args.mode == "threads":
+        return _threads_child(image, args.frames or THREAD_FRAMES)
     if args.mode == "beauty":
         with beautifier() as effects:
             landmarker = effects._landmarker
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         _checkpoint("after-scope", landmarker)
     else:
         result = None
-        for i in range(args.frames):
+        for i in range(args.frames or VIDEO_FRAMES):
             result = landmarker.detect_for_video(video_frame(image, i), 33 * i)
         assert result is not None and len(result.faces) == 1
         _checkpoint("after-video", landmarker)
@@ -106,6 +109,75 @@ def main(argv: list[str] | None = None) -> int:
     _checkpoint("after-close", landmarker)
     print(json.dumps({"event": "done"}), flush=True)
     return 0
+
+
+THREAD_FRAMES = 60
+
+
+def thread_images(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The images of the two-thread audit, one per thread: the photo and its mirror image
+    (different landmarks, crops and activations, all of them known to the auditor)."""
+    return image, np.ascontiguousarray(image[:, ::-1])
+
+
+def _threads_child(image: np.ndarray, frames: int) -> int:
+    """Two pipelines in two threads, the documented way to use facekit from threads."""
+    import os
+    import threading
+
+    from facekit import FaceLandmarker
+
+    landmarkers = [FaceLandmarker(landmarker_options("image")) for _ in range(2)]
+    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarkers)}),
+          flush=True)
+    all_open = threading.Barrier(3)  # both threads hold a result open: the main thread scans
+    scanned = threading.Event()
+    failures: list[BaseException] = []
+
+    def work(landmarker, picture) -> None:
+        try:
+            for _ in range(frames - 1):
+                with landmarker.detect(picture) as result:
+                    if len(result.faces) != 1:
+                        raise RuntimeError("expected one face")
+            with landmarker.detect(picture) as result:
+                all_open.wait()
+                scanned.wait()
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+            all_open.abort()
+
+    threads = [threading.Thread(target=work, args=(landmarker, picture))
+               for landmarker, picture in zip(landmarkers, thread_images(image))]
+    for thread in threads:
+        thread.start()
+    try:
+        all_open.wait()
+    except threading.BrokenBarrierError:
+        pass
+    if failures:
+        raise SystemExit(f"memscan child: a thread failed: {failures[0]!r}")
+    _checkpoint("inside", landmarkers)
+    scanned.set()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"memscan child: a thread failed: {failures[0]!r}")
+    _checkpoint("after-scope", landmarkers)
+    for landmarker in landmarkers:
+        landmarker.close()
+    _checkpoint("after-close", landmarkers)
+    print(json.dumps({"event": "done"}), flush=True)
+    return 0
+
+
+def threads_reference() -> list[dict[str, object]]:
+    """The auditor's copies for the two-thread audit: one :func:`reference` record per thread's
+    image (the photo, then its mirror image)."""
+    import facekit
+
+    return [reference("image", image=picture)[0]
+            for picture in thread_images(facekit.load_image(SAMPLE))]
 
 
 def verify_pair(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +290,8 @@ def beautifier():
     return Beautifier(PRESETS["studio"])
 
 
-def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str, object]]:
+def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
+              image: np.ndarray | None = None) -> list[dict[str, object]]:
     """The auditor's own copies, per processed frame, of what the child computes.
 
     Runs the same pipeline in this (the parent's) process and copies values out of the arena
@@ -228,14 +301,15 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES) -> list[dict[str,
     -> list of NCHW arrays) each network's last hidden activations, from a probe copy of the
     network run on the same input (:class:`facekit.audit.probe.HiddenProbe`), with ``blank``
     the same for an all-zeros input. Only for
-    auditing: the sample is the bundled public-domain photo.
+    auditing: the sample is the bundled public-domain photo (or `image`, made from it).
     """
     import facekit
     from facekit import FaceLandmarker
 
     from .probe import HiddenProbe
 
-    image = facekit.load_image(SAMPLE)
+    if image is None:
+        image = facekit.load_image(SAMPLE)
     video = mode == "video"
     records: list[dict[str, object]] = []
     probes: dict[str, HiddenProbe] = {}
