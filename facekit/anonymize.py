@@ -78,6 +78,12 @@ class Anonymizer(NativeResource):
         Raises :class:`~facekit.errors.AnonymizationError` when a face survives every round and
         ``on_failure="raise"``; with ``"cover"`` the whole image is filled instead.
         """
+        # The rounds share this anonymizer's detectors: one thread's apply at a time (another
+        # thread's call meanwhile raises ConcurrentUseError).
+        with self._search[0]._exclusive():
+            return self._apply(image)
+
+    def _apply(self, image: ImageLike) -> np.ndarray:
         pixels, pixel_format = as_pixels(image, self.color_format)
         out = np.array(pixels, copy=True)
         fill = self._fill(pixel_format)

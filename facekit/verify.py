@@ -190,7 +190,7 @@ class Reference(Ephemeral):
         if self.expired:
             raise ClosedError("this reference scope has ended")
         verifier = self._verifier
-        with verifier._hold.frame() as hold:
+        with verifier._landmarker._exclusive(), verifier._hold.frame() as hold:
             other = verifier._describe(image, hold)
             distance = float(_native.verify.distance(self._descriptor, other))
         return VerifyResult(distance < verifier.threshold, distance, verifier.threshold)
