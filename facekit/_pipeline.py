@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import threading
+import weakref
 from typing import Any, Generic, Iterator, TypeVar
 
 import numpy as np
@@ -72,21 +73,27 @@ class FrameResult(Ephemeral, Generic[FaceT]):
 
 class Pipeline:
     """Owns one secure arena. Each call opens a new frame and ends the previous one, so a
-    result stays readable until the next call (or the end of its ``with`` block)."""
+    result stays readable until the next call (or the end of its ``with`` block).
+
+    The pipeline only keeps a weak reference to the open frame: the result (and its faces)
+    hold it, so a result dropped without ``with`` or ``close()`` is wiped when collected.
+    """
 
     def __init__(self) -> None:
         self._arena = SecureArena()
-        self._frame: Frame | None = None
+        self._frame: weakref.ref[Frame] | None = None
         self._lock = threading.Lock()
         self._closed = False
 
     def _begin_frame(self) -> Frame:
         if self._closed:
             raise ClosedError(f"this {type(self).__name__} is closed")
-        if self._frame is not None:
-            self._frame.end()  # the previous result expires: one frame of biometrics at a time
-        self._frame = self._arena.frame()
-        return self._frame
+        previous = self._frame() if self._frame is not None else None
+        if previous is not None:
+            previous.end()  # the previous result expires: one frame of biometrics at a time
+        frame = self._arena.frame()
+        self._frame = weakref.ref(frame)
+        return frame
 
     @staticmethod
     def _pixels(image: Any, color_format: ColorFormat) -> tuple[np.ndarray, str]:
