@@ -32,7 +32,7 @@ FaceT = TypeVar("FaceT")
 class FrameResult(Ephemeral, Generic[FaceT]):
     """The faces of one pipeline call, valid until the pipeline's next call or the end of the
     result's ``with`` block; then its arena is wiped and every accessor raises
-    ExpiredFrameError."""
+    ExpiredFrameError. A result dropped before then (with its faces) is wiped when collected."""
 
     __slots__ = ("_frame", "_faces")
 

@@ -76,7 +76,7 @@ public:
     void wipe();
 
     std::size_t used() const noexcept;      // bytes handed out in this frame, padding included
-    std::size_t capacity() const noexcept;  // usable bytes over all regions
+    std::size_t capacity() const noexcept;  // usable bytes over the live regions
     std::vector<RegionInfo> regions() const;  // live regions, then retired ones
     const ArenaOptions& options() const noexcept { return options_; }
 
@@ -90,6 +90,8 @@ private:
     struct Region;  // one mapping; unmapped when the arena and every view have let go of it
     using RegionPtr = std::shared_ptr<Region>;
     RegionPtr map_region(std::size_t min_bytes);
+    // The arena holds one reference to each region and every hold() handle adds one. A handle
+    // released on another thread meanwhile can only make this stale-true: reuse comes later.
     static bool viewed(const RegionPtr& region) noexcept { return region.use_count() > 1; }
     void retire(RegionPtr region) noexcept;
     void release_oldest_retired() noexcept;
