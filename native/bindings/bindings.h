@@ -40,7 +40,8 @@ py::capsule region_owner(const Arena& arena, const void* data);
 
 // A read-only array over arena memory, owned by its region (see region_owner).
 template <typename T>
-py::array_t<T> arena_array(const Arena& arena, const T* data, const std::vector<py::ssize_t>& shape) {
+py::array_t<T> arena_array(const Arena& arena, const T* data,
+                           const std::vector<py::ssize_t>& shape) {
     py::array_t<T> view(shape, data, region_owner(arena, data));
     // Views are read-only: results are facts about one frame, not buffers to edit.
     py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
