@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import numbers
 import threading
+import weakref
 from contextlib import contextmanager
 from typing import Any, Generic, Iterator, TypeVar
 
@@ -44,7 +45,7 @@ FaceT = TypeVar("FaceT")
 class FrameResult(Ephemeral, Generic[FaceT]):
     """The faces of one pipeline call, valid until the pipeline's next call or the end of the
     result's ``with`` block; then its arena is wiped and every accessor raises
-    ExpiredFrameError."""
+    ExpiredFrameError. A result dropped before then (with its faces) is wiped when collected."""
 
     __slots__ = ("_frame", "_faces")
 
@@ -90,12 +91,15 @@ class Pipeline(NativeResource):
     One thread at a time: a call runs under :meth:`_exclusive`, and the open frame belongs to
     the thread that opened it. Another thread's call meanwhile raises ConcurrentUseError
     rather than wait: it would end the frame that thread is still reading.
+
+    The pipeline only keeps a weak reference to the open frame: the result (and its faces)
+    hold it, so a result dropped without ``with`` or ``close()`` is wiped when collected.
     """
 
     def __init__(self) -> None:
         self._arena = SecureArena()
-        self._frame: Frame | None = None
-        self._owner: threading.Thread | None = None  # the thread that opened self._frame
+        self._frame: weakref.ref[Frame] | None = None  # weak: results hold their frame
+        self._owner: threading.Thread | None = None  # the thread that opened that frame
         self._lock = threading.RLock()  # re-entrant: a Beautifier's apply wraps detect
         self._closed = False
 
@@ -111,7 +115,8 @@ class Pipeline(NativeResource):
                 f"this {name} is running a call in another thread; a pipeline serves one "
                 f"thread at a time: create one {name} per thread")
         try:
-            owner, frame = self._owner, self._frame
+            owner = self._owner
+            frame = self._frame() if self._frame is not None else None
             if (frame is not None and not frame.expired and owner is not None
                     and owner is not threading.current_thread() and owner.is_alive()):
                 raise ConcurrentUseError(
@@ -124,11 +129,13 @@ class Pipeline(NativeResource):
     def _begin_frame(self) -> Frame:
         if self._closed:
             raise ClosedError(f"this {type(self).__name__} is closed")
-        if self._frame is not None:
-            self._frame.end()  # the previous result expires: one frame of biometrics at a time
-        self._frame = self._arena.frame()
+        previous = self._frame() if self._frame is not None else None
+        if previous is not None:
+            previous.end()  # the previous result expires: one frame of biometrics at a time
+        frame = self._arena.frame()
+        self._frame = weakref.ref(frame)
         self._owner = threading.current_thread()
-        return self._frame
+        return frame
 
     @staticmethod
     def _pixels(image: Any, color_format: ColorFormat) -> tuple[np.ndarray, str]:

@@ -5,7 +5,8 @@ mapped with guard pages, locked into RAM where allowed, left out of core dumps a
 forked children. A :class:`Frame` is one scope of use: inside it, native code writes results into
 the arena and Python sees read-only :class:`~facekit.EphemeralArray` views; when it ends, every
 byte handed out is wiped, its accessors raise :class:`~facekit.errors.ExpiredFrameError`, and any
-view still held reads zeros.
+view still held reads zeros for ever: the region it points into is retired (kept mapped,
+read-only) rather than reused by later frames, and unmapped with the last view.
 
 Thread-safety: an arena has at most one open frame; a frame belongs to the thread that uses it.
 Pipelines own one arena each, so run pipelines in parallel, not frames of one pipeline.
@@ -39,8 +40,11 @@ PerChannel = Union[float, Sequence[float]]
 class ArenaStatus:
     """What the kernel granted the arena's memory, and how much of it is in use.
 
-    ``locked``, ``dontdump`` and ``wipeonfork`` are true only when every region got them.
-    mlock may be refused by ``RLIMIT_MEMLOCK``; that is reported here and never fatal.
+    ``locked``, ``dontdump`` and ``wipeonfork`` are true only when every region that holds
+    pages got them (retired regions that gave their pages back hold none: reads of them come
+    from the kernel's zero page). mlock may be refused by ``RLIMIT_MEMLOCK``; that is reported
+    here and never fatal. ``regions`` counts every mapped region, ``retired`` of them included:
+    those are zeroed, read-only, and kept only while views of ended frames point into them.
     """
 
     regions: int
@@ -51,6 +55,7 @@ class ArenaStatus:
     wipeonfork: bool
     verify_wipe: bool
     wipe_disabled: bool = False  # the FACEKIT_DEBUG_SKIP_WIPE audit self-test switch is on
+    retired: int = 0  # regions kept zeroed and read-only for views of ended frames
 
 
 class SecureArena(NativeResource):
@@ -100,19 +105,22 @@ class SecureArena(NativeResource):
     def status(self) -> ArenaStatus:
         """Regions, capacity, bytes in use, and which kernel protections took."""
         regions = self._native.regions()
+        resident = [r for r in regions if not r["released"]]
         return ArenaStatus(
             regions=len(regions),
             capacity=int(self._native.capacity),
             used=int(self._native.used),
-            locked=all(r["locked"] for r in regions),
-            dontdump=all(r["dontdump"] for r in regions),
-            wipeonfork=all(r["wipeonfork"] for r in regions),
+            locked=all(r["locked"] for r in resident),
+            dontdump=all(r["dontdump"] for r in resident),
+            wipeonfork=all(r["wipeonfork"] for r in resident),
             verify_wipe=bool(self._native.verify_wipe),
             wipe_disabled=bool(self._native.debug_skip_wipe),
+            retired=sum(bool(r["retired"]) for r in regions),
         )
 
     def regions(self) -> list[dict[str, int | bool]]:
-        """Address range (``start``, ``size``), use and protections of each mapped region."""
+        """Address range (``start``, ``size``), use and protections of each mapped region:
+        the live ones, then the ``retired`` ones (``released``: their pages given back)."""
         return list(self._native.regions())
 
     @property
@@ -122,7 +130,7 @@ class SecureArena(NativeResource):
     def close(self) -> None:
         """End any open frame (wiping it) and refuse new frames.
 
-        The memory is unmapped when the last view into it is gone, so views never dangle.
+        Each region is unmapped when the last view into it is gone, so views never dangle.
         """
         current = self._open() if self._open is not None else None
         if current is not None:

@@ -81,14 +81,18 @@ class BoundingBox:
 class DetectedFace(Ephemeral):
     """One detected face: box and score, and six keypoints held in the frame arena."""
 
-    __slots__ = ("_result", "_index", "_score", "_box")
+    # The frame and the keypoints, not the result: a face that pointed back at its result would
+    # make a cycle, and a dropped result would then wait for the cyclic collector to be wiped.
+    __slots__ = ("_frame", "_keypoints", "_index", "_score", "_box")
 
-    def __init__(self, result: "DetectionResult", index: int, score: float, box: BoundingBox):
-        self._result, self._index, self._score, self._box = result, index, score, box
+    def __init__(self, frame: Frame, keypoints: EphemeralArray, index: int, score: float,
+                 box: BoundingBox):
+        self._frame, self._keypoints, self._index = frame, keypoints, index
+        self._score, self._box = score, box
 
     @property
     def expired(self) -> bool:
-        return self._result.expired
+        return self._frame.expired
 
     @property
     def score(self) -> float:
@@ -105,7 +109,7 @@ class DetectedFace(Ephemeral):
         """(6, 2) image pixels: right eye, left eye, nose tip, mouth, right ear, left ear
         (the subject's right and left). A read-only view into the arena."""
         self._check_alive()
-        return self._result._keypoints[self._index]
+        return self._keypoints[self._index]
 
     def __repr__(self) -> str:
         return "DetectedFace(expired)" if self.expired else f"DetectedFace(score={self._score:.2f})"
@@ -120,7 +124,8 @@ class DetectionResult(FrameResult[DetectedFace]):
                  keypoints: EphemeralArray):
         super().__init__(frame)
         self._keypoints = keypoints
-        self._faces = [DetectedFace(self, i, f[0], BoundingBox(*f[1:])) for i, f in enumerate(faces)]
+        self._faces = [DetectedFace(frame, keypoints, i, f[0], BoundingBox(*f[1:]))
+                       for i, f in enumerate(faces)]
 
 
 class _BlazeFace:
@@ -178,7 +183,11 @@ class FaceDetector(Pipeline):
         with self._exclusive():
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
-            faces, keypoints = self._blazeface.detect(
-                frame, pixels, pixel_format, self.options.min_detection_confidence,
-                self.options.max_faces)
-            return DetectionResult(frame, faces, frame._expose(keypoints))
+            try:
+                faces, keypoints = self._blazeface.detect(
+                    frame, pixels, pixel_format, self.options.min_detection_confidence,
+                    self.options.max_faces)
+                return DetectionResult(frame, faces, frame._expose(keypoints))
+            except BaseException:
+                frame.end()  # nothing computed before the failure stays in the arena
+                raise

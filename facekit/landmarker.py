@@ -89,16 +89,18 @@ class FaceLandmarkerOptions:
 class LandmarkedFace(Ephemeral):
     """One face's landmarks (a read-only arena view) and its coarse geometry."""
 
-    __slots__ = ("_result", "_landmarks", "_presence", "_roi", "_track_id")
+    # The frame, not the result: a face that pointed back at its result would make a cycle,
+    # and a dropped result would then wait for the cyclic garbage collector to be wiped.
+    __slots__ = ("_frame", "_landmarks", "_presence", "_roi", "_track_id")
 
-    def __init__(self, result: "LandmarkerResult", landmarks: EphemeralArray, presence: float,
+    def __init__(self, frame: Frame, landmarks: EphemeralArray, presence: float,
                  roi: RotatedRect, track_id: int):
-        self._result, self._landmarks = result, landmarks
+        self._frame, self._landmarks = frame, landmarks
         self._presence, self._roi, self._track_id = presence, roi, track_id
 
     @property
     def expired(self) -> bool:
-        return self._result.expired
+        return self._frame.expired
 
     @property
     def landmarks(self) -> EphemeralArray:
@@ -191,10 +193,14 @@ class FaceLandmarker(Pipeline):
         with self._exclusive():
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
-            result = LandmarkerResult(frame, detector_ran=True)
-            for index, roi in enumerate(self._detect_rois(frame, pixels, pixel_format)):
-                self._landmark(frame, result, pixels, pixel_format, roi, index)
-            return result
+            try:
+                result = LandmarkerResult(frame, detector_ran=True)
+                for index, roi in enumerate(self._detect_rois(frame, pixels, pixel_format)):
+                    self._landmark(frame, result, pixels, pixel_format, roi, index)
+                return result
+            except BaseException:
+                frame.end()  # nothing computed before the failure stays in the arena
+                raise
 
     def detect_for_video(self, image: ImageLike, timestamp_ms: int) -> LandmarkerResult:
         """Landmarks for one video frame (VIDEO mode); timestamps must increase.
@@ -215,24 +221,28 @@ class FaceLandmarker(Pipeline):
                     f"{state.last_timestamp_ms} ms: video timestamps must increase")
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
-            state.last_timestamp_ms = timestamp_ms
-            run_detector = self._detector_due()
-            result = LandmarkerResult(frame, detector_ran=run_detector)
-            if run_detector:
-                self._add_tracks(frame, pixels, pixel_format)
-                state.since_detection = 0
-            else:
-                state.since_detection += 1
-            survivors = []
-            for track in state.tracks:
-                next_roi = self._landmark(frame, result, pixels, pixel_format, track.roi,
-                                          track.track_id)
-                if next_roi is not None:
-                    survivors.append(_Track(track.track_id, _settle(track.roi, next_roi)))
-            if len(survivors) < len(state.tracks) and not run_detector:
-                state.since_detection = None  # look for the lost face again on the next frame
-            state.tracks = survivors
-            return result
+            try:
+                state.last_timestamp_ms = timestamp_ms
+                run_detector = self._detector_due()
+                result = LandmarkerResult(frame, detector_ran=run_detector)
+                if run_detector:
+                    self._add_tracks(frame, pixels, pixel_format)
+                    state.since_detection = 0
+                else:
+                    state.since_detection += 1
+                survivors = []
+                for track in state.tracks:
+                    next_roi = self._landmark(frame, result, pixels, pixel_format, track.roi,
+                                              track.track_id)
+                    if next_roi is not None:
+                        survivors.append(_Track(track.track_id, _settle(track.roi, next_roi)))
+                if len(survivors) < len(state.tracks) and not run_detector:
+                    state.since_detection = None  # look for the lost face again next frame
+                state.tracks = survivors
+                return result
+            except BaseException:
+                frame.end()  # nothing computed before the failure stays in the arena
+                raise
 
     def _detector_due(self) -> bool:
         state, options = self._video, self.options
@@ -282,7 +292,7 @@ class FaceLandmarker(Pipeline):
                                               box, _MESH_SIZE)
         if self._iris is not None:
             landmarks = self._add_iris(frame, pixels, pixel_format, landmarks)
-        result._faces.append(LandmarkedFace(result, frame._expose(landmarks), presence, roi,
+        result._faces.append(LandmarkedFace(frame, frame._expose(landmarks), presence, roi,
                                             track_id))
         return RotatedRect(*_native.landmarks.roi_from_landmarks(landmarks, width, height))
 

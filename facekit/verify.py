@@ -135,7 +135,7 @@ class FaceVerifier(NativeResource):
             if face.roi.width < MIN_FACE:
                 raise FaceTooSmallError(f"the face is {face.roi.width:.0f} pixels wide; at "
                                         f"least {MIN_FACE} are needed to compare it")
-            frame, arena = self._landmarker._frame, self._landmarker._arena._native
+            frame, arena = result._frame, self._landmarker._arena._native
             points, _ = _native.verify.chip_points(pixels, pixel_format, face.landmarks,
                                                    self._detector, self._predictor, arena)
             chip = _native.verify.chip(pixels, pixel_format, points, arena).view(EphemeralArray)

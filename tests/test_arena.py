@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 import facekit
+from facekit import FaceDetector, FaceLandmarker, FaceLandmarkerOptions, RunningMode
 from facekit.audit.auditor import vm_flags
+from facekit.audit.memscan_child import video_frame
 from facekit.errors import ClosedError, ExpiredFrameError, FrameInUseError
+from support import shared_face
 
 RECT = facekit.RotatedRect(455, 500, 400, 440, 0.2)
 
@@ -138,3 +141,145 @@ def _vm_flags(address: int) -> set[str]:
     flags = vm_flags(address)
     assert flags, "arena region not found in /proc/self/smaps"
     return set(flags)
+
+
+# --- Views of an ended frame read zeros for ever, whatever the pipeline does next ---------------
+
+
+@pytest.fixture(scope="module")
+def other_person() -> np.ndarray:
+    """A second photo, of someone else: what a stale view must never show."""
+    return facekit.load_image(shared_face("biden.jpg"))
+
+
+def _zero(view) -> bool:
+    return not np.asarray(view).any()
+
+
+def test_a_stale_crop_view_reads_zeros_after_the_next_frame(arena, photo, other_person):
+    with arena.frame() as frame:
+        old = frame.crop_normalize(photo, RECT, 64)
+        old_row = old[0, 10]  # a view of the view
+    with arena.frame() as frame:
+        new = frame.crop_normalize(other_person, facekit.RotatedRect(320, 260, 300, 300), 64)
+        assert not _zero(new)
+        assert _zero(old) and _zero(old_row)  # not the new frame's values
+    assert _zero(old) and _zero(new)
+
+
+def test_a_stale_landmark_view_reads_zeros_after_the_next_call(photo, other_person):
+    with FaceLandmarker() as landmarker:
+        with landmarker.detect(photo) as result:
+            old = result.faces[0].landmarks
+            old_xy = old[:, :2]
+        assert _zero(old)
+        with landmarker.detect(other_person) as result:
+            new = result.faces[0].landmarks
+            assert not _zero(new) and not np.array_equal(np.asarray(new), np.asarray(old))
+            assert _zero(old) and _zero(old_xy)
+        # Without `with`: the next call ends the frame, and the view stays zero after it too.
+        kept = landmarker.detect(photo)
+        stale = kept.faces[0].landmarks
+        again = landmarker.detect(other_person)
+        assert not _zero(again.faces[0].landmarks)
+        assert _zero(stale) and _zero(old) and _zero(old_xy)
+        again.close()
+
+
+def test_stale_detector_keypoints_read_zeros_after_the_next_call(photo, other_person):
+    with FaceDetector() as detector:
+        with detector.detect(photo) as result:
+            old = result.faces[0].keypoints
+        with detector.detect(other_person) as result:
+            new = result.faces[0].keypoints
+            assert not _zero(new) and _zero(old)
+        assert _zero(old) and _zero(new)
+
+
+def test_retired_memory_is_read_only(arena, photo):
+    with arena.frame() as frame:
+        crop = frame.crop_normalize(photo, RECT, 32)
+        start = crop.__array_interface__["data"][0]
+    with arena.frame() as frame:
+        frame.crop_normalize(photo, RECT, 32)
+        assert "wr" not in _vm_flags(start)  # the retired region: nothing can write there
+
+
+@pytest.mark.parametrize("hold", ["previous result", "nothing"])
+def test_arena_regions_stay_bounded_over_200_video_frames(photo, hold):
+    options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO, iris=True)
+    counts = []
+    with FaceLandmarker(options) as landmarker:
+        for i in range(200):
+            with landmarker.detect_for_video(video_frame(photo, i % 40), 33 * i) as result:
+                view = result.faces[0].landmarks
+            if hold == "nothing":
+                del result, view
+            counts.append(landmarker._arena.status().regions)
+    # The usual loop keeps the previous result until the next one is bound: two regions take
+    # turns (one being written, one retired for the old views).
+    assert max(counts) <= 2, counts
+
+
+# --- A result dropped without `with`, or a failing call, leaves nothing in the arena -----------
+
+
+def test_a_dropped_result_is_wiped_when_collected(photo):
+    with FaceLandmarker() as landmarker:
+        result = landmarker.detect(photo)
+        view = result.faces[0].landmarks
+        assert landmarker._arena.status().used > 0
+        del result  # no `with`, no close(): reference counting alone ends the frame
+        assert landmarker._arena.status().used == 0
+        assert _zero(view)
+        # A face kept on its own keeps its frame (it is part of the result) until dropped.
+        face = landmarker.detect(photo).faces[0]
+        assert not _zero(face.landmarks)
+        del face
+        gc.collect()
+        assert landmarker._arena.status().used == 0
+
+
+def test_a_dropped_detection_result_is_wiped_when_collected(photo):
+    with FaceDetector() as detector:
+        keypoints = detector.detect(photo).faces[0].keypoints  # result and face dropped at once
+        assert detector._arena.status().used == 0 and _zero(keypoints)
+
+
+class _StageFailed(RuntimeError):
+    pass
+
+
+def _fail_after(network, seen: list) -> None:
+    """Make `network` run, keep its output views, then raise: values are in the arena."""
+    run = network.run
+
+    def failing(frame, tensor):
+        seen.append(run(frame, tensor))
+        raise _StageFailed("stage failed")
+
+    network.run = failing
+
+
+@pytest.mark.parametrize("mode", [RunningMode.IMAGE, RunningMode.VIDEO])
+def test_an_exception_inside_detect_wipes_the_frame(photo, mode):
+    with FaceLandmarker(FaceLandmarkerOptions(running_mode=mode, iris=True)) as landmarker:
+        seen: list = []
+        _fail_after(landmarker._iris, seen)  # the mesh ran: landmarks are in the arena
+        with pytest.raises(_StageFailed):
+            if mode is RunningMode.IMAGE:
+                landmarker.detect(photo)
+            else:
+                landmarker.detect_for_video(photo, 0)
+        assert seen and landmarker._arena.status().used == 0
+        assert all(_zero(v) for v in seen[0].values())
+
+
+def test_an_exception_inside_face_detection_wipes_the_frame(photo):
+    with FaceDetector() as detector:
+        seen: list = []
+        _fail_after(detector._blazeface.network, seen)
+        with pytest.raises(_StageFailed):
+            detector.detect(photo)
+        assert seen and detector._arena.status().used == 0
+        assert all(_zero(v) for v in seen[0].values())

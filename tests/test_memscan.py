@@ -91,6 +91,33 @@ def test_skip_wipe_debug_switch_leaves_the_frame_in_the_arena(image_needles):
         assert after.counts[name][memscan.KIND_ARENA] >= len(image_needles[name]), name
 
 
+def test_a_dropped_result_keeps_nothing_once_collected(image_needles):
+    """A result taken without `with` and dropped without close(): its values are in the arena
+    while it is held (positive control) and nowhere once it is collected."""
+    reports = memscan.audit_child(image_needles, mode="dropped")
+    for name, report in reports.items():
+        print(f"\n== dropped result, checkpoint {name}\n{report.table()}")
+    held = reports["held"]
+    for name in ARENA_SETS:
+        assert held.counts[name][memscan.KIND_ARENA] >= len(image_needles[name]), name
+    for checkpoint in ("after-drop", "after-close"):
+        assert _leftovers(reports[checkpoint]) == {}, checkpoint
+
+
+def test_a_call_that_raises_keeps_nothing(image_needles):
+    """detect() fails after the iris network ran: the keypoints, the face crop and the mesh
+    output are in the arena just before the failure (positive control), and nowhere once the
+    exception has left detect(), though the application keeps the exception and its frames."""
+    reports = memscan.audit_child(image_needles, mode="exception")
+    for name, report in reports.items():
+        print(f"\n== failing call, checkpoint {name}\n{report.table()}")
+    inside = reports["inside"]
+    for name in ("keypoints f32", "crop rows", "raw landmarks f32"):
+        assert inside.counts[name][memscan.KIND_ARENA] >= len(image_needles[name]), name
+    for checkpoint in ("after-exception", "after-close"):
+        assert _leftovers(reports[checkpoint]) == {}, checkpoint
+
+
 @pytest.fixture(scope="module")
 def video_scan():
     records = memscan_child.reference("video")

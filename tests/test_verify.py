@@ -160,7 +160,7 @@ def test_chip_and_descriptor_equal_dlibs_pipeline(images, tmp_path_factory):
                                                     raw=True))
                 tensor = _native.verify.chip(image, "rgb", points, arena._native)
                 descriptor = np.array(verifier._network.run(
-                    landmarker._frame, tensor.view(facekit.EphemeralArray))["descriptor"])[0]
+                    result._frame, tensor.view(facekit.EphemeralArray))["descriptor"])[0]
             shape = predictor(image, max(detector(image, 1), key=lambda r: r.width()))
             theirs = dlib.get_face_chip(image, shape, size=150, padding=0.25)
             assert found, name

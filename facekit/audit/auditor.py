@@ -176,6 +176,32 @@ def check_memory_threads(env: dict[str, str]) -> Check:
                   {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
 
 
+def check_memory_unclosed(env: dict[str, str]) -> Check:
+    from . import memscan, memscan_child
+
+    check = Check(
+        "memory-scan-unclosed", "a result never closed keeps nothing once dropped or failed",
+        "Two children run FaceLandmarker (iris on) on the sample photo without `with` or "
+        "close(): one takes a result, then drops it and runs the garbage collector; in the "
+        "other, detect() fails right after the iris network ran and the exception is kept. The "
+        "scan counts the same values as memory-scan-image. Pass: the held result's values, and "
+        "the keypoints, crop rows and raw mesh output just before the failure, are found in the "
+        "arena; after the drop, after the failure and after close(), zero copies anywhere.")
+    needles = memscan.needle_sets(memscan_child.reference("image")[0])
+    dropped = memscan.audit_child(needles, mode="dropped", env=env)
+    failed = memscan.audit_child(needles, mode="exception", env=env)
+    reports = {**{f"dropped {k}": v for k, v in dropped.items()},
+               **{f"exception {k}": v for k, v in failed.items()}}
+    seen = (all(dropped["held"].counts[n]["facekit arena"] >= len(needles[n])
+                for n in ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32"))
+            and all(failed["inside"].counts[n]["facekit arena"] >= len(needles[n])
+                    for n in ("keypoints f32", "crop rows", "raw landmarks f32")))
+    return _judge(check, needles, reports, seen, "the held result and the values before the "
+                  "failure", {cp: _leftovers(reports[cp]) for cp in (
+                      "dropped after-drop", "dropped after-close", "exception after-exception",
+                      "exception after-close")})
+
+
 # --- I/O ----------------------------------------------------------------------------------------
 
 def check_python_io(env: dict[str, str]) -> Check:
@@ -456,6 +482,7 @@ CHECKS: dict[str, Callable[[dict[str, str]], Check]] = {
     "memory-scan-beauty": check_memory_beauty,
     "memory-scan-verify": check_memory_verify,
     "memory-scan-threads": check_memory_threads,
+    "memory-scan-unclosed": check_memory_unclosed,
     "io-python": check_python_io,
     "io-syscalls": check_syscalls,
     "io-whole-process": check_whole_process,

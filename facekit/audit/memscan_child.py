@@ -11,6 +11,11 @@ photo, with checkpoints ``inside`` (within the frame, after the effects ran), ``
 and ``after-close``. ``--mode video``: 100 frames of the photo, frame i shifted
 right by i pixels, then ``after-video`` (the last frame's result is still open, as an
 application that does not use ``with`` would leave it) and ``after-close``.
+``--mode dropped``: a result taken without ``with`` (checkpoint ``held``), then dropped and
+collected, never closed (``after-drop``), then ``after-close``. ``--mode exception``: detect()
+fails inside the pipeline, right after the iris network ran (checkpoint ``inside``, just before
+the failure), and the exception is kept, traceback and all (``after-exception``); then
+``after-close``. Both use the "image" configuration.
 ``--scrub NAME`` sets ``facekit._inference.DEFAULT_SCRUB`` first (for the negative test).
 
 The child never copies a value out of the arena; the parent computes the same values itself
@@ -57,7 +62,8 @@ def _checkpoint(name: str, landmarker) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
-    parser.add_argument("--mode", choices=("image", "video", "beauty", "verify", "threads"),
+    parser.add_argument("--mode", choices=("image", "video", "beauty", "verify", "threads",
+                                           "dropped", "exception"),
                         default="image")
     parser.add_argument("--scrub", default=None)
     parser.add_argument("--frames", type=int, default=None,
@@ -76,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_child(image)
     if args.mode == "threads":
         return _threads_child(image, args.frames or THREAD_FRAMES)
+    if args.mode in ("dropped", "exception"):
+        return _unclosed_child(image, args.mode)
     if args.mode == "beauty":
         with beautifier() as effects:
             landmarker = effects._landmarker
@@ -167,6 +175,52 @@ def _threads_child(image: np.ndarray, frames: int) -> int:
     for landmarker in landmarkers:
         landmarker.close()
     _checkpoint("after-close", landmarkers)
+    print(json.dumps({"event": "done"}), flush=True)
+    return 0
+
+
+class StageFailed(RuntimeError):
+    """The failure the "exception" mode injects into the pipeline."""
+
+
+def _unclosed_child(image: np.ndarray, mode: str) -> int:
+    """Results that are never closed: dropped ("dropped"), or never returned because detect()
+    raised ("exception"). The "image" configuration, so the parent's needles are the same."""
+    import gc
+    import os
+
+    from facekit import FaceLandmarker
+
+    landmarker = FaceLandmarker(landmarker_options("image"))
+    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarker)}),
+          flush=True)
+    if mode == "dropped":
+        result = landmarker.detect(image)
+        if len(result.faces) != 1:
+            raise SystemExit("memscan child: expected one face in the sample photo")
+        _checkpoint("held", landmarker)
+        del result  # no `with`, no close()
+        gc.collect()
+        _checkpoint("after-drop", landmarker)
+    else:
+        run = landmarker._iris.run
+
+        def failing(frame, tensor):
+            run(frame, tensor)
+            _checkpoint("inside", landmarker)
+            raise StageFailed("injected failure after the iris network")
+
+        landmarker._iris.run = failing
+        try:
+            landmarker.detect(image)
+        except StageFailed as error:
+            kept = error  # an application that keeps the exception keeps its frames' locals
+        else:
+            raise SystemExit("memscan child: the injected failure did not happen")
+        _checkpoint("after-exception", landmarker)
+        del kept
+    landmarker.close()
+    _checkpoint("after-close", landmarker)
     print(json.dumps({"event": "done"}), flush=True)
     return 0
 

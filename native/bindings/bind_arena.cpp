@@ -6,12 +6,13 @@
 
 namespace facekit::bindings {
 
-py::array_t<float> arena_view(const py::object& arena_owner, float* data,
-                              const std::vector<py::ssize_t>& shape) {
-    py::array_t<float> view(shape, data, arena_owner);
-    // Views are read-only: results are facts about one frame, not buffers to edit.
-    py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-    return view;
+py::capsule region_owner(const Arena& arena, const void* data) {
+    auto handle = std::make_unique<std::shared_ptr<const void>>(arena.hold(data));
+    py::capsule owner(handle.get(), [](void* held) {
+        delete static_cast<std::shared_ptr<const void>*>(held);  // may unmap a retired region
+    });
+    handle.release();  // the capsule owns it now
+    return owner;
 }
 
 namespace {
@@ -71,8 +72,8 @@ void register_arena(py::module_& m) {
                      if (d < 0) throw std::invalid_argument("arena array dimensions must be >= 0");
                      count *= static_cast<std::size_t>(d);
                  }
-                 return arena_view(self, self.cast<Arena&>().allocate_array<float>(count ? count : 1),
-                                   shape);
+                 Arena& arena = self.cast<Arena&>();
+                 return arena_view(arena, arena.allocate_array<float>(count ? count : 1), shape);
              },
              py::arg("shape"),
              "Zeroed float32 block for native writers (ONNX Runtime's bound outputs), as a "
@@ -98,7 +99,8 @@ void register_arena(py::module_& m) {
                      strides[i] = step;
                      step *= (i + 1 == shape.size()) ? shape[i] + 1 : shape[i];
                  }
-                 py::array_t<float> view(shape, strides, padded, self);
+                 py::array_t<float> view(shape, strides, padded,
+                                         region_owner(self.cast<Arena&>(), padded));
                  py::detail::array_proxy(view.ptr())->flags &=
                      ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
                  return view;
@@ -122,11 +124,14 @@ void register_arena(py::module_& m) {
                      d["locked"] = r.locked;
                      d["dontdump"] = r.dontdump;
                      d["wipeonfork"] = r.wipeonfork;
+                     d["retired"] = r.retired;
+                     d["released"] = r.released;
                      out.append(d);
                  }
                  return out;
              },
-             "Address range, use and kernel protections of each region.")
+             "Address range, use and kernel protections of each region (live ones first, then "
+             "the retired ones that views of ended frames still hold).")
         .def_static("page_size", &Arena::page_size);
 }
 

@@ -63,14 +63,6 @@ Makeup makeup(const py::dict& d, const char* key) {
     return m;
 }
 
-// A read-only array over arena memory of any element type, owned by the arena object.
-template <typename T>
-py::array_t<T> arena_array(const py::object& owner, const T* data, std::vector<py::ssize_t> shape) {
-    py::array_t<T> view(shape, data, owner);
-    py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-    return view;
-}
-
 }  // namespace
 
 void register_beauty(py::module_& m) {
@@ -142,10 +134,10 @@ void register_beauty(py::module_& m) {
               result["region"] = py::make_tuple(t.x0, t.y0, t.x1, t.y1);
               if (trace && t.x1 > t.x0) {
                   const py::ssize_t h = t.y1 - t.y0, w = t.x1 - t.x0;
-                  if (t.warp) result["warp"] = arena_array<float>(arena_owner, t.warp, {h, w, 2});
-                  if (t.skin) result["skin"] = arena_array<std::uint8_t>(arena_owner, t.skin, {h, w});
-                  if (t.lips) result["lips"] = arena_array<std::uint8_t>(arena_owner, t.lips, {h, w});
-                  if (t.eyes) result["eyes"] = arena_array<std::uint8_t>(arena_owner, t.eyes, {h, w});
+                  if (t.warp) result["warp"] = arena_array<float>(arena, t.warp, {h, w, 2});
+                  if (t.skin) result["skin"] = arena_array<std::uint8_t>(arena, t.skin, {h, w});
+                  if (t.lips) result["lips"] = arena_array<std::uint8_t>(arena, t.lips, {h, w});
+                  if (t.eyes) result["eyes"] = arena_array<std::uint8_t>(arena, t.eyes, {h, w});
               }
               return result;
           },

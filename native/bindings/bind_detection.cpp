@@ -78,7 +78,7 @@ void register_detection(py::module_& m) {
                   faces.append(py::make_tuple(b.score, b.x, b.y, b.width, b.height));
               }
               return py::make_tuple(
-                  faces, arena_view(arena_owner, keypoints,
+                  faces, arena_view(arena, keypoints,
                                     {static_cast<py::ssize_t>(count), kDetectorKeypoints, 2}));
           },
           py::arg("arena"), py::arg("regressors"), py::arg("classificators"), py::arg("model"),

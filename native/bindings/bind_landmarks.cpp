@@ -105,7 +105,7 @@ void register_landmarks(py::module_& m) {
                   py::gil_scoped_release release;
                   project_face_landmarks(in, rect, input_size, out);
               }
-              return arena_view(arena_owner, out, {kMeshLandmarks, 3});
+              return arena_view(arena, out, {kMeshLandmarks, 3});
           },
           py::arg("arena"), py::arg("raw"), py::arg("roi"), py::arg("input_size") = kFaceInputSize,
           "face_landmark's 1404 outputs (input pixels) projected through `roi` into a new "
@@ -158,7 +158,7 @@ void register_landmarks(py::module_& m) {
                   py::gil_scoped_release release;
                   refine_with_iris(mesh, right, left, right_eye, left_eye, input_size, depth, out);
               }
-              return arena_view(arena_owner, out, {kRefinedLandmarks, 3});
+              return arena_view(arena, out, {kRefinedLandmarks, 3});
           },
           py::arg("arena"), py::arg("landmarks"), py::arg("right_iris"), py::arg("left_iris"),
           py::arg("right_roi"), py::arg("left_roi"), py::arg("right_flipped"),

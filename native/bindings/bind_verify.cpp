@@ -52,7 +52,7 @@ void register_verify(py::module_& m) {
                      for (int i = 0; i < self.parts() * 2; ++i)
                          points[i] = static_cast<float>(std::floor(found[i] + 0.5));
                  }
-                 return arena_view(arena_owner, points, {self.parts(), 2});
+                 return arena_view(arena, points, {self.parts(), 2});
              },
              py::arg("image"), py::arg("format"), py::arg("box"), py::arg("arena"),
              "The points for a face box (left, top, right, bottom), rounded to whole pixels as "
@@ -98,7 +98,7 @@ void register_verify(py::module_& m) {
                       points[2 * i] = static_cast<float>(at[i][0]), points[2 * i + 1] = static_cast<float>(at[i][1]);
                   wipe_stack(16 << 10);  // the points and the boxes sat there
               }
-              return py::make_tuple(arena_view(arena_owner, points, {5, 2}), found);
+              return py::make_tuple(arena_view(arena, points, {5, 2}), found);
           },
           py::arg("image"), py::arg("format"), py::arg("landmarks"), py::arg("detector"),
           py::arg("predictor"), py::arg("arena"),
@@ -127,12 +127,10 @@ void register_verify(py::module_& m) {
                   wipe_stack(16 << 10);  // the five points and the transform sat there
               }
               if (raw) {
-                  py::array_t<std::uint8_t> view_u8({py::ssize_t{size}, py::ssize_t{size}, py::ssize_t{3}},
-                                                    chip, arena_owner);
-                  py::detail::array_proxy(view_u8.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-                  return py::object(view_u8);
+                  return py::object(arena_array<std::uint8_t>(
+                      arena, chip, {py::ssize_t{size}, py::ssize_t{size}, py::ssize_t{3}}));
               }
-              return py::object(arena_view(arena_owner, tensor, {1, size, size, 3}));
+              return py::object(arena_view(arena, tensor, {1, size, size, 3}));
           },
           py::arg("image"), py::arg("format"), py::arg("points"), py::arg("arena"),
           py::arg("size") = 150, py::arg("padding") = 0.25, py::arg("raw") = false,

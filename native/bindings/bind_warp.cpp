@@ -111,7 +111,7 @@ void register_warp(py::module_& m) {
                   for (std::size_t n = 0; n < crops.size(); ++n)
                       crop_normalize(src, crops[n], out + n * floats);
               }
-              return arena_view(arena_owner, out,
+              return arena_view(arena, out,
                                 {static_cast<py::ssize_t>(crops.size()), out_height, out_width, 3});
           },
           py::arg("arena"), py::arg("image"), py::arg("format"), py::arg("transforms"),

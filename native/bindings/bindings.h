@@ -32,11 +32,27 @@ PixelFormat format_from_name(const std::string& name);
 // std::invalid_argument naming the problem (dtype, shape, empty, too large).
 ImageView image_view(const py::array& image, const std::string& format_name);
 
-// A read-only float32 array over arena memory. The array's base is the Python Arena object, so
-// the arena (and its mapping) lives as long as any view of it: a view never dangles, and after a
-// wipe it reads zeros.
-py::array_t<float> arena_view(const py::object& arena_owner, float* data,
-                              const std::vector<py::ssize_t>& shape);
+// The owner (numpy base) of an array over arena memory at `data`: a capsule holding the arena's
+// handle on the region `data` lies in (Arena::hold). The region stays mapped while the array
+// lives, and once the frame ends it is retired rather than reused, so the array reads zeros
+// for ever: nothing dangles, and no later frame shows through.
+py::capsule region_owner(const Arena& arena, const void* data);
+
+// A read-only array over arena memory, owned by its region (see region_owner).
+template <typename T>
+py::array_t<T> arena_array(const Arena& arena, const T* data,
+                           const std::vector<py::ssize_t>& shape) {
+    py::array_t<T> view(shape, data, region_owner(arena, data));
+    // Views are read-only: results are facts about one frame, not buffers to edit.
+    py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return view;
+}
+
+// The usual case: a read-only float32 view.
+inline py::array_t<float> arena_view(const Arena& arena, const float* data,
+                                     const std::vector<py::ssize_t>& shape) {
+    return arena_array<float>(arena, data, shape);
+}
 
 // Native objects own memory or parsed models that have no byte form, so pickle and copy must
 // refuse them. Without this, protocols 0 and 1 go through copyreg._reduce_ex, which calls the

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -31,50 +32,127 @@ bool advise(void* addr, std::size_t size, int advice) {
 
 }  // namespace
 
+// One mapping: [guard page][usable bytes][guard page].
+struct Arena::Region {
+    std::uint8_t* mapping = nullptr;  // start of the whole mapping, leading guard page included
+    std::size_t mapping_size = 0;
+    std::uint8_t* base = nullptr;     // first usable byte
+    std::size_t size = 0;
+    std::size_t used = 0;
+    bool locked = false, dontdump = false, wipeonfork = false;
+    bool retired = false, released = false;
+    bool leak = false;  // debug_skip_wipe: stays mapped at exit, unwiped, for the audit self-test
+
+    Region() = default;
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+    ~Region() {
+        if (mapping == nullptr || leak) return;
+        if (!released && !retired) secure_zero(base, used);
+        if (locked) munlock(base, size);
+        munmap(mapping, mapping_size);
+    }
+};
+
 Arena::Arena(ArenaOptions options) : options_(options) {
     if (options_.region_bytes == 0) options_.region_bytes = page_size();
+    retired_.reserve(1);  // wipe() never allocates: see allocate()
     regions_.push_back(map_region(options_.region_bytes));
 }
 
 Arena::~Arena() {
-    for (Region& region : regions_) {
+    // Every byte is wiped now; a region a view still holds is retired and unmapped with the
+    // last such view (Region's destructor), the others are unmapped here.
+    for (RegionPtr& region : regions_) {
         if (options_.debug_skip_wipe) {
-            region.used = 0;
+            region->leak = true;
             continue;
         }
-        secure_zero(region.base, region.used);
-        unmap(region);
+        secure_zero(region->base, region->used);
+        region->used = 0;
+        if (viewed(region)) {
+            mprotect(region->base, region->size, PROT_READ);
+            region->retired = true;
+        }
     }
 }
 
-Arena::Region Arena::map_region(std::size_t min_bytes) {
+Arena::RegionPtr Arena::map_region(std::size_t min_bytes) {
     const std::size_t page = page_size();
     const std::size_t size = round_up(min_bytes, page);
     const std::size_t mapping_size = size + 2 * page;
     // Map everything inaccessible, then open the middle: the outer pages stay as guards.
     void* mapping = mmap(nullptr, mapping_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapping == MAP_FAILED) throw std::bad_alloc();
-    auto* bytes = static_cast<std::uint8_t*>(mapping);
-    std::uint8_t* base = bytes + page;
-    if (mprotect(base, size, PROT_READ | PROT_WRITE) != 0) {
-        munmap(mapping, mapping_size);
-        throw std::bad_alloc();
-    }
-    Region region{bytes, mapping_size, base, size, 0, false, false, false};
+    auto region = std::make_shared<Region>();  // from here on, its destructor unmaps
+    region->mapping = static_cast<std::uint8_t*>(mapping);
+    region->mapping_size = mapping_size;
+    region->base = region->mapping + page;
+    region->size = size;
+    if (mprotect(region->base, size, PROT_READ | PROT_WRITE) != 0) throw std::bad_alloc();
 #ifdef MADV_DONTDUMP
-    region.dontdump = advise(base, size, MADV_DONTDUMP);
+    region->dontdump = advise(region->base, size, MADV_DONTDUMP);
 #endif
 #ifdef MADV_WIPEONFORK
-    region.wipeonfork = advise(base, size, MADV_WIPEONFORK);
+    region->wipeonfork = advise(region->base, size, MADV_WIPEONFORK);
 #endif
-    if (options_.lock) region.locked = mlock(base, size) == 0;
+    if (options_.lock) region->locked = mlock(region->base, size) == 0;
     return region;
 }
 
-void Arena::unmap(Region& region) noexcept {
-    if (region.locked) munlock(region.base, region.size);
-    munmap(region.mapping, region.mapping_size);
-    region.mapping = region.base = nullptr;
+std::shared_ptr<const void> Arena::hold(const void* data) const {
+    const auto* address = static_cast<const std::uint8_t*>(data);
+    for (const RegionPtr& region : regions_) {
+        if (address >= region->base && address < region->base + region->size)
+            return std::shared_ptr<const void>(region, data);  // shares the region's ownership
+    }
+    throw std::invalid_argument("arena hold: the address is not in this arena's live regions");
+}
+
+void Arena::retire(RegionPtr region) noexcept {
+    // Read-only: nothing, native code included, can write a later frame where a view reads.
+    // If the kernel refuses, the region is still zero and never handed out while viewed.
+    mprotect(region->base, region->size, PROT_READ);
+    region->retired = true;
+    retired_.push_back(std::move(region));  // capacity reserved: see allocate()
+    std::size_t resident = 0;
+    for (const RegionPtr& r : retired_) resident += r->released ? 0 : 1;
+    if (resident > kResidentRetired) release_oldest_retired();
+}
+
+void Arena::release_oldest_retired() noexcept {
+    for (RegionPtr& region : retired_) {
+        if (region->released) continue;
+        // Fresh anonymous read-only pages over the (already zeroed) range: the locked pages go
+        // back to the kernel, reads come from the shared zero page, the guard pages stay.
+        void* fresh = mmap(region->base, region->size, PROT_READ,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (fresh == MAP_FAILED) return;  // stays resident: zero and read-only all the same
+        region->released = true;
+        region->locked = region->dontdump = region->wipeonfork = false;
+        return;
+    }
+}
+
+bool Arena::reclaim(std::size_t pool_bound) noexcept {
+    // Retired regions no view holds any more: resident ones rejoin the pool while it has room,
+    // the others are unmapped as the arena lets go of them.
+    bool grew = false;
+    for (std::size_t i = 0; i < retired_.size();) {
+        RegionPtr& region = retired_[i];
+        if (viewed(region)) {
+            ++i;
+            continue;
+        }
+        if (!region->released && regions_.size() < pool_bound &&
+            mprotect(region->base, region->size, PROT_READ | PROT_WRITE) == 0) {
+            region->retired = false;
+            regions_.push_back(std::move(region));  // capacity reserved: see allocate()
+            grew = true;
+        }
+        retired_.erase(retired_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return grew;
 }
 
 void* Arena::allocate(std::size_t bytes, std::size_t alignment) {
@@ -85,60 +163,85 @@ void* Arena::allocate(std::size_t bytes, std::size_t alignment) {
         throw std::invalid_argument("arena allocation of " + std::to_string(bytes) +
                                     " bytes exceeds the 1 GiB limit");
     if (bytes == 0) bytes = 1;  // distinct, valid pointers even for empty requests
-    // First fit from the current region on; regions kept from earlier frames are reused.
-    for (; current_ < regions_.size(); ++current_) {
-        Region& region = regions_[current_];
-        const std::size_t start = round_up(region.used, alignment);
-        if (start <= region.size && bytes <= region.size - start) {
-            region.used = start + bytes;
-            return region.base + start;
+    // First fit from the current region on; regions kept from earlier frames are reused, then
+    // retired ones that no view holds any more.
+    do {
+        for (; current_ < regions_.size(); ++current_) {
+            Region& region = *regions_[current_];
+            const std::size_t start = round_up(region.used, alignment);
+            if (start <= region.size && bytes <= region.size - start) {
+                region.used = start + bytes;
+                pool_limit_ = std::max(pool_limit_, current_ + 1);
+                return region.base + start;
+            }
         }
-    }
+    } while (reclaim(SIZE_MAX));
+    // Room for every region in both lists, so that wipe() and reclaim() never allocate.
+    const std::size_t total = regions_.size() + retired_.size() + 1;
+    regions_.reserve(total);
+    retired_.reserve(total);
     const std::size_t want = bytes > options_.region_bytes ? bytes : options_.region_bytes;
-    regions_.reserve(regions_.size() + 1);  // so push_back cannot throw and leak the mapping
     regions_.push_back(map_region(want));
     current_ = regions_.size() - 1;
-    Region& region = regions_.back();
+    pool_limit_ = std::max(pool_limit_, current_ + 1);
+    Region& region = *regions_.back();
     region.used = bytes;  // a fresh region is page-aligned, so any alignment holds at offset 0
     return region.base;
 }
 
 void Arena::wipe() {
-    for (Region& region : regions_) {
-        if (options_.debug_skip_wipe) {
-            region.used = 0;
-            continue;
-        }
-        secure_zero(region.base, region.used);
+    if (options_.debug_skip_wipe) {  // audit self-test: nothing zeroed, nothing retired
+        for (RegionPtr& region : regions_) region->used = 0;
+        current_ = 0;
+        return;
+    }
+    for (RegionPtr& region : regions_) {
+        secure_zero(region->base, region->used);
         if (options_.verify_wipe) {
-            for (std::size_t i = 0; i < region.used; ++i) {
-                if (region.base[i] != 0)
+            for (std::size_t i = 0; i < region->used; ++i) {
+                if (region->base[i] != 0)
                     throw std::runtime_error("arena wipe verification failed: a byte is not zero");
             }
         }
-        region.used = 0;
+        region->used = 0;
     }
+    // Regions a view still reads leave the pool, so the next frames write elsewhere.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < regions_.size(); ++i) {
+        if (viewed(regions_[i]))
+            retire(std::move(regions_[i]));
+        else if (i != kept)
+            regions_[kept++] = std::move(regions_[i]);
+        else
+            ++kept;
+    }
+    regions_.resize(kept);
+    reclaim(pool_limit_);
+    // The pool keeps what one frame has needed at most; the rest (zero already) is unmapped.
+    while (regions_.size() > pool_limit_) regions_.pop_back();
     current_ = 0;
 }
 
 std::size_t Arena::used() const noexcept {
     std::size_t total = 0;
-    for (const Region& region : regions_) total += region.used;
+    for (const RegionPtr& region : regions_) total += region->used;
     return total;
 }
 
 std::size_t Arena::capacity() const noexcept {
     std::size_t total = 0;
-    for (const Region& region : regions_) total += region.size;
+    for (const RegionPtr& region : regions_) total += region->size;
     return total;
 }
 
 std::vector<RegionInfo> Arena::regions() const {
     std::vector<RegionInfo> out;
-    out.reserve(regions_.size());
-    for (const Region& r : regions_) {
-        out.push_back({reinterpret_cast<std::uintptr_t>(r.base), r.size, r.used, r.locked,
-                       r.dontdump, r.wipeonfork});
+    out.reserve(regions_.size() + retired_.size());
+    for (const auto* list : {&regions_, &retired_}) {
+        for (const RegionPtr& r : *list) {
+            out.push_back({reinterpret_cast<std::uintptr_t>(r->base), r->size, r->used, r->locked,
+                           r->dontdump, r->wipeonfork, r->retired, r->released});
+        }
     }
     return out;
 }

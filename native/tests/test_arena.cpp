@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <new>
 #include <sstream>
 #include <stdexcept>
@@ -209,4 +210,133 @@ TEST(arena_lock_can_be_declined) {
     Arena arena(options);
     CHECK(!arena.regions().at(0).locked);
     CHECK(!has_flag(vm_flags_at(arena.regions().at(0).start), "lo"));
+}
+
+namespace {
+
+std::size_t count_retired(const Arena& arena, bool released) {
+    std::size_t n = 0;
+    for (const facekit::RegionInfo& r : arena.regions()) n += r.retired && r.released == released;
+    return n;
+}
+
+// One frame of "work": a few blocks filled with a pattern, the way native stages fill scratch.
+std::uint8_t* fill_frame(Arena& arena, std::uint8_t pattern) {
+    std::uint8_t* first = nullptr;
+    for (std::size_t bytes : {std::size_t{3000}, std::size_t{100}, std::size_t{7000}}) {
+        auto* block = static_cast<std::uint8_t*>(arena.allocate(bytes));
+        std::memset(block, pattern, bytes);
+        if (first == nullptr) first = block;
+    }
+    return first;
+}
+
+}  // namespace
+
+TEST(arena_a_held_view_reads_zeros_whatever_later_frames_write) {
+    ArenaOptions options;
+    options.region_bytes = 16384;
+    Arena arena(options);
+    auto* old = static_cast<std::uint8_t*>(arena.allocate(4096));
+    std::memset(old, 0x5C, 4096);
+    const std::shared_ptr<const void> view = arena.hold(old);
+    arena.wipe();
+    CHECK(all_zero(old, 4096));
+    for (int frame = 0; frame < 20; ++frame) {
+        fill_frame(arena, static_cast<std::uint8_t>(0xA0 + frame));
+        CHECK(all_zero(old, 4096));  // later frames write elsewhere
+        arena.wipe();
+    }
+    CHECK(all_zero(old, 4096));
+    CHECK(count_retired(arena, false) == 1);
+    // Retired memory is read-only: a stray native write faults instead of landing there.
+    CHECK(signal_of_child([&] { *reinterpret_cast<volatile std::uint8_t*>(old) = 1; }) == SIGSEGV);
+}
+
+TEST(arena_without_views_reuses_its_regions_as_before) {
+    ArenaOptions options;
+    options.region_bytes = 16384;
+    Arena arena(options);
+    std::uint8_t* first = fill_frame(arena, 0x11);
+    arena.wipe();
+    CHECK(fill_frame(arena, 0x22) == first);  // scratch only: the same memory, nothing retired
+    CHECK(arena.regions().size() == 1 && count_retired(arena, false) == 0);
+}
+
+TEST(arena_region_count_stays_bounded_over_200_frames) {
+    ArenaOptions options;
+    options.region_bytes = 16384;
+    Arena arena(options);
+    std::size_t most = 0;
+    // Views dropped within their frame's life: the retired region comes back at once.
+    for (int frame = 0; frame < 200; ++frame) {
+        std::shared_ptr<const void> view = arena.hold(fill_frame(arena, 0x33));
+        arena.wipe();
+        view.reset();
+        most = std::max(most, arena.regions().size());
+    }
+    CHECK(most <= 2);
+    // The previous frame's view held until the next frame has been processed (the usual
+    // `with ... as result` loop): two regions take turns.
+    std::shared_ptr<const void> previous;
+    std::uint8_t* previous_block = nullptr;
+    most = 0;
+    for (int frame = 0; frame < 200; ++frame) {
+        std::uint8_t* block = fill_frame(arena, static_cast<std::uint8_t>(frame | 1));
+        if (previous_block != nullptr) CHECK(all_zero(previous_block, 3000));
+        std::shared_ptr<const void> view = arena.hold(block);
+        arena.wipe();
+        previous = std::move(view);
+        previous_block = block;
+        most = std::max(most, arena.regions().size());
+    }
+    CHECK(most <= 2);
+    std::printf("  regions over 200 frames holding the previous frame's view: at most %zu\n", most);
+}
+
+TEST(arena_retired_regions_beyond_a_few_give_their_pages_back) {
+    ArenaOptions options;
+    options.region_bytes = 65536;
+    Arena arena(options);
+    std::vector<std::shared_ptr<const void>> views;
+    std::vector<std::uint8_t*> blocks;
+    for (int frame = 0; frame < 10; ++frame) {
+        blocks.push_back(fill_frame(arena, 0x7F));
+        views.push_back(arena.hold(blocks.back()));
+        arena.wipe();
+    }
+    CHECK(count_retired(arena, false) == Arena::kResidentRetired);
+    CHECK(count_retired(arena, true) == 10 - Arena::kResidentRetired);
+    for (std::uint8_t* block : blocks) CHECK(all_zero(block, 3000));  // released ones too
+    if (!emulated()) {
+        // A released region is plain read-only memory now: not locked, nothing resident.
+        for (const facekit::RegionInfo& r : arena.regions()) {
+            if (!r.released) continue;
+            const std::string flags = vm_flags_at(r.start);
+            CHECK(has_flag(flags, "rd") && !has_flag(flags, "wr") && !has_flag(flags, "lo"));
+        }
+    }
+    // Once the views are gone, the arena shrinks back to what one frame needs.
+    views.clear();
+    fill_frame(arena, 0x01);
+    arena.wipe();
+    CHECK(arena.regions().size() == 1 && count_retired(arena, false) == 0);
+}
+
+TEST(arena_a_view_outlives_its_arena_and_reads_zeros) {
+    std::shared_ptr<const void> view;
+    std::uint8_t* block = nullptr;
+    {
+        Arena arena;
+        block = fill_frame(arena, 0x42);
+        view = arena.hold(block);
+    }  // the arena wipes and lets go; the viewed region stays mapped for the view
+    CHECK(all_zero(block, 3000));
+    CHECK(static_cast<const std::uint8_t*>(view.get()) == block);
+}
+
+TEST(arena_hold_refuses_memory_it_does_not_own) {
+    Arena arena;
+    int elsewhere = 0;
+    CHECK_THROWS_AS(arena.hold(&elsewhere), std::invalid_argument);
 }

@@ -6,11 +6,19 @@
 // adding regions, so live data never moves. wipe() zeroes every byte handed out since the last
 // wipe with a store the compiler cannot remove, then starts the frame over.
 //
+// Views (Python arrays over arena memory) hold their region through hold(). At wipe() a region
+// that a view still holds is retired: zeroed, made read-only and never handed out again while a
+// view holds it, so an old view reads zeros for ever, whatever later frames write. A retired
+// region goes back to the pool once no view holds it; beyond kResidentRetired retired regions,
+// the oldest give their physical pages back (read-only zero pages stay mapped in their place).
+//
 // Thread-safety: an Arena is not thread-safe. Each pipeline object owns one arena and uses it
 // from one thread at a time (one open frame per arena); run pipelines in parallel, not frames.
+// Handles from hold() may be released from any thread.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace facekit {
@@ -35,6 +43,8 @@ struct RegionInfo {
     bool locked;           // mlock succeeded
     bool dontdump;         // MADV_DONTDUMP took
     bool wipeonfork;       // MADV_WIPEONFORK took
+    bool retired;          // zeroed and read-only, kept mapped for views of an ended frame
+    bool released;         // retired with its pages given back (reads come from zero pages)
 };
 
 class Arena {
@@ -54,33 +64,44 @@ public:
         return static_cast<T*>(allocate(count * sizeof(T), alignof(T) > 64 ? alignof(T) : 64));
     }
 
-    // Zeroes every byte handed out since the last wipe and resets the frame. Regions stay
-    // mapped (and zero), so views taken earlier read zeros instead of dangling.
+    // A handle that keeps the region holding `data` (memory this arena handed out in the
+    // current frame) mapped while it lives, and marks that region as viewed: wipe() retires a
+    // viewed region instead of reusing it. Bindings give one to every array over arena memory;
+    // native scratch needs none. std::invalid_argument if `data` is not in a live region.
+    std::shared_ptr<const void> hold(const void* data) const;
+
+    // Zeroes every byte handed out since the last wipe and resets the frame. Regions that a
+    // hold() handle still references are retired (see above): views taken earlier read zeros
+    // for ever instead of dangling or showing a later frame.
     void wipe();
 
     std::size_t used() const noexcept;      // bytes handed out in this frame, padding included
-    std::size_t capacity() const noexcept;  // usable bytes over all regions
-    std::vector<RegionInfo> regions() const;
+    std::size_t capacity() const noexcept;  // usable bytes over the live regions
+    std::vector<RegionInfo> regions() const;  // live regions, then retired ones
     const ArenaOptions& options() const noexcept { return options_; }
 
     static std::size_t page_size() noexcept;
     static constexpr std::size_t kMaxAllocation = std::size_t{1} << 30;
+    // Retired regions that keep their (locked, zeroed) pages for quick reuse; the usual loop
+    // that holds the previous frame's result needs one.
+    static constexpr std::size_t kResidentRetired = 2;
 
 private:
-    struct Region {
-        std::uint8_t* mapping;  // start of the whole mapping, leading guard page included
-        std::size_t mapping_size;
-        std::uint8_t* base;     // first usable byte
-        std::size_t size;
-        std::size_t used;
-        bool locked, dontdump, wipeonfork;
-    };
-    Region map_region(std::size_t min_bytes);
-    void unmap(Region& region) noexcept;
+    struct Region;  // one mapping; unmapped when the arena and every view have let go of it
+    using RegionPtr = std::shared_ptr<Region>;
+    RegionPtr map_region(std::size_t min_bytes);
+    // The arena holds one reference to each region and every hold() handle adds one. A handle
+    // released on another thread meanwhile can only make this stale-true: reuse comes later.
+    static bool viewed(const RegionPtr& region) noexcept { return region.use_count() > 1; }
+    void retire(RegionPtr region) noexcept;
+    void release_oldest_retired() noexcept;
+    bool reclaim(std::size_t pool_bound) noexcept;
 
     ArenaOptions options_;
-    std::vector<Region> regions_;
-    std::size_t current_ = 0;  // index of the region being filled
+    std::vector<RegionPtr> regions_;  // live regions, filled in order each frame
+    std::vector<RegionPtr> retired_;  // zeroed, read-only, still viewed; oldest first
+    std::size_t current_ = 0;         // index of the region being filled
+    std::size_t pool_limit_ = 1;      // most live regions one frame has used: the pool's bound
 };
 
 // RAII frame: wipes its arena when it goes out of scope, however the scope ends.
