@@ -22,6 +22,12 @@ from typing import Any
 from .errors import TelemetryWarning
 
 SWITCH = "ORT_DISABLE_TELEMETRY"
+# onnxruntime also stays silent when it believes it runs in a CI build: any of these variables
+# set to a non-empty value (measured with 1.32). A user's machine has none of them, so the
+# audit's children run without them; otherwise a check run in CI could not see telemetry at all.
+CI_MARKERS = ("CI", "TF_BUILD", "GITHUB_ACTIONS", "GITLAB_CI", "CIRCLECI", "TRAVIS", "JENKINS_URL",
+              "CODEBUILD_BUILD_ID", "BUILDKITE", "TEAMCITY_VERSION", "APPVEYOR",
+              "BITBUCKET_BUILD_NUMBER", "ORT_RUNNING_UNIT_TESTS")
 _status: dict[str, Any] = {}
 
 
@@ -55,3 +61,10 @@ def telemetry_status() -> dict[str, Any]:
     was imported before facekit without the switch at 1; then a TelemetryWarning was issued).
     """
     return dict(_status)
+
+
+def user_environment(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` as on a user's machine for onnxruntime: without the switch and without the CI
+    markers that silence its telemetry (for audit children that must see what facekit alone
+    does)."""
+    return {k: v for k, v in environ.items() if k != SWITCH and k not in CI_MARKERS}

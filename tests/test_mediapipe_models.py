@@ -15,8 +15,11 @@ litert = pytest.importorskip("ai_edge_litert.interpreter",
 cv2 = pytest.importorskip("cv2", reason="opencv-python-headless comes with the test extra")
 
 # Float32 summation order differs between the runtimes, so outputs agree to rounding: 1e-3
-# absolute, or 1e-5 relative for the detectors' large logits (background anchors reach 1e4).
-ATOL, RTOL = 1e-3, 1e-5
+# absolute, or 2e-5 of the output's largest magnitude where that is larger (rounding grows with
+# the size of the activations summed; the detectors' background logits reach 1e4). Worst
+# measured: 0.0074 on a logit of an output whose largest is 656 (short range, obama2.jpg, with
+# opencv 5.1's crop), 0.56 of the bound; a wrong conversion is off by far more.
+ATOL, RTOL = 1e-3, 2e-5
 
 # Input value range of each network (see models/sources.py for the normalization).
 RANGES = {
@@ -69,12 +72,13 @@ def pair(name: str) -> Pair:
 
 
 def assert_matches(outputs: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    """Every output within ATOL, or RTOL of the value where that is larger."""
+    """Every output within ATOL, or RTOL of the output's largest magnitude where that is
+    larger."""
     for name, (got, expected) in outputs.items():
         assert got.shape == expected.shape and got.dtype == expected.dtype, name
         assert np.isfinite(got).all(), name
         difference = np.abs(got - expected)
-        allowed = np.maximum(ATOL, RTOL * np.abs(expected))
+        allowed = max(ATOL, RTOL * float(np.abs(expected).max()))
         assert (difference <= allowed).all(), (
             f"{name}: max |difference| {difference.max():.3g}, "
             f"{(difference / allowed).max():.3g} times the tolerance")

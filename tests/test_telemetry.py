@@ -15,6 +15,7 @@ import sys
 import pytest
 from support import SHARED
 
+from facekit._telemetry import user_environment
 from facekit.audit import syscalls
 
 CLIP = SHARED / "video" / "short_hamilton_clip.mp4"
@@ -74,7 +75,7 @@ print(json.dumps({{"warnings": [[w.category.__name__, str(w.message), w.filename
 
 
 def _import_in_child(tmp_path, order: tuple[str, ...], switch: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env = user_environment(dict(os.environ))  # as on a user's machine, not a CI runner
     env["HOME"] = str(tmp_path / "home")
     env["XDG_CACHE_HOME"] = str(tmp_path / "home" / ".cache")
     if switch is not None:

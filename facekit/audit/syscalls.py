@@ -31,8 +31,9 @@ exit, imports and model loading included, while it runs all the pipelines for SE
 120 in the audit): the same offences, with writes allowed to fds 1 and 2 and to the one output
 file declared on the command line. Reads (imports, models, the clip) are allowed. The child runs
 with ``-B`` (Python writes no ``.pyc``), a fresh empty HOME (and XDG folders inside it), a fresh
-empty working folder and without ``ORT_DISABLE_TELEMETRY`` in its environment, so that only
-facekit can switch ONNX Runtime's telemetry off. Two oracles must agree: the trace (no
+empty working folder and without ``ORT_DISABLE_TELEMETRY`` or the CI variables that also silence
+ONNX Runtime (``CI``, ``GITHUB_ACTIONS``...) in its environment, so that only facekit can switch
+its telemetry off. Two oracles must agree: the trace (no
 offence; DNS queries, port-53 sends, are listed by name) and the file system (HOME and the
 working folder hold nothing afterwards but the declared output).
 """
@@ -49,6 +50,8 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .._telemetry import user_environment
 
 START = r'write(2, "PROCESSING-START\n"'
 END = r'write(2, "PROCESSING-END\n"'
@@ -375,7 +378,7 @@ def trace_whole_process(seconds: float = AUDIT_SECONDS, clip: str | Path | None 
         log, home, run = Path(folder) / "strace.log", Path(folder) / "home", Path(folder) / "run"
         home.mkdir()
         run.mkdir()
-        env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+        env = user_environment(dict(os.environ))
         env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
                    XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
                    XDG_STATE_HOME=str(home / ".local/state"), PYTHONDONTWRITEBYTECODE="1")
