@@ -106,7 +106,7 @@ def test_status_reports_the_kernel_protections(arena):
 
 
 def _asan_runtime_loaded() -> bool:
-    """Whether AddressSanitizer's runtime is in this process: its mlock succeeds and locks nothing."""
+    """Whether AddressSanitizer's runtime is in this process (its mlock locks nothing)."""
     with open("/proc/self/maps") as maps:
         return "libasan" in maps.read()
 
