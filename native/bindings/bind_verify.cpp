@@ -67,7 +67,7 @@ void register_verify(py::module_& m) {
                 const std::array<double, 4>& estimate, const py::object& arena_owner) -> py::object {
                  const ImageView view = image_view(image, format);
                  auto& arena = arena_owner.cast<Arena&>();
-                 FaceBox box{};
+                 DlibRect box{};
                  double score = 0;
                  bool found = false;
                  {

@@ -228,7 +228,7 @@ void cell_to_pixel(long cx, long cy, double& x, double& y) {
 
 // The box (original image pixels) dlib reports for the window centred on plane cell (c, r)
 // of pyramid level `level`.
-FaceBox window_box(long c, long r, int level) {
+DlibRect window_box(long c, long r, int level) {
     double v[4];
     cell_to_pixel(c - kWindow / 2, r - kWindow / 2, v[0], v[1]);
     cell_to_pixel(c - kWindow / 2 + kWindow - 1, r - kWindow / 2 + kWindow - 1, v[2], v[3]);
@@ -400,7 +400,7 @@ HogFaceDetector::HogFaceDetector(const std::uint8_t* data, std::size_t size) {
         if (!std::isfinite(w)) throw std::invalid_argument("HOG detector weight is not finite");
 }
 
-bool HogFaceDetector::find(const ImageView& image, const FaceBox& estimate, FaceBox& box,
+bool HogFaceDetector::find(const ImageView& image, const DlibRect& estimate, DlibRect& box,
                            Arena& arena, double* score) const {
     validate(image);
     const double side = estimate.right - estimate.left;
@@ -432,16 +432,16 @@ bool HogFaceDetector::find(const ImageView& image, const FaceBox& estimate, Face
         const long r_lo = kWindow / 2, r_hi = lv.hog_r + kWindow - 1 - (kWindow - 1) / 2 - 1;
         const long c_lo = kWindow / 2, c_hi = lv.hog_c + kWindow - 1 - (kWindow - 1) / 2 - 1;
         if (r_hi < r_lo || c_hi < c_lo) continue;
-        const FaceBox probe = window_box(c_lo, r_lo, static_cast<int>(l));
+        const DlibRect probe = window_box(c_lo, r_lo, static_cast<int>(l));
         const double probe_side = probe.right - probe.left;
         if (probe_side < side / kSideRange || probe_side > side * kSideRange) continue;
         Search s;
         for (long r = r_lo; r <= r_hi; ++r) {
-            const FaceBox b = window_box(c_lo, r, static_cast<int>(l));
+            const DlibRect b = window_box(c_lo, r, static_cast<int>(l));
             if (std::abs((b.top + b.bottom) / 2 - mid_y) <= kCentreRange * side) s.rows = hull(s.rows, {r, r});
         }
         for (long c = c_lo; c <= c_hi; ++c) {
-            const FaceBox b = window_box(c, r_lo, static_cast<int>(l));
+            const DlibRect b = window_box(c, r_lo, static_cast<int>(l));
             if (std::abs((b.left + b.right) / 2 - mid_x) <= kCentreRange * side) s.cols = hull(s.cols, {c, c});
         }
         if (s.rows.empty() || s.cols.empty()) continue;
@@ -491,7 +491,7 @@ bool HogFaceDetector::find(const ImageView& image, const FaceBox& estimate, Face
              static_cast<int>(block.h), block.px);
 
     double best = -1e300;
-    FaceBox best_box{};
+    DlibRect best_box{};
 
     for (int l = 0; l <= deepest; ++l) {
         if (need_rows[l].empty()) continue;

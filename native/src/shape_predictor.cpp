@@ -107,7 +107,7 @@ ShapePredictor::ShapePredictor(const std::uint8_t* data, std::size_t size) {
     if (!in.done()) throw std::invalid_argument("shape predictor has trailing bytes");
 }
 
-void ShapePredictor::predict(const ImageView& image, const FaceBox& box, double* out,
+void ShapePredictor::predict(const ImageView& image, const DlibRect& box, double* out,
                              Arena& arena) const {
     validate(image);
     if (!(std::isfinite(box.left) && std::isfinite(box.top) && std::isfinite(box.right) &&

@@ -79,7 +79,7 @@ Rgb pyramid_down(const Rgb& in, Arena& arena) {
 
 }  // namespace
 
-FaceBox dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride) {
+DlibRect dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride) {
     auto at = [&](int i, int d) { return static_cast<double>(landmarks[i * stride + d]); };
     double eye_l[2], eye_r[2], mouth[2];
     for (int d = 0; d < 2; ++d) {
@@ -101,8 +101,8 @@ bool chip_points(const ImageView& image, const float* landmarks, std::ptrdiff_t 
                  const HogFaceDetector& detector, const ShapePredictor& predictor,
                  double out[5][2], Arena& arena) {
     if (predictor.parts() != 5) throw std::invalid_argument("the chip needs a 5-point shape predictor");
-    const FaceBox estimate = dlib_box_from_mesh(landmarks, stride);
-    FaceBox box = estimate;
+    const DlibRect estimate = dlib_box_from_mesh(landmarks, stride);
+    DlibRect box = estimate;
     const bool found = detector.find(image, estimate, box, arena);
     double* points = arena.allocate_array<double>(10);
     predictor.predict(image, box, points, arena);

@@ -7,14 +7,15 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <stdexcept>
 #include <cstdio>
-
-#include "facekit/dispatch.h"
+#include <cstring>
+#include <functional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "facekit/dispatch.h"
 
 namespace facekit::testing {
 
@@ -44,6 +45,15 @@ struct Rng {
     }
     std::uint8_t byte() { return static_cast<std::uint8_t>(next() >> 56); }
 };
+
+// memcpy and memcmp for ranges that may be empty: an empty std::vector's data() may be null, and
+// the C functions require valid pointers even for 0 bytes (UBSan's nonnull-attribute check).
+inline void copy_bytes(void* dst, const void* src, std::size_t bytes) {
+    if (bytes != 0) std::memcpy(dst, src, bytes);
+}
+inline bool same_bytes(const void* a, const void* b, std::size_t bytes) {
+    return bytes == 0 || std::memcmp(a, b, bytes) == 0;
+}
 
 struct Register {
     Register(const char* name, std::function<void()> body) { registry().push_back({name, body}); }

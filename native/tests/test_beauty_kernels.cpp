@@ -27,6 +27,8 @@
 
 using facekit::testing::Guarded;
 using facekit::testing::Rng;
+using facekit::testing::copy_bytes;
+using facekit::testing::same_bytes;
 
 namespace {
 
@@ -67,13 +69,13 @@ bool paths_match(const std::string& what, const std::uint8_t* expected, std::uin
     IsaRestorer restore;
     for (Isa isa : available_isas()) {
         force_isa(isa);
-        std::memcpy(got, noise.data(), bytes);
+        copy_bytes(got, noise.data(), bytes);
         // No SSE4.1 variant: that path runs, and is counted as, the scalar kernel.
         const Isa ran = isa == Isa::Sse41 ? Isa::Scalar : isa;
         const std::uint64_t calls = kernel_calls(ran);
         call();
         CHECK_MSG(kernel_calls(ran) == calls + 1, isa_name(ran) << " kernel did not run: " << what);
-        if (std::memcmp(expected, got, bytes) == 0) continue;
+        if (same_bytes(expected, got, bytes)) continue;
         std::size_t first = 0;
         while (first < bytes && expected[first] == got[first]) ++first;
         CHECK_MSG(false, isa_name(isa) << " differs from scalar for " << what << ": first at byte "
@@ -314,7 +316,7 @@ bool blend_matches(std::size_t count, int channels, int weight, MaskKind mask_ki
                               expected.data());
     }
     if (mask_kind == MaskKind::Zero || weight == 0)
-        CHECK(std::memcmp(expected.data(), in.data(), bytes) == 0);  // the reference's promise
+        CHECK(same_bytes(expected.data(), in.data(), bytes));  // the reference's promise
     const std::string what = "blend count=" + std::to_string(count) + " channels=" +
                              std::to_string(channels) + " weight=" + std::to_string(weight) +
                              " mask " + std::to_string(static_cast<int>(mask_kind)) +
@@ -571,7 +573,7 @@ bool table_matches(std::size_t count, const std::uint8_t* table, const char* tab
     kernels::apply_table_scalar(in.data(), count, tab.data(), expected.data());
     for (std::size_t i = 0; i < count; ++i) CHECK(expected[i] == table[in[i]]);
     if (in_place)
-        std::memcpy(noise.data(), in.data(), count);  // out is in: each run starts from the input
+        copy_bytes(noise.data(), in.data(), count);  // out is in: each run starts from the input
     else
         fill_noise(noise.data(), count, rng);
     std::uint8_t* dst = in_place ? in.data() : out.data();
@@ -657,7 +659,7 @@ bool lut3d_matches(const GuardedLut& lut, const std::uint8_t* pixels, std::size_
                    const char* values, bool in_place, Rng& rng) {
     const std::size_t bytes = 3 * count;
     GuardedArray<std::uint8_t> in(bytes), out(bytes);
-    std::memcpy(in.data(), pixels, bytes);
+    copy_bytes(in.data(), pixels, bytes);
     std::vector<std::uint8_t> expected(bytes), noise(bytes);
     kernels::lut3d_scalar(in.data(), count, lut.data(), lut.size, expected.data());
     if (lut.kind == LutKind::Identity) {  // the reference's property: the input within +-1
@@ -667,7 +669,7 @@ bool lut3d_matches(const GuardedLut& lut, const std::uint8_t* pixels, std::size_
         CHECK_MSG(near, "identity " << lut.name() << " moved a value by more than 1");
     }
     if (in_place)
-        std::memcpy(noise.data(), in.data(), bytes);
+        copy_bytes(noise.data(), in.data(), bytes);
     else
         fill_noise(noise.data(), bytes, rng);
     std::uint8_t* dst = in_place ? in.data() : out.data();

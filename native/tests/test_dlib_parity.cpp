@@ -83,9 +83,9 @@ TEST(dlib_detector_and_predictor_reproduce_dlib_on_the_sample_photo) {
     // A rough estimate, as the mesh gives one: dlib's box moved by 5% and grown by 10%.
     const double side = f.box[2] - f.box[0];
     const double cx = (f.box[0] + f.box[2]) / 2.0 + 0.05 * side, cy = (f.box[1] + f.box[3]) / 2.0 - 0.05 * side;
-    const FaceBox estimate{cx - 0.55 * side, cy - 0.55 * side, cx + 0.55 * side, cy + 0.55 * side};
+    const DlibRect estimate{cx - 0.55 * side, cy - 0.55 * side, cx + 0.55 * side, cy + 0.55 * side};
     Arena arena;
-    FaceBox box{};
+    DlibRect box{};
     double score = 0;
     REQUIRE(detector.find(image, estimate, box, arena, &score));
     CHECK_MSG(box.left == f.box[0] && box.top == f.box[1] && box.right == f.box[2] && box.bottom == f.box[3],
@@ -105,7 +105,7 @@ TEST(dlib_detector_and_predictor_reproduce_dlib_on_the_sample_photo) {
         bgr[i] = f.rgb[i + 2], bgr[i + 1] = f.rgb[i + 1], bgr[i + 2] = f.rgb[i];
     ImageView swapped = image;
     swapped.data = bgr.data(), swapped.format = PixelFormat::BGR;
-    FaceBox again{};
+    DlibRect again{};
     REQUIRE(detector.find(swapped, estimate, again, arena));
     CHECK(again.left == box.left && again.top == box.top && again.right == box.right && again.bottom == box.bottom);
     std::printf("  box and score (%.4f) and 10 of 10 point coordinates equal dlib's\n", score);
@@ -118,7 +118,7 @@ TEST(dlib_detector_finds_nothing_in_a_flat_image_and_rejects_bad_models) {
     ImageView image;
     image.data = gray.data(), image.width = 320, image.height = 240, image.stride = 320 * 3;
     Arena arena;
-    FaceBox box{1, 2, 3, 4};
+    DlibRect box{1, 2, 3, 4};
     CHECK(!detector.find(image, {100, 60, 220, 180}, box, arena));
     CHECK(box.left == 1 && box.bottom == 4);  // untouched
     CHECK_THROWS_AS(detector.find(image, {100, 60, 100, 180}, box, arena), std::invalid_argument);

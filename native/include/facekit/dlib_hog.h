@@ -36,7 +36,7 @@ public:
     // this face), or when the face is too large to search within 32 million pyramid pixels
     // (over about 1,000 pixels wide). `score`, if given, receives the window's score minus
     // the threshold (dlib's detection confidence).
-    bool find(const ImageView& image, const FaceBox& estimate, FaceBox& box, Arena& arena,
+    bool find(const ImageView& image, const DlibRect& estimate, DlibRect& box, Arena& arena,
               double* score = nullptr) const;
 
 private:

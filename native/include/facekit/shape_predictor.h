@@ -12,9 +12,10 @@
 
 namespace facekit {
 
-// A face box in image pixels with dlib's inclusive corners: the model's unit square maps
-// (0, 0) to (left, top) and (1, 1) to (right, bottom).
-struct FaceBox {
+// A face box as dlib's `rectangle`: image pixels with inclusive corners, so the model's unit
+// square maps (0, 0) to (left, top) and (1, 1) to (right, bottom). (The BlazeFace detector's
+// scored output box is detection.h's FaceBox.)
+struct DlibRect {
     double left, top, right, bottom;
 };
 
@@ -30,7 +31,7 @@ public:
     // Runs the cascade on `image` inside `box` and writes parts() x/y pairs (image pixels,
     // unrounded) to `out`. Pixel intensities are dlib's (r + g + b) / 3; positions outside the
     // image read 0. Working values (the sampled pixels, the evolving shape) live in `arena`.
-    void predict(const ImageView& image, const FaceBox& box, double* out, Arena& arena) const;
+    void predict(const ImageView& image, const DlibRect& box, double* out, Arena& arena) const;
 
 private:
     int parts_ = 0, cascades_ = 0, trees_ = 0, depth_ = 0, features_ = 0;

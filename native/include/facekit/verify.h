@@ -22,7 +22,7 @@ namespace facekit {
 // detector where to look, and stands in for dlib's box when dlib would find no face there.
 inline constexpr double kBoxShift[2] = {-0.01178396, 0.10097951};
 inline constexpr double kBoxSide[2] = {1.16472810, 1.23540861};
-FaceBox dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride);
+DlibRect dlib_box_from_mesh(const float* landmarks, std::ptrdiff_t stride);
 
 // The chip's five points in dlib's order (the subject's left eye outer and inner corner, the
 // right eye outer and inner corner, the base of the nose), placed as dlib's pipeline places
