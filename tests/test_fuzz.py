@@ -1,0 +1,44 @@
+"""Bounded fuzzing of the crop kernel, beauty options and engine, .cube parser, model blobs and
+anonymizer cover (harness and the list of allowed outcomes: tests/fuzz_harness.py).
+
+Each target runs its CI budget of cases (deterministic by seed; ``FACEKIT_FUZZ_EXECS=<n>`` runs n
+cases per target, ``FACEKIT_FUZZ_SEED`` another seed) in journaling worker processes, so a
+segfault or a hang is recorded with the case that caused it. A target fails while it has any
+finding; the findings, their reproducers and saved inputs are written under pytest's tmp_path.
+Run with ``-s`` to see the executions per target.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import fuzz_harness as fuzz
+
+
+@pytest.mark.parametrize("target", list(fuzz.TARGETS))
+def test_fuzz_target_has_no_findings(target, tmp_path):
+    """Every case succeeds or raises an allowed error; no crash, hang, other exception type,
+    broken oracle or refused valid input."""
+    report = fuzz.run_campaign(target, fuzz.executions_for(target),
+                               fuzz.seed_from_environment(), tmp_path)
+    print("\n" + report.summary())
+    assert report.executions == fuzz.executions_for(target)
+    assert not report.findings, (
+        f"{report.summary()}\n{report.describe_findings()}\n(saved under {tmp_path}/findings)")
+
+
+def test_harness_records_crashes_hangs_and_exceptions_with_their_case(tmp_path):
+    """The self-test target segfaults on case 3, hangs on 5, raises KeyError on 7 and aborts on
+    8: each is recorded with its index and input, and the remaining cases still run."""
+    report = fuzz.run_campaign("selftest", 10, seed=1, workdir=tmp_path, case_timeout=3.0)
+    found = {f["index"]: f for f in report.findings}
+    assert sorted(found) == [3, 5, 7, 8]
+    assert found[3]["kind"] == "crash" and "SIGSEGV" in found[3]["detail"]
+    assert "run_selftest" in found[3]["detail"]  # the worker's faulthandler stack
+    assert found[5]["kind"] == "hang"
+    assert found[7]["kind"] == "exception" and found[7]["type"] == "KeyError"
+    assert found[8]["kind"] == "crash" and "SIGABRT" in found[8]["detail"]
+    assert all(found[i]["case"]["index"] == i for i in found)  # the journal's input
+    assert all((tmp_path / "findings" / f"selftest-{i}.json").exists() for i in found)
+    assert report.executions == 10 and report.outcomes["ok"] == 6
+    assert report.workers == 4  # one restart after each crash or hang
