@@ -12,14 +12,26 @@ namespace facekit::bindings {
 
 namespace {
 
+// A value of the strengths dict as T; a value of another type is a TypeError naming the key
+// (pybind11's own cast error would surface as a bare RuntimeError).
+template <typename T>
+T entry(const py::dict& d, const char* key, const char* expected) {
+    try {
+        return d[key].cast<T>();
+    } catch (const py::cast_error&) {
+        throw py::type_error(std::string(key) + " must be " + expected);
+    }
+}
+
 float number(const py::dict& d, const char* key) {
-    return d.contains(key) ? d[key].cast<float>() : 0.0f;
+    return d.contains(key) ? entry<float>(d, key, "a number") : 0.0f;
 }
 
 Makeup makeup(const py::dict& d, const char* key) {
     Makeup m;
     if (!d.contains(key)) return m;
-    const auto pair = d[key].cast<std::pair<float, std::array<int, 3>>>();
+    const auto pair = entry<std::pair<float, std::array<int, 3>>>(
+        d, key, "a (strength, (r, g, b)) pair");
     m.strength = pair.first;
     for (int c = 0; c < 3; ++c) {
         if (pair.second[c] < 0 || pair.second[c] > 255)
