@@ -57,13 +57,13 @@ CASE_TIMEOUT_S = 20.0
 # Executions per target of the CI run (about 60-90 s for all targets on a 2-core machine);
 # FACEKIT_FUZZ_EXECS=<n> sets every target's count for a long run.
 DEFAULT_EXECS = {
-    "crop_normalize": 1500,
-    "beauty_options": 400,
-    "beauty_native": 600,
-    "lut_cube": 400,
-    "shape_predictor_blob": 150,
-    "hog_detector_blob": 150,
-    "anonymize_cover": 800,
+    "crop_normalize": 2000,
+    "beauty_options": 600,
+    "beauty_native": 1000,
+    "lut_cube": 600,
+    "shape_predictor_blob": 400,
+    "hog_detector_blob": 1500,
+    "anonymize_cover": 2000,
 }
 DEFAULT_SEED = 20261202
 
@@ -549,15 +549,15 @@ def gen_beauty_native(rng: np.random.Generator) -> Case:
     for name in _STRENGTHS[:-1] + ("lut",):
         if rng.random() < 0.5:
             continue
-        value = weird_number(rng) if rng.random() < 0.5 else float(rng.uniform(-1, 1))
+        value = weird_number(rng) if rng.random() < 0.08 else float(rng.uniform(-1, 1))
         if name in _MAKEUP:
             color = tuple(int(c) for c in rng.integers(0, 256, 3))
-            if rng.random() < 0.15:
+            if rng.random() < 0.03:
                 color = pick(rng, [(300, 0, 0), (-5, 1, 1), (1, 2), "red", (1.5, 2, 3)])
-            value = (value, color) if rng.random() > 0.05 else value
+            value = (value, color) if rng.random() > 0.02 else value
         strengths[name] = value
-    mutation = pick(rng, ["none", "none", "points", "count", "layout", "regions", "image",
-                          "dst", "lut"])
+    mutation = pick(rng, ["none", "none", "points", "count", "layout", "regions", "regions",
+                          "image", "dst", "lut"])
     case: Case = {"strengths": strengths, "mutation": mutation, "format": "rgb",
                   "trace": bool(rng.random() < 0.3), "lut": None, "seed_detail": None}
     if mutation == "points":
@@ -569,7 +569,8 @@ def gen_beauty_native(rng: np.random.Generator) -> Case:
     elif mutation == "layout":
         case["layout"] = pick(rng, ["xy", "step", "fortran", "float64", "int", "1d", "flipped"])
     elif mutation == "regions":
-        case["regions"] = pick(rng, ["drop", "extra", "empty", "huge", "negative", "one"])
+        case["regions"] = pick(rng, ["drop", "extra", "empty", "empty", "huge", "negative",
+                                     "one", "one"])
         case["region_index"] = int(rng.integers(8))
     elif mutation == "image":
         case["image_layout"] = pick(rng, ["padded", "flipped_rows", "flipped_cols", "tiny",
@@ -795,8 +796,7 @@ def run_lut_cube(case: Case, ctx: Context) -> None:
         if case["neutral"]:
             raise Finding(f"a valid .cube file ({'+'.join(case['ops'])}) was refused: "
                           f"{type(exc).__name__}: {exc}",
-                          group=f"a valid .cube file with {'+'.join(sorted(set(case['ops'])))} "
-                                f"was refused") from None
+                          group="a valid .cube file was refused") from None
         raise
     if not (isinstance(table, np.ndarray) and table.dtype == np.uint8 and table.ndim == 4
             and table.shape[3] == 3 and table.shape[0] == table.shape[1] == table.shape[2]
@@ -918,6 +918,9 @@ def run_blob(case: Case, ctx: Context) -> None:
     kind = (_native.verify.ShapePredictor if name == "dlib_shape_predictor_5"
             else _native.verify.HogFaceDetector)
     model = kind(data)
+    # Non-finite outputs count only where the blob holds no value written non-finite or huge
+    # on purpose (a crash counts always).
+    ordinary = not any(op.startswith(("nonfinite", "huge_float")) for op in case["ops"])
     face, arena = ctx.face, ctx.arena
     with arena.frame():
         if case["use"] == "chip_points":
@@ -927,13 +930,14 @@ def run_blob(case: Case, ctx: Context) -> None:
                 ctx.model("dlib_frontal_face_detector")
             points, _ = _native.verify.chip_points(face, "rgb", ctx.landmarks, detector,
                                                    predictor, arena._native)
-            if not np.isfinite(np.asarray(points)).all():
+            if ordinary and not np.isfinite(np.asarray(points)).all():
                 raise Finding("chip_points returned non-finite points")
         elif name == "dlib_shape_predictor_5":
             points = model.predict(face, "rgb", tuple(case["box"]), arena._native)
             if points.shape != (model.parts, 2):
                 raise Finding(f"predict returned shape {points.shape}")
-            if all(map(math.isfinite, case["box"])) and not np.isfinite(np.asarray(points)).all():
+            if ordinary and all(map(math.isfinite, case["box"])) and \
+                    not np.isfinite(np.asarray(points)).all():
                 raise Finding("predict returned non-finite points for a finite box")
         else:
             found = model.find(face, "rgb", tuple(case["box"]), arena._native)
