@@ -57,13 +57,13 @@ CASE_TIMEOUT_S = 20.0
 # Executions per target of the CI run (about 60-90 s for all targets on a 2-core machine);
 # FACEKIT_FUZZ_EXECS=<n> sets every target's count for a long run.
 DEFAULT_EXECS = {
-    "crop_normalize": 2000,
-    "beauty_options": 600,
-    "beauty_native": 1000,
-    "lut_cube": 600,
-    "shape_predictor_blob": 400,
-    "hog_detector_blob": 1500,
-    "anonymize_cover": 2000,
+    "crop_normalize": 4000,
+    "beauty_options": 1200,
+    "beauty_native": 1500,
+    "lut_cube": 1000,
+    "shape_predictor_blob": 800,
+    "hog_detector_blob": 2500,
+    "anonymize_cover": 3000,
 }
 DEFAULT_SEED = 20261202
 
@@ -236,9 +236,10 @@ def describe(value: Any, depth: int = 0) -> Any:
 class Context:
     """What cases share inside one worker, built on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, scratch: Path) -> None:
         self._cache: dict[str, Any] = {}
-        self.scratch = Path(tempfile.mkdtemp(prefix="facekit-fuzz-"))
+        self.scratch = scratch  # the files cases write (.cube files, model folders)
+        scratch.mkdir(parents=True, exist_ok=True)
 
     def _once(self, key: str, make: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -1084,7 +1085,7 @@ def worker(name: str, seed: int, start: int, stop: int, journal: str) -> int:
     import faulthandler
 
     faulthandler.enable(file=sys.stderr, all_threads=False)
-    ctx = Context()
+    ctx = Context(Path(journal).parent / f"scratch-{name}")
     fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     def write(record: dict) -> None:
@@ -1266,7 +1267,7 @@ def repro(name: str, seed: int, index: int) -> int:
     faulthandler.enable()
     case = make_case(name, seed, index)
     print(json.dumps(describe(case), indent=1))
-    print(json.dumps(execute(name, case, Context())))
+    print(json.dumps(execute(name, case, Context(Path(tempfile.mkdtemp(prefix="fuzz-repro-"))))))
     return 0
 
 
