@@ -1138,6 +1138,8 @@ class Report:
             first = min(group, key=lambda f: len(json.dumps(f["case"])))
             lines.append(f"- {signature} x{len(group)}: case {first['index']} "
                          f"(repro: {first['repro']})")
+            detail = "" if first["kind"] in ("crash", "hang") else first["detail"][:200] + "; "
+            lines.append(f"    {detail}input: {json.dumps(first['case'])[:400]}")
             if first.get("file"):
                 lines.append(f"    saved: {first['file']}")
         return "\n".join(lines)

@@ -23,8 +23,9 @@ def test_fuzz_target_has_no_findings(target, tmp_path):
                                fuzz.seed_from_environment(), tmp_path)
     print("\n" + report.summary())
     assert report.executions == fuzz.executions_for(target)
-    assert not report.findings, (
-        f"{report.summary()}\n{report.describe_findings()}\n(saved under {tmp_path}/findings)")
+    if report.findings:
+        pytest.fail(f"{report.summary()}\n{report.describe_findings()}\n"
+                    f"(cases saved under {tmp_path}/findings)", pytrace=False)
 
 
 def test_harness_records_crashes_hangs_and_exceptions_with_their_case(tmp_path):
