@@ -736,9 +736,11 @@ def gen_lut_cube(rng: np.random.Generator) -> Case:
         elif op == "domain":
             lines.insert(1, pick(rng, ["DOMAIN_MIN 0 0 0", "DOMAIN_MAX 1 1 1"]))
         elif op == "reformat":
-            rows = [i for i, l in enumerate(lines) if l[:1].isdigit()]
-            i = int(pick(rng, rows))
-            lines[i] = " ".join(f"{float(v):.9e}" for v in lines[i].split())
+            rows = [i for i, l in enumerate(lines)
+                    if l[:1].isdigit() and re.fullmatch(r"[\d. ]+", l)] or [None]
+            i = pick(rng, rows)
+            if i is not None:
+                lines[i] = " ".join(f"{float(v):.9e}" for v in lines[i].split())
         elif op == "drop":
             lines.pop(at)
         elif op == "duplicate":

@@ -43,3 +43,36 @@ def test_harness_records_crashes_hangs_and_exceptions_with_their_case(tmp_path):
     assert all((tmp_path / "findings" / f"selftest-{i}.json").exists() for i in found)
     assert report.executions == 10 and report.outcomes["ok"] == 6
     assert report.workers == 4  # one restart after each crash or hang
+
+
+@pytest.mark.parametrize("strengths, key", [
+    ({"smoothing": "0.5"}, "smoothing"), ({"face_slim": None}, "face_slim"),
+    ({"rosy": [0.5]}, "rosy"), ({"lut": 0.5j}, "lut"), ({"lipstick": 0.5}, "lipstick"),
+    ({"blush": (0.5, (1.5, 2, 3))}, "blush"),
+])
+def test_native_beauty_names_a_strength_of_the_wrong_type(strengths, key, arena):
+    """A fuzz finding: the engine's binding let pybind11's cast error out as a bare
+    RuntimeError; a strength of the wrong type is a TypeError that names it."""
+    import numpy as np
+
+    from facekit import _native, beauty
+
+    image = np.zeros((32, 32, 3), np.uint8)
+    mesh = np.zeros((468, 3), np.float32)
+    with arena.frame(), pytest.raises(TypeError, match=key):
+        _native.beauty.apply(image, image.copy(), "rgb", mesh, beauty._regions(), strengths,
+                             np.zeros((2, 2, 2, 3), np.uint8), arena._native)
+
+
+def test_a_huge_step_on_a_one_pixel_side_is_refused_not_a_nan_crop(arena):
+    """A fuzz finding: with out_width 1 the corner check never multiplies the x step, so a step
+    of 1e300 passed, became inf in the float kernels and sampled NaN (inf * 0)."""
+    import numpy as np
+
+    from facekit import _native
+
+    image = np.full((5, 7), 100, np.uint8)
+    with arena.frame(), pytest.raises(ValueError, match="absurdly far"):
+        _native.warp.crop_normalize(arena._native, image, "gray",
+                                    [(1e300, 0.0, 1.0, 0.0, 1.0, 1.0)], 1, 4,
+                                    (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), "clamp")
