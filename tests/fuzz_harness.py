@@ -64,6 +64,7 @@ DEFAULT_EXECS = {
     "shape_predictor_blob": 800,
     "hog_detector_blob": 2500,
     "anonymize_cover": 3000,
+    "geometry_native": 10000,
 }
 DEFAULT_SEED = 20261202
 
@@ -1012,6 +1013,97 @@ def run_anonymize_cover(case: Case, ctx: Context) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Target: the native geometry of detection and landmarks (decode, ROIs, projection)
+# ---------------------------------------------------------------------------------------------
+
+def _sprinkled(rng: np.random.Generator, shape: tuple[int, ...], scale: float) -> np.ndarray:
+    """float32 values of about `scale`, a few of them special (NaN, inf, huge) now and then."""
+    values = rng.uniform(-scale, scale, shape).astype(np.float32)
+    if values.size and rng.random() < 0.3:
+        flat = values.reshape(-1)
+        for i in rng.integers(0, flat.size, int(rng.integers(1, 4))):
+            flat[i] = pick(rng, [np.nan, np.inf, -np.inf, 1e30, -1e30, 3e38, 0.0])
+    return values
+
+
+IRIS_FLOATS = 3 * 5  # an eye's five iris points (x, y, z), flat
+
+
+def _weird_roi(rng: np.random.Generator) -> tuple:
+    roi = [float(rng.uniform(0, 300)), float(rng.uniform(0, 300)), float(rng.uniform(1, 300)),
+           float(rng.uniform(1, 300)), float(rng.uniform(-4, 4))]
+    if rng.random() < 0.25:
+        roi[int(rng.integers(5))] = pick(rng, _SPECIAL_FLOATS + [-10.0])
+    return tuple(roi)
+
+
+def gen_geometry_native(rng: np.random.Generator) -> Case:
+    call = str(pick(rng, ["decode", "roi_from_detection", "project", "roi_from_landmarks",
+                          "eye_rois", "project_iris", "rect_to_affine"]))
+    side = lambda: int(mostly(rng, [1, 2, 64, 640, 4000], [0, -1, 2 ** 31 - 1], 0.1))  # noqa: E731
+    case: Case = {"call": call}
+    if call == "decode":
+        model = str(mostly(rng, ["short_range", "full_range"], ["long_range"], 0.05))
+        anchors = {"short_range": 896, "full_range": 2304}.get(model, 896)
+        wrong = rng.random() < 0.05
+        case.update(model=model, regressors=_sprinkled(rng, (anchors + wrong, 16), 100.0),
+                    classificators=_sprinkled(rng, (anchors, 1), 20.0), rect=_weird_roi(rng),
+                    min_score=float(mostly(rng, [0.5, 0.0, 1.0], [-1.0, 2.0, float("nan")])),
+                    max_faces=int(mostly(rng, [1, 4, 100], [0, -1, 2 ** 31 - 1])),
+                    iou=float(mostly(rng, [0.3, 0.0, 1.0], [-0.5, float("nan"), 5.0])))
+    elif call == "roi_from_detection":
+        case.update(box=tuple(float(v) for v in _sprinkled(rng, (4,), 200.0)),
+                    keypoints=_sprinkled(rng, (int(mostly(rng, [6, 2], [1, 0], 0.05)), 2), 300.0),
+                    width=side(), height=side())
+    elif call == "project":
+        size = int(mostly(rng, [1404], [1403, 0], 0.05))
+        case.update(raw=_sprinkled(rng, (size,), 200.0), roi=_weird_roi(rng),
+                    input_size=int(mostly(rng, [192, 1, 256], [0, -1, 2 ** 31 - 1], 0.15)))
+    elif call in ("roi_from_landmarks", "eye_rois"):
+        rows = int(mostly(rng, [468, 478], [467, 0], 0.05))
+        case.update(landmarks=_sprinkled(rng, (rows, 3), 300.0), width=side(), height=side())
+    elif call == "project_iris":
+        case.update(landmarks=_sprinkled(rng, (468, 3), 300.0),
+                    right=_sprinkled(rng, (int(mostly(rng, [IRIS_FLOATS], [14, 0], 0.05)),), 64.0),
+                    left=_sprinkled(rng, (IRIS_FLOATS,), 64.0),
+                    right_roi=_weird_roi(rng), left_roi=_weird_roi(rng),
+                    flips=(bool(rng.random() < 0.5), bool(rng.random() < 0.5)),
+                    input_size=int(mostly(rng, [64, 1], [0, -1], 0.15)),
+                    depth=str(mostly(rng, ["eye_average"], ["deep"], 0.05)))
+    else:
+        case.update(roi=_weird_roi(rng), width=side(), height=side())
+    return case
+
+
+def run_geometry_native(case: Case, ctx: Context) -> None:
+    from facekit import _native
+
+    call, arena = case["call"], ctx.arena
+    marks = _native.landmarks
+    with arena.frame():
+        if call == "decode":
+            _native.detection.decode(arena._native, case["regressors"], case["classificators"],
+                                     case["model"], case["rect"], case["min_score"],
+                                     case["max_faces"], case["iou"])
+        elif call == "roi_from_detection":
+            marks.roi_from_detection(case["box"], case["keypoints"], case["width"],
+                                     case["height"])
+        elif call == "project":
+            marks.project(arena._native, case["raw"], case["roi"], case["input_size"])
+        elif call == "roi_from_landmarks":
+            marks.roi_from_landmarks(case["landmarks"], case["width"], case["height"])
+        elif call == "eye_rois":
+            marks.eye_rois(case["landmarks"])
+        elif call == "project_iris":
+            marks.project_iris(arena._native, case["landmarks"], case["right"], case["left"],
+                               case["right_roi"],
+                               case["left_roi"], *case["flips"], case["input_size"],
+                               case["depth"])
+        else:
+            _native.warp.rect_to_affine(*case["roi"], case["width"], case["height"])
+
+
+# ---------------------------------------------------------------------------------------------
 # The harness's own check: a target that crashes, hangs and raises on chosen cases
 # ---------------------------------------------------------------------------------------------
 
@@ -1047,6 +1139,7 @@ TARGETS: dict[str, Target] = {
     "shape_predictor_blob": Target(_gen_blob("dlib_shape_predictor_5"), run_blob),
     "hog_detector_blob": Target(_gen_blob("dlib_frontal_face_detector"), run_blob),
     "anonymize_cover": Target(gen_anonymize_cover, run_anonymize_cover),
+    "geometry_native": Target(gen_geometry_native, run_geometry_native),
 }
 SELFTEST = Target(gen_selftest, run_selftest)
 
