@@ -3,8 +3,9 @@
 Targets (see ``TARGETS``): the crop kernel (``Frame.crop_normalize`` and the native
 ``warp.crop_normalize``), ``BeautyOptions`` and ``Beautifier.apply``, the native beauty engine
 with mutated strengths, landmarks, regions and LUTs, the ``.cube`` parser, the native parsers of
-the two dlib model blobs (mutations of the shipped, integrity-checked bytes) and the native
-anonymizer's cover.
+the two dlib model blobs (mutations of the shipped, integrity-checked bytes), the native
+anonymizer's cover, and the native geometry of detection and landmarks (decode, ROIs,
+projection).
 
 Every case is a pure function of ``(target, seed, index)``: a numpy generator seeded with those
 three makes the same inputs on every machine, so ``python tests/fuzz_harness.py repro TARGET
@@ -17,11 +18,13 @@ description of every input, with the sha256 of mutated bytes) to a journal with 
 or a case runs past the timeout (the parent kills it), the journal's last ``begin`` without an
 ``end`` names the case: the parent records it as a finding, with the worker's faulthandler stack,
 and starts a new worker at the next index. That gives the same guarantee as a process per case:
-no crash goes unrecorded or loses its input.
+no crash goes unrecorded or loses its input. Each finding's case is saved in the campaign's
+folder (pytest's tmp_path): its description, the replay command and, for byte targets, the
+mutated blob or ``.cube`` text regenerated from the seed.
 
 Outcomes. A case passes when it succeeds (and the target's oracle holds: no write outside the
 caller's buffer or region, no NaN from finite inputs, well-formed results) or raises an allowed
-type, ``ALLOWED``: ``ValueError``, ``TypeError`` and ``facekit.errors.FacekitError`` (with
+type (``allowed_errors()``): ``ValueError``, ``TypeError`` and ``facekit.errors.FacekitError`` (with
 its subclasses ``ExpiredFrameError``, ``BiometricExportError``, ``FrameInUseError``,
 ``ClosedError``, ``SimdUnavailableError``, ``ModelIntegrityError``, ``NoFaceError``,
 ``AmbiguousFaceError``, ``FaceTooSmallError``). Anything else is a finding: a crash, a hang, any
@@ -57,13 +60,13 @@ CASE_TIMEOUT_S = 20.0
 # Executions per target of the CI run (about 60-90 s for all targets on a 2-core machine);
 # FACEKIT_FUZZ_EXECS=<n> sets every target's count for a long run.
 DEFAULT_EXECS = {
-    "crop_normalize": 4000,
-    "beauty_options": 1200,
-    "beauty_native": 1500,
-    "lut_cube": 1000,
-    "shape_predictor_blob": 800,
-    "hog_detector_blob": 2500,
-    "anonymize_cover": 3000,
+    "crop_normalize": 6000,
+    "beauty_options": 2000,
+    "beauty_native": 3000,
+    "lut_cube": 1500,
+    "shape_predictor_blob": 1200,
+    "hog_detector_blob": 3000,
+    "anonymize_cover": 4000,
     "geometry_native": 10000,
 }
 DEFAULT_SEED = 20261202
@@ -561,7 +564,7 @@ def gen_beauty_native(rng: np.random.Generator) -> Case:
     mutation = pick(rng, ["none", "none", "points", "count", "layout", "regions", "regions",
                           "image", "dst", "lut"])
     case: Case = {"strengths": strengths, "mutation": mutation, "format": "rgb",
-                  "trace": bool(rng.random() < 0.3), "lut": None, "seed_detail": None}
+                  "trace": bool(rng.random() < 0.3), "lut": None}
     if mutation == "points":
         case["points"] = [(int(rng.integers(468)), int(rng.integers(3)),
                            pick(rng, _SPECIAL_FLOATS + [-500.0, 5000.0, 1e7]))
