@@ -28,11 +28,13 @@ void check_keys(const py::dict& d) {
     }
 }
 
-// A strength: a Python int or float (not a bool, not a string); the engine checks its range.
+// A strength: a Python int or float (not a bool, not a string), else a TypeError naming the key
+// (a fuzz finding: pybind11's own cast error surfaced as a bare RuntimeError); the engine
+// checks its range.
 float strength(const py::handle& value, const char* key) {
     if (py::isinstance<py::bool_>(value) ||
         !(py::isinstance<py::float_>(value) || py::isinstance<py::int_>(value)))
-        throw std::invalid_argument(std::string(key) + " strength must be a number");
+        throw py::type_error(std::string(key) + " strength must be a number");
     return static_cast<float>(value.cast<double>());
 }
 
@@ -45,15 +47,14 @@ Makeup makeup(const py::dict& d, const char* key) {
     if (!d.contains(key)) return m;
     const py::object value = d[key];
     const std::string shape = std::string(key) + " must be (strength, (r, g, b))";
-    if (!py::isinstance<py::tuple>(value) || py::len(value) != 2)
-        throw std::invalid_argument(shape);
+    if (!py::isinstance<py::tuple>(value) || py::len(value) != 2) throw py::type_error(shape);
     const auto pair = value.cast<py::tuple>();
     m.strength = strength(pair[0], key);
     std::array<int, 3> rgb{};
     try {
         rgb = pair[1].cast<std::array<int, 3>>();
     } catch (const py::cast_error&) {
-        throw std::invalid_argument(shape + " with integer channels");
+        throw py::type_error(shape + " with integer channels");
     }
     for (int c = 0; c < 3; ++c) {
         if (rgb[c] < 0 || rgb[c] > 255)

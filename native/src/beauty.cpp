@@ -544,9 +544,13 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     if (dst == nullptr) throw std::invalid_argument("no output image");
     if (count < kMeshPoints || point_stride < 2)
         throw std::invalid_argument("beauty needs the 468-point mesh, got " + std::to_string(count) + " points");
-    for (const auto& polygon : regions)
+    // Polygons: the geometry takes centres, extremes and areas of each (a fuzz finding: an empty
+    // region read past its end).
+    for (const auto& polygon : regions) {
+        if (polygon.size() < 3) throw std::invalid_argument("each mesh region needs at least 3 points");
         for (int i : polygon)
             if (i < 0 || i >= kMeshPoints) throw std::invalid_argument("mesh region index out of range");
+    }
     if (params.lut != nullptr && (params.lut_size < 2 || params.lut_size > 256))
         throw std::invalid_argument("3D LUT size must lie in 2..256");
     check_params(params);

@@ -171,13 +171,18 @@ void ShapePredictor::predict(const ImageView& image, const DlibRect& box, double
             for (int k = 0; k < n; ++k) shape[k] += leaf[k];
         }
     }
-    // Finite leaves can still add up to infinity: never hand out such points as a face's.
+    // Finite leaves can still add up to infinity, and a finite but huge box scales the shape
+    // past float range (a fuzz finding): never hand out such points as a face's.
+    const char* overflow =
+        "shape predictor produced non-finite points (a damaged model or a box out of range)";
     for (int k = 0; k < n; ++k)
-        if (!std::isfinite(shape[k]))
-            throw std::runtime_error("shape predictor produced non-finite points (a damaged model)");
+        if (!std::isfinite(shape[k])) throw std::invalid_argument(overflow);
     for (int p = 0; p < parts_; ++p) {
         out[2 * p] = box.left + static_cast<double>(shape[2 * p]) * width;
         out[2 * p + 1] = box.top + static_cast<double>(shape[2 * p + 1]) * height;
+        if (!std::isfinite(static_cast<float>(out[2 * p])) ||
+            !std::isfinite(static_cast<float>(out[2 * p + 1])))
+            throw std::invalid_argument(overflow);
     }
 }
 

@@ -57,6 +57,13 @@ void validate(const CropNormalize& p) {
                     "crop samples lie absurdly far outside the image (over 4M pixels)");
         }
     }
+    // A side of one pixel never multiplies its step above, but the kernels step in float: a
+    // step past float's range becomes inf there, and inf * 0 a NaN sample.
+    for (const int i : {0, 1, 3, 4}) {
+        if (std::fabs(p.transform.m[i]) > kMaxCoordinate)
+            throw std::invalid_argument(
+                "crop transform steps absurdly far (over 4M pixels per output pixel)");
+    }
 }
 
 void crop_normalize(const ImageView& src, const CropNormalize& params, float* out) {
