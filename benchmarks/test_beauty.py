@@ -64,7 +64,7 @@ def _effects_only(image: np.ndarray, landmarks: np.ndarray, options: BeautyOptio
 
 def _opencv_pipeline(image: np.ndarray, landmarks: np.ndarray):
     """The natural preset the way an app engineer would write it with OpenCV and numpy."""
-    regions = dict(zip(_REGION_ORDER, _regions()))
+    regions = {name: list(points) for name, points in zip(_REGION_ORDER, _regions())}
     pts = landmarks[:, :2].astype(np.float32)
 
     def run():

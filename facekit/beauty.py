@@ -46,10 +46,11 @@ def _colour(name: str, value: Any) -> RGB:
 
 
 @lru_cache(maxsize=1)
-def _regions() -> list[list[int]]:
+def _regions() -> tuple[tuple[int, ...], ...]:
+    # Tuples: the cached value is shared by every caller, so nobody may change it.
     path = Path(__file__).resolve().parent / "data" / "mesh_regions.json"
     regions = json.loads(path.read_text())["regions"]
-    return [list(regions[name]) for name in _REGION_ORDER]
+    return tuple(tuple(regions[name]) for name in _REGION_ORDER)
 
 
 @dataclass(frozen=True)

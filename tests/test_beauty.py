@@ -155,7 +155,7 @@ def _polygon_area(points: np.ndarray) -> float:
 def test_eye_enlarge_opens_the_eyes_and_face_slim_narrows_the_jaw(portraits):
     from facekit.beauty import _REGION_ORDER, _regions
 
-    regions = dict(zip(_REGION_ORDER, _regions()))
+    regions = {name: list(points) for name, points in zip(_REGION_ORDER, _regions())}
     for name, image in portraits.items():
         areas, jaws = [], []
         for strength in (0.0, 0.5, 1.0):

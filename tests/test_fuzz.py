@@ -75,8 +75,8 @@ def test_native_beauty_refuses_an_empty_mesh_region(region, effect, arena):
 
     image = np.zeros((64, 64, 3), np.uint8)
     mesh = np.random.default_rng(region).uniform(8, 56, (468, 3)).astype(np.float32)
-    regions = beauty._regions()
-    regions[region] = []
+    regions = list(beauty._regions())
+    regions[region] = ()
     with arena.frame(), pytest.raises(ValueError, match="at least 3 points"):
         _native.beauty.apply(image, image.copy(), "rgb", mesh, regions, {effect: 0.5},
                              None, arena._native)
