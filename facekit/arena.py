@@ -23,7 +23,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from . import _debug, _native
+from . import _debug, _native, _observe
 from ._checks import is_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._resource import NativeResource
@@ -83,6 +83,7 @@ class SecureArena(NativeResource):
         self._guard = threading.Lock()
         self._open: weakref.ref[Frame] | None = None
         self._closed = False
+        _observe.fire("arena", self)  # lets the memory scan list every arena's regions
 
     def frame(self) -> "Frame":
         """Open a frame scope; use it as ``with arena.frame() as frame:``."""

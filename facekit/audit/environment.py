@@ -13,7 +13,7 @@ from typing import Any
 __all__ = ["environment", "package_hashes"]
 
 
-def package_hashes() -> dict[str, str]:
+def package_hashes() -> dict[str, Any]:
     """sha256 of every file of the installed facekit package, and of them all together."""
     root = Path(__file__).resolve().parents[1]
     files = {}

@@ -20,6 +20,9 @@ the failure), and the exception is kept, traceback and all (``after-exception``)
 
 The child never copies a value out of the arena; the parent computes the same values itself
 with :func:`reference` (same photo, same networks, same thread count, bitwise identical).
+Neither patches the library: both watch it through :mod:`facekit._observe` (every arena
+created, each network run; a listener there pauses the child at a checkpoint or makes a run
+fail), and the scan reads the memory from outside.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,17 +48,23 @@ def video_frame(image: np.ndarray, index: int) -> np.ndarray:
     return out
 
 
-def _regions(owner) -> list[list[int]]:
-    """Arena regions of a pipeline (its ``_arena``), an arena, or a list of either."""
-    owners = owner if isinstance(owner, list) else [owner]
-    arenas = [getattr(o, "_arena", o) for o in owners]
-    return [[int(r["start"]), int(r["size"])] for a in arenas if not a.closed
+_ARENAS: list = []  # every SecureArena this child created (the "arena" event)
+
+
+def _regions() -> list[list[int]]:
+    """Address ranges of every open arena's regions."""
+    return [[int(r["start"]), int(r["size"])] for a in _ARENAS if not a.closed
             for r in a.regions()]
 
 
-def _checkpoint(name: str, landmarker) -> None:
-    print(json.dumps({"event": "checkpoint", "name": name, "arena": _regions(landmarker)}),
-          flush=True)
+def _ready() -> None:
+    import os
+
+    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions()}), flush=True)
+
+
+def _checkpoint(name: str) -> None:
+    print(json.dumps({"event": "checkpoint", "name": name, "arena": _regions()}), flush=True)
     line = sys.stdin.readline()
     if line.strip() != "continue":
         raise SystemExit(f"memscan child: expected 'continue', got {line!r}")
@@ -71,13 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import facekit
-    from facekit import _inference
+    from facekit import _inference, _observe
     if args.scrub is not None:
-        _inference.DEFAULT_SCRUB = args.scrub
-    from facekit import FaceLandmarker
+        _inference.DEFAULT_SCRUB = args.scrub  # a setting read when a network is created
 
     image = facekit.load_image(SAMPLE)
-    import os
+    with _observe.listening("arena", _ARENAS.append):
+        return _run(args, image)
+
+
+def _run(args: argparse.Namespace, image: np.ndarray) -> int:
+    from facekit import FaceLandmarker
+
     if args.mode == "verify":
         return _verify_child(image)
     if args.mode == "threads":
@@ -86,35 +101,32 @@ def main(argv: list[str] | None = None) -> int:
         return _unclosed_child(image, args.mode)
     if args.mode == "beauty":
         with beautifier() as effects:
-            landmarker = effects._landmarker
-            print(json.dumps({"event": "ready", "pid": os.getpid(),
-                              "arena": _regions(landmarker)}), flush=True)
+            _ready()
             out = np.array(image, copy=True)
             effects._apply(image, out, None, trace=False,
-                           inspect=lambda traces: _checkpoint("inside", landmarker))
+                           inspect=lambda traces: _checkpoint("inside"))
             if np.array_equal(out, image):
                 raise SystemExit("memscan child: the effects changed nothing")
-            _checkpoint("after-apply", landmarker)
-        _checkpoint("after-close", landmarker)
+            _checkpoint("after-apply")
+        _checkpoint("after-close")
         print(json.dumps({"event": "done"}), flush=True)
         return 0
     landmarker = FaceLandmarker(landmarker_options(args.mode))
-    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarker)}),
-          flush=True)
+    _ready()
     if args.mode == "image":
         with landmarker.detect(image) as result:
             if len(result.faces) != 1:
                 raise SystemExit("memscan child: expected one face in the sample photo")
-            _checkpoint("inside", landmarker)
-        _checkpoint("after-scope", landmarker)
+            _checkpoint("inside")
+        _checkpoint("after-scope")
     else:
         result = None
         for i in range(args.frames or VIDEO_FRAMES):
             result = landmarker.detect_for_video(video_frame(image, i), 33 * i)
         assert result is not None and len(result.faces) == 1
-        _checkpoint("after-video", landmarker)
+        _checkpoint("after-video")
     landmarker.close()
-    _checkpoint("after-close", landmarker)
+    _checkpoint("after-close")
     print(json.dumps({"event": "done"}), flush=True)
     return 0
 
@@ -130,14 +142,12 @@ def thread_images(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _threads_child(image: np.ndarray, frames: int) -> int:
     """Two pipelines in two threads, the documented way to use facekit from threads."""
-    import os
     import threading
 
     from facekit import FaceLandmarker
 
     landmarkers = [FaceLandmarker(landmarker_options("image")) for _ in range(2)]
-    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarkers)}),
-          flush=True)
+    _ready()
     all_open = threading.Barrier(3)  # both threads hold a result open: the main thread scans
     scanned = threading.Event()
     failures: list[BaseException] = []
@@ -165,16 +175,16 @@ def _threads_child(image: np.ndarray, frames: int) -> int:
         pass
     if failures:
         raise SystemExit(f"memscan child: a thread failed: {failures[0]!r}")
-    _checkpoint("inside", landmarkers)
+    _checkpoint("inside")
     scanned.set()
     for thread in threads:
         thread.join()
     if failures:
         raise SystemExit(f"memscan child: a thread failed: {failures[0]!r}")
-    _checkpoint("after-scope", landmarkers)
+    _checkpoint("after-scope")
     for landmarker in landmarkers:
         landmarker.close()
-    _checkpoint("after-close", landmarkers)
+    _checkpoint("after-close")
     print(json.dumps({"event": "done"}), flush=True)
     return 0
 
@@ -187,40 +197,36 @@ def _unclosed_child(image: np.ndarray, mode: str) -> int:
     """Results that are never closed: dropped ("dropped"), or never returned because detect()
     raised ("exception"). The "image" configuration, so the parent's needles are the same."""
     import gc
-    import os
 
-    from facekit import FaceLandmarker
+    from facekit import FaceLandmarker, _observe
 
     landmarker = FaceLandmarker(landmarker_options("image"))
-    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(landmarker)}),
-          flush=True)
+    _ready()
     if mode == "dropped":
         result = landmarker.detect(image)
         if len(result.faces) != 1:
             raise SystemExit("memscan child: expected one face in the sample photo")
-        _checkpoint("held", landmarker)
+        _checkpoint("held")
         del result  # no `with`, no close()
         gc.collect()
-        _checkpoint("after-drop", landmarker)
+        _checkpoint("after-drop")
     else:
-        run = landmarker._iris.run
+        def failing(name: str, where: dict) -> None:
+            if name == "iris_landmark":
+                _checkpoint("inside")
+                raise StageFailed("injected failure after the iris network")
 
-        def failing(frame, tensor):
-            run(frame, tensor)
-            _checkpoint("inside", landmarker)
-            raise StageFailed("injected failure after the iris network")
-
-        landmarker._iris.run = failing
         try:
-            landmarker.detect(image)
+            with _observe.listening("network-run", failing):
+                landmarker.detect(image)
         except StageFailed as error:
             kept = error  # an application that keeps the exception keeps its frames' locals
         else:
             raise SystemExit("memscan child: the injected failure did not happen")
-        _checkpoint("after-exception", landmarker)
+        _checkpoint("after-exception")
         del kept
     landmarker.close()
-    _checkpoint("after-close", landmarker)
+    _checkpoint("after-close")
     print(json.dumps({"event": "done"}), flush=True)
     return 0
 
@@ -243,41 +249,29 @@ def _verify_child(image: np.ndarray) -> int:
     """FaceVerifier: checkpoints right after each embedding-network run (``inside-1`` ..
     ``inside-4``: photo A, photo B, the reference, a match), ``after-verify``,
     ``after-reference`` and ``after-close``."""
-    import os
+    from facekit import _observe
+    from facekit.verify import EMBEDDING, FaceVerifier
 
-    from facekit import verify as verify_module
-
-    arenas: list = []
-
-    class Recorded(verify_module.SecureArena):  # every arena the verifier opens is audited
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            arenas.append(self)
-
-    verify_module.SecureArena = Recorded
     first, second = verify_pair(image)
-    verifier = verify_module.FaceVerifier()
-    every = lambda: [verifier._landmarker._arena, *arenas]  # noqa: E731
-    print(json.dumps({"event": "ready", "pid": os.getpid(), "arena": _regions(every())}),
-          flush=True)
-    run = verifier._network.run
-    runs = [0]
+    verifier = FaceVerifier()
+    _ready()
+    runs = 0
 
-    def spied(frame, tensor):
-        outputs = run(frame, tensor)
-        runs[0] += 1
-        _checkpoint(f"inside-{runs[0]}", every())
-        return outputs
+    def embedded(name: str, where: dict) -> None:
+        nonlocal runs
+        if name == EMBEDDING:
+            runs += 1
+            _checkpoint(f"inside-{runs}")
 
-    verifier._network.run = spied
-    if not verifier.verify(first, second).same_person:
-        raise SystemExit("memscan child: the mirrored sample should match the sample")
-    _checkpoint("after-verify", every())
-    with verifier.reference(first) as ref:
-        ref.matches(second)
-    _checkpoint("after-reference", every())
+    with _observe.listening("network-run", embedded):
+        if not verifier.verify(first, second).same_person:
+            raise SystemExit("memscan child: the mirrored sample should match the sample")
+        _checkpoint("after-verify")
+        with verifier.reference(first) as ref:
+            ref.matches(second)
+    _checkpoint("after-reference")
     verifier.close()
-    _checkpoint("after-close", every())
+    _checkpoint("after-close")
     print(json.dumps({"event": "done"}), flush=True)
     return 0
 
@@ -287,41 +281,47 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
     five alignment points, ``chip`` the normalized (1, 150, 150, 3) network input, ``chip u8``
     the 8-bit chip and ``descriptor`` the 128 values."""
     import facekit
-    from facekit import _native
-    from facekit.verify import FaceVerifier
+    from facekit import _native, _observe
+    from facekit.image import as_pixels
+    from facekit.verify import EMBEDDING, FaceVerifier
 
-    first, second = verify_pair(facekit.load_image(SAMPLE))
+    photos = verify_pair(facekit.load_image(SAMPLE))
     mean = np.array([122.782, 117.001, 104.298], np.float32)
     records: list[dict[str, np.ndarray]] = []
-    points: list[np.ndarray] = []
-    chip_points = _native.verify.chip_points
 
-    def spied_points(*args, **kwargs):
-        found = chip_points(*args, **kwargs)
-        points.append(np.array(found[0], dtype=np.float32))
-        return found
-
-    with FaceVerifier() as verifier:
-        run = verifier._network.run
-
-        def spied(frame, tensor):
-            outputs = run(frame, tensor)
-            chip = np.array(tensor, dtype=np.float32)
+    def embedded(name: str, where: dict) -> None:
+        if name == EMBEDDING:
+            chip = _copy(*where["input"])
             records.append({
-                "points": points[-1],
                 "chip": chip,
                 "chip u8": np.rint(chip[0] * np.float32(256) + mean).astype(np.uint8),
-                "descriptor": np.array(outputs["descriptor"], dtype=np.float32),
+                "descriptor": _copy(*where["descriptor"]),
             })
-            return outputs
 
-        verifier._network.run = spied
-        _native.verify.chip_points = spied_points
-        try:
-            verifier.verify(first, second)
-        finally:
-            _native.verify.chip_points = chip_points
+    with FaceVerifier() as verifier:
+        with _observe.listening("network-run", embedded):
+            verifier.verify(*photos)
+        # The alignment points come from the verifier's own native steps, run again here on
+        # the same landmarks (no event carries them).
+        for record, photo in zip(records, photos):
+            pixels, pixel_format = as_pixels(photo, verifier.color_format)
+            with verifier._landmarker.detect(pixels) as result:
+                face = max(result.faces, key=lambda f: f.roi.width)
+                points, _ = _native.verify.chip_points(
+                    pixels, pixel_format, face.landmarks, verifier._detector,
+                    verifier._predictor, verifier._landmarker._arena._native)
+                record["points"] = np.array(points, dtype=np.float32)
     return records
+
+
+def _copy(address: int, shape: tuple[int, ...]) -> np.ndarray:
+    """The auditor's own copy of the float32 arena memory at `address` (from a
+    ``"network-run"`` event of its reference run on the public sample)."""
+    import ctypes
+    import math
+
+    memory = (ctypes.c_float * math.prod(shape)).from_address(address)
+    return np.ctypeslib.as_array(memory).reshape(shape).copy()
 
 
 def landmarker_options(mode: str):
@@ -349,6 +349,7 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
     """The auditor's own copies, per processed frame, of what the child computes.
 
     Runs the same pipeline in this (the parent's) process and copies values out of the arena
+    right after each network run (the ``"network-run"`` event of :mod:`facekit._observe`) and
     while each frame is open: ``landmarks`` (N, 3) image pixels, ``keypoints`` (6, 2) of the
     detected face (only on frames where the detector ran), ``crop`` the (1, 192, 192, 3) face
     crop fed to the landmark network, ``raw`` its 1404 raw outputs and ``hidden`` (network name
@@ -358,7 +359,7 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
     auditing: the sample is the bundled public-domain photo (or `image`, made from it).
     """
     import facekit
-    from facekit import FaceLandmarker
+    from facekit import FaceDetector, FaceDetectorOptions, FaceLandmarker, _observe
 
     from .probe import HiddenProbe
 
@@ -367,57 +368,42 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
     video = mode == "video"
     records: list[dict[str, object]] = []
     probes: dict[str, HiddenProbe] = {}
-    if mode == "beauty":
-        mode = "image"  # the same landmarks, from the Beautifier's landmarker configuration
-        options = landmarker_options("beauty")
-    else:
-        options = landmarker_options(mode)
-    with FaceLandmarker(options) as landmarker:
-        current: dict[str, object] = {}
+    options = landmarker_options("beauty" if mode == "beauty" else mode)
+    # The keypoints: a detector of the landmarker's configuration, run on each frame where the
+    # landmarker's own detector ran (same network, same crop, same decoder: the same values).
+    detector_options = FaceDetectorOptions(
+        model=options.detector_model, max_faces=options.max_faces,
+        min_detection_confidence=options.min_detection_confidence)
+    with FaceLandmarker(options) as landmarker, FaceDetector(detector_options) as detector:
+        current: dict[str, Any] = {}
 
-        def spy(network, extra=None):
-            run = network.run
+        def ran(name: str, where: dict) -> None:
+            if name not in probes:
+                probes[name] = HiddenProbe(name)
+            tensor = _copy(*where["input"])
+            current.setdefault("hidden", {}).setdefault(name, []).extend(
+                probes[name](tensor).values())
+            current.setdefault("blank", {}).setdefault(name, []).extend(
+                probes[name](np.zeros(tensor.shape, np.float32)).values())
+            if name == landmarker._mesh.name:
+                current["crop"] = tensor
+                current["raw"] = _copy(*where[landmarker._mesh_points])
+            elif name == landmarker._detector.network.name:
+                current["detector ran"] = True
 
-            def spied(frame, tensor):
-                outputs = run(frame, tensor)
-                if network.name not in probes:
-                    probes[network.name] = HiddenProbe(network.name)
-                probe = probes[network.name]
-                hidden = probe(np.array(tensor, dtype=np.float32))
-                blank = probe(np.zeros(tensor.shape, np.float32))
-                current.setdefault("hidden", {}).setdefault(network.name, []).extend(
-                    hidden.values())
-                current.setdefault("blank", {}).setdefault(network.name, []).extend(
-                    blank.values())
-                if extra:
-                    extra(tensor, outputs)
-                return outputs
-
-            network.run = spied
-
-        def mesh_values(tensor, outputs):
-            current["crop"] = np.array(tensor, dtype=np.float32)
-            current["raw"] = np.array(outputs[landmarker._mesh_points], dtype=np.float32)
-
-        spy(landmarker._mesh, mesh_values)
-        if landmarker._iris is not None:
-            spy(landmarker._iris)
-        spy(landmarker._detector.network)
-        detect = landmarker._detector.detect
-
-        def spy_detect(*a, **k):
-            faces, keypoints = detect(*a, **k)
-            if len(faces):
-                current["keypoints"] = np.array(keypoints[0], dtype=np.float32)
-            return faces, keypoints
-
-        landmarker._detector.detect = spy_detect
         for i in range(frames if video else 1):
             current = {}
-            result = (landmarker.detect_for_video(video_frame(image, i), 33 * i) if video
-                      else landmarker.detect(image))
+            picture = video_frame(image, i) if video else image
+            with _observe.listening("network-run", ran):
+                result = (landmarker.detect_for_video(picture, 33 * i) if video
+                          else landmarker.detect(picture))
             with result:
                 current["landmarks"] = np.array(result.faces[0].landmarks, dtype=np.float32)
+            if current.pop("detector ran", False):
+                with detector.detect(picture) as found:
+                    if found.faces:
+                        current["keypoints"] = np.array(found.faces[0].keypoints,
+                                                        dtype=np.float32)
             records.append(current)
     return records
 
