@@ -19,7 +19,8 @@ def _markdown(report: dict[str, Any]) -> str:
     lines += [f"| {k} | {v} |" for k, v in env.items()]
     lines += [f"| package sha256 | `{report['package']['package_sha256']}` "
               f"({len(report['package']['files'])} files; each in audit.json) |", "",
-              "## Checks", "", "| check | verdict | detail | seconds |", "| --- | --- | --- | ---: |"]
+              "## Checks", "", "| check | verdict | detail | seconds |",
+              "| --- | --- | --- | ---: |"]
     lines += [f"| {c['name']} | **{c['verdict']}** | {c['detail']} | {c['seconds']} |"
               for c in report["checks"]]
     for c in report["checks"]:

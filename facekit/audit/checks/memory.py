@@ -103,7 +103,8 @@ def check_memory_verify(env: dict[str, str]) -> Check:
         "memory-scan-verify", "face descriptors, aligned chips and their points outlive no call",
         "A child runs FaceVerifier.verify() on the sample and its mirror image, then a reference "
         "scope; the scan counts both descriptors (float32 and float64 windows), both aligned "
-        "chips (normalized rows and 8-bit rows) and both photos' five alignment points right after each embedding run, after verify() "
+        "chips (normalized rows and 8-bit rows) and both photos' five alignment points right "
+        "after each embedding run, after verify() "
         "returned, after the reference scope ended and after close(). Pass: found in the arena "
         "right after each run; zero copies anywhere afterwards.")
     needles = memscan.verify_sets(memscan_child.verify_reference())
