@@ -18,8 +18,8 @@ import math
 import threading
 import warnings
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from .image import ColorFormat, ImageLike, as_pixels
 
 __all__ = ["SecureArena", "Frame", "ArenaStatus"]
 
-PerChannel = Union[float, Sequence[float]]
+PerChannel = float | Sequence[float]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class SecureArena(NativeResource):
         self._open: weakref.ref[Frame] | None = None
         self._closed = False
 
-    def frame(self) -> "Frame":
+    def frame(self) -> Frame:
         """Open a frame scope; use it as ``with arena.frame() as frame:``."""
         with self._guard:
             if self._closed:
@@ -139,7 +139,7 @@ class SecureArena(NativeResource):
             self._native.wipe()
             self._closed = True
 
-    def __enter__(self) -> "SecureArena":
+    def __enter__(self) -> SecureArena:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -176,7 +176,7 @@ class Frame(Ephemeral):
             finally:
                 self._ended = True  # only once wiped: another thread may then open a frame
 
-    def __enter__(self) -> "Frame":
+    def __enter__(self) -> Frame:
         self._check_alive()
         return self
 

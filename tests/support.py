@@ -14,6 +14,12 @@ SHARED = REPO.parent / "shared" / "testdata"
 SHARED_FACES = SHARED / "faces"
 
 
+def require(module: str, reason: str):
+    """Import `module`, or skip the calling test with `reason` (under FACEKIT_REQUIRE_ORACLES=1
+    the skip is a failure, see conftest.py)."""
+    return pytest.importorskip(module, reason=reason)
+
+
 def shared_face(name: str) -> Path:
     """A photo from ../shared/testdata/faces; skips with the reason when that folder is absent."""
     return _shared("faces", name)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import shared_face
 
 import facekit
 from facekit import RunningMode
 from facekit.beauty import PRESETS, Beautifier, BeautyOptions
-from support import shared_face
 
 SHAPES = ["face_slim", "v_chin", "chin_length", "forehead", "eye_enlarge", "eye_distance",
           "nose_slim", "mouth_size"]

@@ -8,14 +8,13 @@ import pickle
 
 import numpy as np
 import pytest
+from support import dlib_reference, shared_face
 
 import facekit
 from facekit import _native
-from facekit.errors import (AmbiguousFaceError, BiometricExportError, FaceTooSmallError,
-                            NoFaceError)
+from facekit.errors import AmbiguousFaceError, BiometricExportError, FaceTooSmallError, NoFaceError
 from facekit.models import read_verified
 from facekit.verify import FaceVerifier
-from support import dlib_reference, shared_face
 
 IDENTITY = {
     "obama.jpg": "obama", "obama2.jpg": "obama", "obama3.jpg": "obama", "obama-720p.jpg": "obama",

@@ -21,9 +21,10 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Check", "CHECKS", "run_audit", "write_reports"]
 
@@ -409,8 +410,16 @@ def check_refusals(env: dict[str, str]) -> Check:
     import facekit
     from facekit.errors import BiometricExportError
 
-    from .channels import (ARRAY_OBJECTS, ARRAY_ONLY, DOCUMENTED_OPEN, REFUSED,
-                           ephemeral_objects, marshal_refused, printed_forms, text_channels)
+    from .channels import (
+        ARRAY_OBJECTS,
+        ARRAY_ONLY,
+        DOCUMENTED_OPEN,
+        REFUSED,
+        ephemeral_objects,
+        marshal_refused,
+        printed_forms,
+        text_channels,
+    )
     from .memscan_child import SAMPLE
 
     check = Check(
@@ -494,10 +503,10 @@ CHECKS: dict[str, Callable[[dict[str, str]], Check]] = {
 
 # --- environment and the report ----------------------------------------------------------------
 
-def _package_hashes() -> dict[str, str]:
+def _package_hashes() -> dict[str, Any]:
     """sha256 of every file of the installed facekit package, and of them all together."""
     root = Path(__file__).resolve().parents[1]
-    files = {}
+    files: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             files[path.relative_to(root).as_posix()] = hashlib.sha256(

@@ -28,6 +28,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,10 +45,10 @@ def video_frame(image: np.ndarray, index: int) -> np.ndarray:
     return out
 
 
-def _regions(owner) -> list[list[int]]:
+def _regions(owner: Any) -> list[list[int]]:
     """Arena regions of a pipeline (its ``_arena``), an arena, or a list of either."""
     owners = owner if isinstance(owner, list) else [owner]
-    arenas = [getattr(o, "_arena", o) for o in owners]
+    arenas: list[Any] = [getattr(o, "_arena", o) for o in owners]
     return [[int(r["start"]), int(r["size"])] for a in arenas if not a.closed
             for r in a.regions()]
 
@@ -203,14 +204,14 @@ def _unclosed_child(image: np.ndarray, mode: str) -> int:
         gc.collect()
         _checkpoint("after-drop", landmarker)
     else:
-        run = landmarker._iris.run
+        run = landmarker._iris.run  # type: ignore[union-attr]  # iris on
 
         def failing(frame, tensor):
             run(frame, tensor)
             _checkpoint("inside", landmarker)
             raise StageFailed("injected failure after the iris network")
 
-        landmarker._iris.run = failing
+        landmarker._iris.run = failing  # type: ignore[union-attr, method-assign]  # a spy
         try:
             landmarker.detect(image)
         except StageFailed as error:
@@ -254,7 +255,7 @@ def _verify_child(image: np.ndarray) -> int:
             super().__init__(*args, **kwargs)
             arenas.append(self)
 
-    verify_module.SecureArena = Recorded
+    verify_module.SecureArena = Recorded  # type: ignore[misc]  # a spy
     first, second = verify_pair(image)
     verifier = verify_module.FaceVerifier()
     every = lambda: [verifier._landmarker._arena, *arenas]  # noqa: E731
@@ -269,7 +270,7 @@ def _verify_child(image: np.ndarray) -> int:
         _checkpoint(f"inside-{runs[0]}", every())
         return outputs
 
-    verifier._network.run = spied
+    verifier._network.run = spied  # type: ignore[method-assign]  # a spy
     if not verifier.verify(first, second).same_person:
         raise SystemExit("memscan child: the mirrored sample should match the sample")
     _checkpoint("after-verify", every())
@@ -315,7 +316,7 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
             })
             return outputs
 
-        verifier._network.run = spied
+        verifier._network.run = spied  # type: ignore[method-assign]  # a spy
         _native.verify.chip_points = spied_points
         try:
             verifier.verify(first, second)
