@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from support import facekit_script
 
 from facekit.audit import auditor
 
@@ -18,8 +19,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 
 def _facekit_audit(tmp_path, *args: str) -> tuple[int, dict, str, str]:
-    exe = shutil.which("facekit")
-    assert exe is not None
+    exe = facekit_script()  # the venv's script, found without an activated venv
     out = tmp_path / "reports"
     done = subprocess.run([exe, "audit", "--out", str(out), *args], capture_output=True,
                           text=True, timeout=900, cwd=tmp_path)
