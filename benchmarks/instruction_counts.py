@@ -125,7 +125,7 @@ def parse_qemu_log(stream, one_insn_per_tb: bool = False) -> dict:
             try:
                 instructions += size[ptr]
             except KeyError:
-                raise CountError(f"executed TB {ptr.decode()} was never translated in the log")
+                raise CountError(f"executed TB {ptr.decode()} was never translated in the log") from None
         elif head == b"0" and line.startswith(b"0x"):  # one guest instruction of a translation
             pending += 1
         elif head == b"-" and line.startswith(b"----"):  # a new translation starts
@@ -138,7 +138,7 @@ def parse_qemu_log(stream, one_insn_per_tb: bool = False) -> dict:
     return {"instructions": instructions, "tb_executions": executions, "tbs_stopped": stopped}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def qemu_single_insn_flag() -> str:
     """-one-insn-per-tb on qemu >= 8.1, -singlestep before."""
     helptext = subprocess.run([QEMU, "-h"], capture_output=True, text=True).stdout

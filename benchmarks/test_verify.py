@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import dlib_reference, shared_face
 
 import facekit
 from facekit import _native
 from facekit.verify import FaceVerifier
-from support import dlib_reference, shared_face
 
 
 @pytest.fixture(scope="module")

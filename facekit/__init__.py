@@ -9,13 +9,13 @@ faces), :class:`FaceVerifier` (same-person checks), :func:`load_image`, the low-
 :mod:`facekit.errors`.
 """
 
-from __future__ import annotations
-
 # First of all: switch ONNX Runtime's telemetry off before anything can import onnxruntime,
 # which reads the switch only once (see facekit/_telemetry.py).
 from . import _telemetry
 
 _telemetry.switch_off()
+
+from importlib import metadata as _metadata
 
 try:
     from . import _native  # noqa: F401  (fail early, with advice, when the core is not built)
@@ -25,51 +25,58 @@ except ImportError as exc:  # a source checkout without a build
         f"`pip install .` (or `pip install -e .` for development); the import said: {exc}"
     ) from exc
 
-from . import errors
+from . import errors, models
 from ._ephemeral import Ephemeral, EphemeralArray
+from ._pipeline import RunningMode
+from ._telemetry import telemetry_status
 from .anonymize import Anonymizer, anonymize
 from .arena import ArenaStatus, Frame, SecureArena
-from .beauty import Beautifier, BeautyOptions
+from .beauty import EFFECTS, PRESETS, Beautifier, BeautyOptions
 from .cpu import active_simd as _active_simd
-from ._pipeline import RunningMode
 from .cpu import cpu_features
 from .detector import BoundingBox, DetectedFace, DetectionResult, FaceDetector, FaceDetectorOptions
 from .geometry import RotatedRect
-from .image import load_image
+from .image import ColorFormat, ImageLike, load_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .process import harden_process
-from ._telemetry import telemetry_status
-from .verify import FaceVerifier, VerifyResult
+from .verify import FaceVerifier, Reference, VerifyResult
 
-__version__ = "0.1.0"
+# The installed distribution's version, so that pyproject.toml is its one source.
+__version__ = _metadata.version("facekit")
 
 __all__ = [
+    "EFFECTS",
+    "PRESETS",
     "Anonymizer",
     "ArenaStatus",
     "Beautifier",
     "BeautyOptions",
     "BoundingBox",
+    "ColorFormat",
     "DetectedFace",
     "DetectionResult",
+    "Ephemeral",
+    "EphemeralArray",
     "FaceDetector",
     "FaceDetectorOptions",
     "FaceLandmarker",
     "FaceLandmarkerOptions",
     "FaceVerifier",
+    "Frame",
+    "ImageLike",
     "LandmarkedFace",
     "LandmarkerResult",
-    "RunningMode",
-    "VerifyResult",
-    "load_image",
-    "Ephemeral",
-    "EphemeralArray",
-    "Frame",
+    "Reference",
     "RotatedRect",
+    "RunningMode",
     "SecureArena",
+    "VerifyResult",
     "anonymize",
     "cpu_features",
     "errors",
     "harden_process",
+    "load_image",
+    "models",
     "telemetry_status",
 ]
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import abc
 import json
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -126,15 +127,15 @@ class EphemeralArray(np.ndarray):
 
     def __round__(self, ndigits: int | None = None) -> Any:
         """round() of an element, as numpy's scalars do it (the answer is a plain number)."""
-        return round(self.view(np.ndarray)[()], ndigits)
+        return round(self.view(np.ndarray)[()], ndigits)  # type: ignore[call-overload]
 
     @property
-    def flat(self) -> np.flatiter:  # type: ignore[override]
+    def flat(self) -> np.flatiter:
         """numpy's flat iterator over a plain view: what it reads out are plain copies."""
         return self.view(np.ndarray).flat
 
-    @property
-    def imag(self) -> Any:  # type: ignore[override]
+    @property  # type: ignore[misc]  # numpy's imag is settable; here it is read-only
+    def imag(self) -> Any:
         """The imaginary part (for real arrays numpy allocates zeros: a plain array)."""
         return _handed_out(self.view(np.ndarray).imag)
 

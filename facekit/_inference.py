@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -101,9 +102,9 @@ class Network:
         self.input_name = info.inputs[0]["name"]
         self.input_shape = tuple(info.inputs[0]["shape"])
         self.outputs = {o["name"]: tuple(o["shape"]) for o in info.outputs}
-        self._blank: dict[int, object] = {}  # batch size -> IOBinding over zero/scratch buffers
+        self._blank: dict[int, tuple] = {}  # batch size -> IOBinding over zero/scratch buffers
 
-    def run(self, frame: "Frame", tensor: "EphemeralArray") -> dict[str, "EphemeralArray"]:
+    def run(self, frame: Frame, tensor: EphemeralArray) -> dict[str, EphemeralArray]:
         """Run on `tensor` (an arena view; its first axis is the batch); return the outputs as
         new arena views."""
         batch = tensor.shape[0]
@@ -155,7 +156,7 @@ class Network:
             entry = self._blank[batch] = (binding, zeros, scratch)  # buffers live with it
         return entry[0]
 
-    def _bind(self, tensor: np.ndarray, outputs: dict[str, np.ndarray]):
+    def _bind(self, tensor: np.ndarray, outputs: Mapping[str, np.ndarray]):
         """An IOBinding reading `tensor` and writing `outputs` in place, by address."""
         binding = self.session.io_binding()
         binding.bind_input(self.input_name, "cpu", 0, np.float32, tensor.shape,

@@ -61,7 +61,8 @@ class Anonymizer(NativeResource):
         self.method = _choice("method", method, _METHODS)
         self.padding = _padding(padding)
         self.color = _color(color)
-        self.color_format = _choice("color_format", color_format, _COLOR_FORMATS)
+        self.color_format: ColorFormat = _choice(  # type: ignore[assignment]  # checked
+            "color_format", color_format, _COLOR_FORMATS)
         self.on_failure = _choice("on_failure", on_failure, _ON_FAILURE)
         self.covered_whole_frame = False
         self.whole_frames_covered = 0
@@ -150,7 +151,7 @@ class Anonymizer(NativeResource):
         for detector in self._search + self._check:
             detector.close()
 
-    def __enter__(self) -> "Anonymizer":
+    def __enter__(self) -> Anonymizer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -193,4 +194,4 @@ def _color(value: Any) -> tuple[int, int, int]:
         raise TypeError(problem)
     if len(channels) != 3 or not all(0 <= c <= 255 for c in channels):
         raise ValueError(problem)
-    return tuple(int(c) for c in channels)
+    return int(channels[0]), int(channels[1]), int(channels[2])

@@ -18,8 +18,8 @@ import math
 import threading
 import warnings
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from .image import ColorFormat, ImageLike, as_pixels
 
 __all__ = ["SecureArena", "Frame", "ArenaStatus"]
 
-PerChannel = Union[float, Sequence[float]]
+PerChannel = float | Sequence[float]
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class SecureArena(NativeResource):
         self._closed = False
         _observe.fire("arena", self)  # lets the memory scan list every arena's regions
 
-    def frame(self) -> "Frame":
+    def frame(self) -> Frame:
         """Open a frame scope; use it as ``with arena.frame() as frame:``."""
         with self._guard:
             if self._closed:
@@ -140,7 +140,7 @@ class SecureArena(NativeResource):
             self._native.wipe()
             self._closed = True
 
-    def __enter__(self) -> "SecureArena":
+    def __enter__(self) -> SecureArena:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -177,7 +177,7 @@ class Frame(Ephemeral):
             finally:
                 self._ended = True  # only once wiped: another thread may then open a frame
 
-    def __enter__(self) -> "Frame":
+    def __enter__(self) -> Frame:
         self._check_alive()
         return self
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +98,7 @@ class BeautyOptions:
     brow_color: RGB = (72, 52, 40)
     eyeshadow: float = 0.0
     eyeshadow_color: RGB = (150, 112, 150)
-    lut: Union[str, Path, np.ndarray, None] = None
+    lut: str | Path | np.ndarray | None = None
     lut_strength: float = 1.0
 
     def __post_init__(self) -> None:
@@ -116,7 +116,7 @@ class BeautyOptions:
                     raise ValueError(f"{f.name} must lie in [{low:g}, 1], got {value}")
                 object.__setattr__(self, f.name, float(value))
 
-    def replace(self, **changes: Any) -> "BeautyOptions":
+    def replace(self, **changes: Any) -> BeautyOptions:
         """A copy with some fields changed (validated like the constructor)."""
         return dataclasses.replace(self, **changes)
 
@@ -222,7 +222,7 @@ class Beautifier(NativeResource):
         # The effects use the landmarker's result and arena: the whole apply is one call.
         with self._landmarker._exclusive():
             if self.running_mode == RunningMode.VIDEO:
-                result = self._landmarker.detect_for_video(source, timestamp_ms)
+                result = self._landmarker.detect_for_video(source, timestamp_ms)  # type: ignore[arg-type]
             else:
                 result = self._landmarker.detect(source)
             traces = []
@@ -240,7 +240,7 @@ class Beautifier(NativeResource):
         """Release the landmarker and its arena. Safe to call twice."""
         self._landmarker.close()
 
-    def __enter__(self) -> "Beautifier":
+    def __enter__(self) -> Beautifier:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -274,7 +274,7 @@ def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
         if effect == "lut":
             cases["lut_warm"] = [BeautyOptions(lut="warm", lut_strength=s) for s in (0.5, 1.0)]
         else:
-            cases[effect] = [BeautyOptions(**{effect: s}) for s in (0.5, 1.0)]
+            cases[effect] = [BeautyOptions(**{effect: s}) for s in (0.5, 1.0)]  # type: ignore[arg-type]
     for name in ("natural", "studio"):
         cases[f"preset_{name}"] = [PRESETS[name]]
     written = []

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main", "EXIT_USAGE", "EXIT_RUNTIME"]
 
@@ -143,7 +144,7 @@ def _anonymize(args: argparse.Namespace) -> int:
     from . import load_image
     from .anonymize import anonymize
 
-    color = tuple(int(v) for v in args.color.split(",")) if args.color else (0, 0, 0)
+    color: Any = tuple(int(v) for v in args.color.split(",")) if args.color else (0, 0, 0)
     image = load_image(args.input)
     out = anonymize(image, args.method, padding=args.padding, color=color)
     Image.fromarray(out).save(args.output)

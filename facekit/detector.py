@@ -171,7 +171,7 @@ class FaceDetector(Pipeline):
         self._blazeface = _BlazeFace(self.options.model, self.options.intra_op_threads)
 
     @classmethod
-    def create_from_options(cls, options: FaceDetectorOptions) -> "FaceDetector":
+    def create_from_options(cls, options: FaceDetectorOptions) -> FaceDetector:
         """MediaPipe Tasks-style constructor."""
         return cls(options)
 

@@ -34,6 +34,6 @@ class RotatedRect:
             raise ValueError(f"RotatedRect needs a positive size, got {self.width}x{self.height}")
 
     @classmethod
-    def from_box(cls, left: float, top: float, width: float, height: float) -> "RotatedRect":
+    def from_box(cls, left: float, top: float, width: float, height: float) -> RotatedRect:
         """An unrotated rectangle from its top-left corner and size."""
         return cls(left + width / 2, top + height / 2, width, height)

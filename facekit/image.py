@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from ._native import warp as _warp
 
-if TYPE_CHECKING:  # PIL is optional
-    from PIL import Image as PILImage
+__all__ = ["ImageLike", "ColorFormat", "PILImageLike", "as_pixels", "load_image"]
 
-__all__ = ["ImageLike", "ColorFormat", "as_pixels", "load_image"]
+
+class PILImageLike(Protocol):
+    """What facekit reads from a PIL image (``PIL.Image.Image`` matches): its ``mode`` and
+    ``convert``, and its pixels through the array interface. A protocol rather than PIL's class,
+    so that ``ImageLike`` resolves at run time (``typing.get_type_hints``) without importing PIL
+    when facekit is imported."""
+
+    @property
+    def mode(self) -> str: ...
+
+    def convert(self, mode: str) -> Any: ...
+
 
 ColorFormat = Literal["rgb", "bgr"]
-ImageLike = Union[np.ndarray, "PILImage.Image"]
+ImageLike = np.ndarray | PILImageLike
 
 _PIL_MODES = {"RGB": "rgb", "RGBA": "rgba", "L": "gray"}
 _CONVERT_HINT = ("facekit reads 8-bit images: scale the values to 0..255 and convert to uint8 "
@@ -77,7 +87,7 @@ def as_pixels(image: Any, color_format: ColorFormat = "rgb") -> tuple[np.ndarray
     return image, pixel_format
 
 
-def load_image(path: "str | os.PathLike[str]") -> np.ndarray:
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as an RGB uint8 array, upright as its EXIF orientation says.
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for one that is not a

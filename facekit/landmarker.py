@@ -182,7 +182,7 @@ class FaceLandmarker(Pipeline):
         self._video = _VideoState()
 
     @classmethod
-    def create_from_options(cls, options: FaceLandmarkerOptions) -> "FaceLandmarker":
+    def create_from_options(cls, options: FaceLandmarkerOptions) -> FaceLandmarker:
         """MediaPipe Tasks-style constructor."""
         return cls(options)
 
@@ -229,7 +229,7 @@ class FaceLandmarker(Pipeline):
                     self._add_tracks(frame, pixels, pixel_format)
                     state.since_detection = 0
                 else:
-                    state.since_detection += 1
+                    state.since_detection = (state.since_detection or 0) + 1
                 survivors = []
                 for track in state.tracks:
                     next_roi = self._landmark(frame, result, pixels, pixel_format, track.roi,
@@ -305,7 +305,7 @@ class FaceLandmarker(Pipeline):
                                   [(RotatedRect(*roi), mirrored) for roi, mirrored in eyes],
                                   (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3,
                                   border="clamp")
-        iris = self._iris.run(frame, crops)["output_iris"]
+        iris = self._iris.run(frame, crops)["output_iris"]  # type: ignore[union-attr]  # iris on
         return _native.landmarks.project_iris(
             frame._arena._native, landmarks, iris[0], iris[1], right_roi, left_roi,
             right_mirrored, left_mirrored, _IRIS_SIZE)

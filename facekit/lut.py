@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 
@@ -44,7 +43,7 @@ def preset_table(name: str, size: int = PRESET_SIZE) -> np.ndarray:
     return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
 
 
-def read_cube(path: Union[str, Path]) -> np.ndarray:
+def read_cube(path: str | Path) -> np.ndarray:
     """Parse a 3D ``.cube`` file into a uint8 (N, N, N, 3) table (ValueError if malformed)."""
     path = Path(path)
     size = None
@@ -89,7 +88,7 @@ def read_cube(path: Union[str, Path]) -> np.ndarray:
     return np.ascontiguousarray(table.reshape(size, size, size, 3))
 
 
-def write_cube(table: np.ndarray, path: Union[str, Path], title: str = "facekit") -> None:
+def write_cube(table: np.ndarray, path: str | Path, title: str = "facekit") -> None:
     """Write a (N, N, N, 3) uint8 table as a ``.cube`` file (red fastest)."""
     size = table.shape[0]
     rows = table.reshape(-1, 3) / 255.0
@@ -98,7 +97,7 @@ def write_cube(table: np.ndarray, path: Union[str, Path], title: str = "facekit"
     Path(path).write_text("\n".join(text) + "\n")
 
 
-def load_lut(lut: Union[str, Path, np.ndarray]) -> np.ndarray:
+def load_lut(lut: str | Path | np.ndarray) -> np.ndarray:
     """A LUT from a preset name, a ``.cube`` path or an array (validated, C-contiguous)."""
     if isinstance(lut, np.ndarray):
         if lut.dtype != np.uint8 or lut.ndim != 4 or lut.shape[3] != 3 or not (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class ModelInfo:
     last_hidden: tuple[str, ...] = ()  # inputs of the layers computing the outputs (audits)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _manifest(directory: Path) -> dict[str, ModelInfo]:
     path = directory / "manifest.json"
     try:

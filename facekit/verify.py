@@ -20,8 +20,13 @@ from ._inference import Network
 from ._resource import NativeResource
 from .arena import Frame, SecureArena
 from .detector import MAX_FACES
-from .errors import (AmbiguousFaceError, ClosedError, FaceTooSmallError, ModelIntegrityError,
-                     NoFaceError)
+from .errors import (
+    AmbiguousFaceError,
+    ClosedError,
+    FaceTooSmallError,
+    ModelIntegrityError,
+    NoFaceError,
+)
 from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
 from .models import read_verified
@@ -101,7 +106,7 @@ class FaceVerifier(NativeResource):
             distance = float(_native.verify.distance(first, second))
         return VerifyResult(distance < self.threshold, distance, self.threshold)
 
-    def reference(self, avatar: ImageLike) -> "Reference":
+    def reference(self, avatar: ImageLike) -> Reference:
         """A reference scope for checking a stream against one photo::
 
             with verifier.reference(avatar) as ref:
@@ -153,7 +158,7 @@ class FaceVerifier(NativeResource):
             self._landmarker.close()
             self._hold.close()
 
-    def __enter__(self) -> "FaceVerifier":
+    def __enter__(self) -> FaceVerifier:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -200,7 +205,7 @@ class Reference(Ephemeral):
         self._frame.end()
         self._arena.close()
 
-    def __enter__(self) -> "Reference":
+    def __enter__(self) -> Reference:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -208,7 +208,7 @@ def _densify(tensor: _Tensor) -> np.ndarray:
     index_types = {1: np.int32, 2: np.uint16, 3: np.uint8}  # SparseIndexVector union members
     pos = np.zeros(1, np.int64)  # position of each partial coordinate within its level
     coords = np.zeros((1, 0), np.int64)
-    for level, dim in enumerate(sp.tables(2)):
+    for dim in sp.tables(2):
         if dim.scalar(0, "b") == 0:  # DENSE
             size = dim.scalar(1, "i")
             pos = (pos[:, None] * size + np.arange(size)).reshape(-1)

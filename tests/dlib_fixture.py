@@ -21,8 +21,9 @@ sys.path.insert(0, str(HERE))
 
 
 def main(out: Path) -> None:
-    import facekit
     from support import dlib_reference
+
+    import facekit
 
     image = np.ascontiguousarray(facekit.load_image(HERE / "data" / "obama.jpg")[..., :3])
     with tempfile.TemporaryDirectory() as tmp:

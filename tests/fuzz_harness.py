@@ -49,9 +49,10 @@ import tempfile
 import time
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -156,8 +157,8 @@ def make_image(rng: np.random.Generator, source: np.ndarray | None = None,
         channels = mostly(rng, [None, 1, 3, 3, 4], [2, 5], 0.05)
         shape = (height, width) if channels is None else (height, width, channels)
         source = rng.integers(0, 256, shape, dtype=np.uint8)
-    good = [l for l in layouts if l not in _BAD_LAYOUTS]
-    layout = mostly(rng, good or list(layouts), [l for l in layouts if l in _BAD_LAYOUTS] or good,
+    good = [ln for ln in layouts if ln not in _BAD_LAYOUTS]
+    layout = mostly(rng, good or list(layouts), [ln for ln in layouts if ln in _BAD_LAYOUTS] or good,
                     0.1)
     info = {"layout": layout, "shape": list(source.shape)}
     if layout == "pil" and source.ndim == 3 and source.shape[2] in (3, 4) and not writable:
@@ -260,8 +261,9 @@ class Context:
     def face(self) -> np.ndarray:
         """The shipped sample portrait scaled to 256 rows (a small, real face)."""
         def make():
-            import facekit
             from PIL import Image
+
+            import facekit
 
             image = facekit.load_image(Path(facekit.__file__).parent / "data" / "sample.jpg")
             width = image.shape[1] * 256 // image.shape[0]
@@ -740,8 +742,8 @@ def gen_lut_cube(rng: np.random.Generator) -> Case:
         elif op == "domain":
             lines.insert(1, pick(rng, ["DOMAIN_MIN 0 0 0", "DOMAIN_MAX 1 1 1"]))
         elif op == "reformat":
-            rows = [i for i, l in enumerate(lines)
-                    if l[:1].isdigit() and re.fullmatch(r"[\d. ]+", l)] or [None]
+            rows = [i for i, ln in enumerate(lines)
+                    if ln[:1].isdigit() and re.fullmatch(r"[\d. ]+", ln)] or [None]
             i = pick(rng, rows)
             if i is not None:
                 lines[i] = " ".join(f"{float(v):.9e}" for v in lines[i].split())
@@ -759,7 +761,7 @@ def gen_lut_cube(rng: np.random.Generator) -> Case:
                 "+.5", "5.", "1,5", "9" * 400])
             lines[at] = " ".join(parts)
         elif op == "size":
-            lines = [l for l in lines if not l.startswith("LUT_3D_SIZE")]
+            lines = [ln for ln in lines if not ln.startswith("LUT_3D_SIZE")]
             lines.insert(int(rng.integers(len(lines) + 1)), "LUT_3D_SIZE " + str(pick(rng, [
                 0, 1, -1, 257, 10 ** 9, 10 ** 30, "1e3", "17.0", "", "x", size + 1, size - 1])))
         elif op == "domain_bad":
@@ -779,8 +781,8 @@ def gen_lut_cube(rng: np.random.Generator) -> Case:
         elif op == "fourth":
             lines[at] = lines[at] + " 0.5"
         elif op == "reorder_header":
-            header = [l for l in lines if l.startswith(("TITLE", "LUT_3D_SIZE"))]
-            lines = [l for l in lines if l not in header] + header
+            header = [ln for ln in lines if ln.startswith(("TITLE", "LUT_3D_SIZE"))]
+            lines = [ln for ln in lines if ln not in header] + header
     data = ending.join(lines).encode("utf-8") + ending.encode()
     if bom:
         data = b"\xef\xbb\xbf" + data
@@ -896,7 +898,7 @@ def _mutate_blob(rng: np.random.Generator, name: str, data: bytes) -> tuple[byte
     return bytes(out), ops
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shipped(name: str) -> bytes:
     """A shipped model blob, after the loader's integrity check."""
     from facekit.models import read_verified

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,20 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SHARED = REPO.parent / "shared" / "testdata"
 SHARED_FACES = SHARED / "faces"
+
+
+def facekit_script() -> str:
+    """The `facekit` console script of the environment running the tests: found next to this
+    interpreter (sysconfig's scripts folder), so the tests need no activated venv on PATH."""
+    path = Path(sysconfig.get_path("scripts")) / "facekit"
+    assert path.exists(), f"{path} is missing: pip install should put the console script there"
+    return str(path)
+
+
+def require(module: str, reason: str):
+    """Import `module`, or skip the calling test with `reason` (under FACEKIT_REQUIRE_ORACLES=1
+    the skip is a failure, see conftest.py)."""
+    return pytest.importorskip(module, reason=reason)
 
 
 def shared_face(name: str) -> Path:

@@ -10,12 +10,12 @@ import textwrap
 
 import numpy as np
 import pytest
+from support import SHARED_FACES, shared_face
 
 import facekit
 from facekit import FaceDetector, FaceDetectorOptions
 from facekit.anonymize import Anonymizer
 from facekit.errors import AnonymizationError
-from support import SHARED_FACES, shared_face
 
 METHODS = ["pixelate", "blur", "solid"]
 

@@ -8,13 +8,13 @@ import sys
 
 import numpy as np
 import pytest
+from support import shared_face
 
 import facekit
 from facekit import FaceDetector, FaceLandmarker, FaceLandmarkerOptions, RunningMode
 from facekit.audit.auditor import vm_flags
 from facekit.audit.memscan_child import video_frame
 from facekit.errors import ClosedError, ExpiredFrameError, FrameInUseError
-from support import shared_face
 
 RECT = facekit.RotatedRect(455, 500, 400, 440, 0.2)
 
@@ -99,6 +99,20 @@ def test_verify_wipe_mode_runs(photo):
             crop = frame.crop_normalize(photo, RECT, 64)
         assert arena.status().verify_wipe
         assert np.count_nonzero(np.asarray(crop)) == 0
+
+
+def test_verify_wipe_mode_raises_when_a_byte_survives_the_wipe():
+    # The negative control: with the audit switch that skips the zeroing, the verification
+    # must see the values still there and refuse, rather than pass whatever happened.
+    from facekit import _native
+
+    native = _native.arena.Arena(1 << 16, False, True, True)  # verify_wipe, debug_skip_wipe
+    native.expose(np.full((4, 4), 7, np.float32))
+    with pytest.raises(RuntimeError, match="wipe verification failed"):
+        native.wipe()
+    clean = _native.arena.Arena(1 << 16, False, True, False)  # verify_wipe alone passes
+    clean.expose(np.full((4, 4), 7, np.float32))
+    clean.wipe()
 
 
 def test_status_reports_the_kernel_protections(arena):

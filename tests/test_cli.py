@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import pytest
+from support import facekit_script
 
 from facekit import cli
 
@@ -22,9 +22,7 @@ def test_info_prints_cpu_and_arena_protections(capsys):
 
 
 def test_console_script_is_installed():
-    exe = shutil.which("facekit")
-    assert exe is not None, "pip install should put the facekit console script on PATH"
-    result = subprocess.run([exe, "info"], capture_output=True, text=True, timeout=120,
+    result = subprocess.run([facekit_script(), "info"], capture_output=True, text=True, timeout=120,
                             cwd=tempfile.gettempdir())
     assert result.returncode == 0 and '"active"' in result.stdout
 

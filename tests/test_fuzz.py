@@ -10,9 +10,8 @@ Run with ``-s`` to see the executions per target.
 
 from __future__ import annotations
 
-import pytest
-
 import fuzz_harness as fuzz
+import pytest
 
 
 @pytest.mark.parametrize("target", list(fuzz.TARGETS))

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import model_source, models_package, onnx_model, shared_face
+from support import model_source, models_package, onnx_model, require, shared_face
 
 from facekit.models import open_session
 
-litert = pytest.importorskip("ai_edge_litert.interpreter",
-                             reason="ai-edge-litert (the TFLite oracle) comes with the dev extra")
 cv2 = pytest.importorskip("cv2", reason="opencv-python-headless comes with the test extra")
 
 # Float32 summation order differs between the runtimes, so outputs agree to rounding: 1e-3
@@ -44,6 +42,9 @@ class Pair:
 
     def __init__(self, name: str):
         source = model_source(name)  # skips when the source package is not downloaded
+        # Imported here, so that the converter's own tests run without the TFLite oracle.
+        litert = require("ai_edge_litert.interpreter",
+                         "ai-edge-litert (the TFLite oracle) comes with the dev extra")
         self.interpreter = litert.Interpreter(model_content=source, num_threads=1)
         self.interpreter.allocate_tensors()
         self.session = open_session(name)  # facekit's own loader: hash-checked, 1 thread
@@ -177,7 +178,7 @@ BATCH_ATOL = 1e-5
 
 @pytest.mark.parametrize("name", MODELS)
 def test_batch_dimension_is_symbolic(name):
-    import onnx
+    onnx = require("onnx", "the converters need the dev extra (pip install '.[dev]')")
     from onnx import numpy_helper
 
     model = onnx.load(str(onnx_model(name)))

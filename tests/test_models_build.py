@@ -4,7 +4,6 @@ committed bytes (needs the dev extra and the source packages; CI has both)."""
 from __future__ import annotations
 
 import pytest
-
 from support import models_package
 
 

@@ -11,9 +11,16 @@ import numpy as np
 import pytest
 
 import facekit
-from facekit.audit.channels import (ARRAY_OBJECTS, ARRAY_ONLY, DOCUMENTED_OPEN, REFUSED,
-                                    ephemeral_objects, marshal_refused, printed_forms,
-                                    text_channels)
+from facekit.audit.channels import (
+    ARRAY_OBJECTS,
+    ARRAY_ONLY,
+    DOCUMENTED_OPEN,
+    REFUSED,
+    ephemeral_objects,
+    marshal_refused,
+    printed_forms,
+    text_channels,
+)
 from facekit.errors import BiometricExportError
 from facekit.verify import Reference
 

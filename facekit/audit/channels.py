@@ -17,8 +17,9 @@ import logging
 import marshal
 import pickle
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def _pillow(a: Any, tmp: Path) -> object:
 
 # Channels every ephemeral object (results, faces, views, frames, references) must refuse.
 REFUSED: dict[str, Channel] = {
-    **{f"pickle-{p}": (lambda o, tmp, p=p: pickle.dumps(o, protocol=p))
+    **{f"pickle-{p}": (lambda o, tmp, p=p: pickle.dumps(o, protocol=p))  # type: ignore[misc]
        for p in range(pickle.HIGHEST_PROTOCOL + 1)},
     "copy": lambda o, tmp: copy.copy(o),
     "deepcopy": lambda o, tmp: copy.deepcopy(o),

@@ -22,8 +22,9 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ _MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$")
 
 def _thread_stack_pointers(pid: int) -> list[int]:
     """Each thread's stack pointer, for threads blocked in a system call (our checkpoints)."""
-    pointers = []
+    pointers: list[int] = []
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -269,7 +270,7 @@ def scan_process(pid: int, needles: Needles | dict[str, list[bytes]],
     return report
 
 
-def needle_sets(record: dict[str, object]) -> dict[str, list[bytes]]:
+def needle_sets(record: dict[str, Any]) -> dict[str, list[bytes]]:
     """The needle sets of one reference frame (see ``memscan_child.reference``)."""
     sets: dict[str, list[bytes]] = {}
     if "landmarks" in record:
@@ -351,15 +352,15 @@ def audit_child(needles: dict[str, list[bytes]], *, mode: str = "image",
                              env=None if env is None else {**os.environ, **env})
     try:
         pid = None
-        for line in child.stdout:
+        for line in child.stdout:  # type: ignore[union-attr]  # stdout=PIPE
             message = json.loads(line)
             if message["event"] == "ready":
                 pid = message["pid"]
             elif message["event"] == "checkpoint":
                 arena = [tuple(r) for r in message["arena"]]
-                reports[message["name"]] = scan_process(pid, index, arena)
-                child.stdin.write("continue\n")
-                child.stdin.flush()
+                reports[message["name"]] = scan_process(pid, index, arena)  # type: ignore[arg-type]
+                child.stdin.write("continue\n")  # type: ignore[union-attr]  # stdin=PIPE
+                child.stdin.flush()  # type: ignore[union-attr]
             elif message["event"] == "done":
                 break
         if child.wait(timeout) != 0:

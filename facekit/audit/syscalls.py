@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,7 +314,7 @@ class WholeProcessReport(SyscallReport):
         return "\n".join(lines)
 
 
-def check_whole_log(path: str | Path, outputs: list[str] = ()) -> WholeProcessReport:
+def check_whole_log(path: str | Path, outputs: Sequence[str] = ()) -> WholeProcessReport:
     """Judge every system call of an strace log; `outputs` are the paths it may write."""
     with open(path, encoding="utf-8", errors="replace") as log:
         calls = parse(log.readlines())
@@ -323,7 +324,7 @@ def check_whole_log(path: str | Path, outputs: list[str] = ()) -> WholeProcessRe
         calls=len(calls), tasks=len({c.pid for c in calls}), log_calls=len(calls),
         threads_created=sum(1 for c in calls if c.name in CLONE_CALLS and "CLONE_THREAD" in c.args),
         counts=Counter(c.name for c in calls))
-    write_fds, dns_servers = {1, 2}, {}  # fds it may write; fds connected to port 53
+    write_fds, dns_servers = {1, 2}, dict[int, str]()  # fds it may write; fds connected to port 53
     for call in calls[1:]:  # the first is the execve that starts the child
         if call.name in OPEN_CALLS | {"creat"} and offence(call) is not None:
             target = _first_path(call)
@@ -419,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.whole is not None:
-            report = trace_whole_process(args.whole, args.path)
+            report: SyscallReport | WholeProcessReport = trace_whole_process(args.whole, args.path)
         elif args.trace:
             report = trace_video(args.path)
         elif args.path:

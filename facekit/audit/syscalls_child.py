@@ -57,7 +57,7 @@ def _window(clip: str | None) -> int:
             import av
 
             container = av.open(clip)
-            source = (f.to_ndarray(format="rgb24")
+            source: Iterator[np.ndarray] = (f.to_ndarray(format="rgb24")
                       for f in container.decode(container.streams.video[0]))
         else:
             container = None
@@ -107,7 +107,7 @@ def _whole(seconds: float, clip: str | None, output: str | None) -> int:
                 faces += len(marked.faces)
             beautifier.apply(photo)
             covered = anonymizer.apply(photo)
-            for frame in (_clip_frames(clip) if clip else sample_video):
+            for frame in (_clip_frames(clip) if clip else sample_video):  # type: ignore[union-attr]
                 timestamp_ms += 33
                 with tracker.detect_for_video(frame, timestamp_ms) as tracked:
                     faces += len(tracked.faces)

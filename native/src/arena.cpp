@@ -190,13 +190,9 @@ void* Arena::allocate(std::size_t bytes, std::size_t alignment) {
 }
 
 void Arena::wipe() {
-    if (options_.debug_skip_wipe) {  // audit self-test: nothing zeroed, nothing retired
-        for (RegionPtr& region : regions_) region->used = 0;
-        current_ = 0;
-        return;
-    }
     for (RegionPtr& region : regions_) {
-        secure_zero(region->base, region->used);
+        // debug_skip_wipe (audit self-test) zeroes nothing, so verify_wipe must catch it.
+        if (!options_.debug_skip_wipe) secure_zero(region->base, region->used);
         if (options_.verify_wipe) {
             for (std::size_t i = 0; i < region->used; ++i) {
                 if (region->base[i] != 0)
@@ -204,6 +200,10 @@ void Arena::wipe() {
             }
         }
         region->used = 0;
+    }
+    if (options_.debug_skip_wipe) {  // nothing retired either
+        current_ = 0;
+        return;
     }
     // Regions a view still reads leave the pool, so the next frames write elsewhere.
     std::size_t kept = 0;

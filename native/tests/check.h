@@ -1,5 +1,6 @@
 // A minimal test harness (no third-party framework to fetch): TEST registers a case, CHECK
-// records a failure and carries on, REQUIRE stops the case. main() lives in test_main.cpp.
+// records a failure and carries on, REQUIRE stops the case, SKIP ends it as not run (counted
+// apart, and a failure under FACEKIT_REQUIRE_ORACLES=1). main() lives in test_main.cpp.
 #pragma once
 #include <sys/mman.h>
 #include <unistd.h>
@@ -26,6 +27,9 @@ struct Case {
 std::vector<Case>& registry();
 void fail(const char* file, int line, const std::string& what);
 struct Abort {};  // thrown by REQUIRE to end the current case
+struct Skip {     // thrown by SKIP: the case cannot run here (a fixture or tool is missing)
+    std::string reason;
+};
 
 // SplitMix64: a small deterministic generator, the same on every platform.
 struct Rng {
@@ -130,6 +134,8 @@ private:
             throw ::facekit::testing::Abort{};                                            \
         }                                                                                 \
     } while (0)
+
+#define SKIP(reason) throw ::facekit::testing::Skip{reason}
 
 #define CHECK_THROWS_AS(expr, type)                                                        \
     do {                                                                                   \

@@ -1,0 +1,15 @@
+"""
+facekit's native core (private; use the facekit package)
+"""
+from __future__ import annotations
+from . import arena
+from . import cpu
+from . import warp
+from . import detection
+from . import landmarks
+from . import draw
+from . import process
+from . import beauty
+from . import anonymize
+from . import verify
+__all__: list[str] = ['anonymize', 'arena', 'beauty', 'cpu', 'detection', 'draw', 'landmarks', 'process', 'verify', 'warp']

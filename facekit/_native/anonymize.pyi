@@ -1,0 +1,13 @@
+"""
+Covering face regions: pixelate, blur, solid
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import typing
+__all__: list[str] = ['MAX_BLOCK', 'cover']
+def cover(image: numpy.ndarray, box: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], method: str, block: typing.SupportsInt | typing.SupportsIndex, color: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(3)"], arena: typing.Any) -> None:
+    """
+    Cover box (x0, y0, x1, y1) of the image in place (clipped to it): pixelate, blur or solid colour. block (cell side or blur radius) lies in [1, MAX_BLOCK].
+    """
+MAX_BLOCK: int = 2048
