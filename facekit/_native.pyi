@@ -124,6 +124,8 @@ class process:
     def set_free_perturb(byte: int) -> bool: ...
 
 class beauty:
+    EFFECTS: tuple[tuple[str, str], ...]
+    DEFAULT_COLORS: dict[str, tuple[int, int, int]]
     @staticmethod
     def apply(
         src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8], format: str,

@@ -509,30 +509,31 @@ void check_params(const BeautyParams& p) {
             throw std::invalid_argument(std::string(name) + " strength must be a finite number in [" +
                                         (signed_range ? "-1" : "0") + ", 1]");
     };
-    check(p.smoothing, false, "smoothing"), check(p.whitening, false, "whitening");
-    check(p.rosy, false, "rosy"), check(p.sharpen, false, "sharpen");
-    check(p.dark_circles, false, "dark_circles"), check(p.teeth_whitening, false, "teeth_whitening");
-    check(p.face_slim, false, "face_slim"), check(p.v_chin, false, "v_chin");
-    check(p.chin_length, true, "chin_length"), check(p.forehead, true, "forehead");
-    check(p.eye_enlarge, false, "eye_enlarge"), check(p.eye_distance, true, "eye_distance");
-    check(p.nose_slim, false, "nose_slim"), check(p.mouth_size, true, "mouth_size");
-    check(p.lipstick.strength, false, "lipstick"), check(p.blush.strength, false, "blush");
-    check(p.brow_tint.strength, false, "brow_tint"), check(p.eyeshadow.strength, false, "eyeshadow");
-    check(p.lut_strength, false, "lut");
+#define FACEKIT_BEAUTY_EFFECT(name, kind, stage, r, g, b) \
+    check(strength_of(p.name), EffectKind::kind == EffectKind::Signed, #name);
+#include "facekit/beauty_effects.def"
+#undef FACEKIT_BEAUTY_EFFECT
 }
 
 }  // namespace
 
 bool BeautyParams::any_shape() const noexcept {
-    return face_slim != 0 || v_chin != 0 || chin_length != 0 || forehead != 0 ||
-           eye_enlarge != 0 || eye_distance != 0 || nose_slim != 0 || mouth_size != 0;
+    bool on = false;
+#define FACEKIT_BEAUTY_EFFECT(name, kind, stage, r, g, b) \
+    on = on || (EffectStage::stage == EffectStage::Shape && strength_of(name) != 0);
+#include "facekit/beauty_effects.def"
+#undef FACEKIT_BEAUTY_EFFECT
+    return on;
 }
 
 bool BeautyParams::any() const noexcept {
-    return any_shape() || smoothing != 0 || whitening != 0 || rosy != 0 || sharpen != 0 ||
-           dark_circles != 0 || teeth_whitening != 0 || lipstick.strength != 0 ||
-           blush.strength != 0 || brow_tint.strength != 0 || eyeshadow.strength != 0 ||
-           (lut != nullptr && lut_strength != 0);
+    bool on = false;
+    // The lut row does nothing without its table.
+#define FACEKIT_BEAUTY_EFFECT(name, kind, stage, r, g, b) \
+    on = on || (strength_of(name) != 0 && (EffectKind::kind != EffectKind::Lut || lut_table));
+#include "facekit/beauty_effects.def"
+#undef FACEKIT_BEAUTY_EFFECT
+    return on;
 }
 
 void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_stride,
@@ -551,7 +552,7 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         for (int i : polygon)
             if (i < 0 || i >= kMeshPoints) throw std::invalid_argument("mesh region index out of range");
     }
-    if (params.lut != nullptr && (params.lut_size < 2 || params.lut_size > 256))
+    if (params.lut_table != nullptr && (params.lut_size < 2 || params.lut_size > 256))
         throw std::invalid_argument("3D LUT size must lie in 2..256");
     check_params(params);
     if (!params.any()) return;
@@ -594,7 +595,7 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     // 2. Masks: only those the enabled effects (or a trace asking for masks) use.
     const bool masks = trace != nullptr && trace->masks;
     const bool need_skin = masks || params.smoothing > 0 || params.whitening > 0 || params.rosy > 0;
-    const bool need_face = params.sharpen > 0 || (params.lut != nullptr && params.lut_strength > 0);
+    const bool need_face = params.sharpen > 0 || (params.lut_table != nullptr && params.lut > 0);
     const bool need_features = need_skin || params.dark_circles > 0 || params.blush.strength > 0;
     const bool need_lips = masks || params.lipstick.strength > 0 || params.teeth_whitening > 0;
     const int soft = std::max(1, static_cast<int>(0.025f * g.face_width));
@@ -722,9 +723,9 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         sharpened(f, w);
         blend(w, face, 0.8f * params.sharpen);
     }
-    if (params.lut != nullptr && params.lut_strength > 0) {
-        masked(f, w, face, params.lut_strength,
-               [&](const Work& part) { lut_target(part, params.lut, params.lut_size); });
+    if (params.lut_table != nullptr && params.lut > 0) {
+        masked(f, w, face, params.lut,
+               [&](const Work& part) { lut_target(part, params.lut_table, params.lut_size); });
     }
 
     // 4. Shape, and the write-back.
