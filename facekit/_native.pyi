@@ -61,6 +61,7 @@ class warp:
 
 class detection:
     KEYPOINTS: int
+    VALUES_PER_ANCHOR: int
     @staticmethod
     def anchor_count(model: str) -> int: ...
     @staticmethod
@@ -142,6 +143,10 @@ class anonymize:
     ) -> None: ...
 
 class verify:
+    CHIP_SIZE: int
+    CHIP_PADDING: float
+    CHIP_MEAN_RGB: tuple[float, float, float]
+    CHIP_SCALE: float
     class ShapePredictor:
         def __init__(self, data: bytes) -> None: ...
         @property
@@ -167,6 +172,8 @@ class verify:
     def chip(
         image: npt.NDArray[np.uint8], format: str, points: npt.NDArray[np.float32],
         arena: arena.Arena, size: int = 150, padding: float = 0.25, raw: bool = False,
+        mean: tuple[float, float, float] = (122.782, 117.001, 104.298),
+        scale: float = 0.00390625,
     ) -> npt.NDArray[Any]: ...
     @staticmethod
     def distance(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float: ...

@@ -291,7 +291,7 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
     from facekit.verify import FaceVerifier
 
     first, second = verify_pair(facekit.load_image(SAMPLE))
-    mean = np.array([122.782, 117.001, 104.298], np.float32)
+    mean = np.array(_native.verify.CHIP_MEAN_RGB, np.float32)
     records: list[dict[str, np.ndarray]] = []
     points: list[np.ndarray] = []
     chip_points = _native.verify.chip_points
@@ -310,7 +310,8 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
             records.append({
                 "points": points[-1],
                 "chip": chip,
-                "chip u8": np.rint(chip[0] * np.float32(256) + mean).astype(np.uint8),
+                "chip u8": np.rint(chip[0] / np.float32(_native.verify.CHIP_SCALE) + mean
+                                   ).astype(np.uint8),
                 "descriptor": np.array(outputs["descriptor"], dtype=np.float32),
             })
             return outputs

@@ -33,6 +33,7 @@ const float* float_buffer(const py::array& array, const char* name, std::size_t 
 
 void register_detection(py::module_& m) {
     m.attr("KEYPOINTS") = kDetectorKeypoints;
+    m.attr("VALUES_PER_ANCHOR") = kDetectorValuesPerAnchor;
     m.def("anchor_count",
           [](const std::string& model) { return detector_spec(detector_model(model)).num_anchors; },
           py::arg("model"), "Number of SSD anchors of 'short_range' (896) or 'full_range' (2304).");

@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "facekit/dlib_hog.h"
+#include "facekit/landmarks.h"
 #include "facekit/process.h"
 #include "facekit/verify.h"
 
@@ -34,6 +35,10 @@ Model from_bytes(const py::bytes& data) {
 }  // namespace
 
 void register_verify(py::module_& m) {
+    m.attr("CHIP_SIZE") = kChipSize;
+    m.attr("CHIP_PADDING") = kChipPadding;
+    m.attr("CHIP_MEAN_RGB") = py::make_tuple(kChipMeanRgb[0], kChipMeanRgb[1], kChipMeanRgb[2]);
+    m.attr("CHIP_SCALE") = kChipScale;
     refuse_pickling(py::class_<ShapePredictor>(
                         m, "ShapePredictor",
                         "dlib's regression-tree shape predictor (facekit's flat form)."))
@@ -85,7 +90,7 @@ void register_verify(py::module_& m) {
              const HogFaceDetector& detector, const ShapePredictor& predictor,
              const py::object& arena_owner) {
               const ImageView view = image_view(image, format);
-              check_points(landmarks, 468, "landmarks");
+              check_points(landmarks, kMeshLandmarks, "landmarks");
               auto& arena = arena_owner.cast<Arena&>();
               float* points = arena.allocate_array<float>(10);
               bool found = false;
@@ -107,7 +112,8 @@ void register_verify(py::module_& m) {
           "dlib's detector box was found near the face (else the mesh estimate was used).");
     m.def("chip",
           [](const py::array& image, const std::string& format, const py::array& points,
-             const py::object& arena_owner, int size, double padding, bool raw) {
+             const py::object& arena_owner, int size, double padding, bool raw,
+             const std::array<float, 3>& mean, float scale) {
               const ImageView view = image_view(image, format);
               check_points(points, 5, "points");
               const auto* data = static_cast<const float*>(points.data());
@@ -122,7 +128,7 @@ void register_verify(py::module_& m) {
                   chip = face_chip(view, at, size, padding, arena);
                   if (!raw) {
                       tensor = arena.allocate_array<float>(static_cast<std::size_t>(size) * size * 3);
-                      normalize_chip(chip, size, tensor);
+                      normalize_chip(chip, size, mean.data(), scale, tensor);
                   }
                   wipe_stack(16 << 10);  // the five points and the transform sat there
               }
@@ -133,10 +139,13 @@ void register_verify(py::module_& m) {
               return py::object(arena_view(arena, tensor, {1, size, size, 3}));
           },
           py::arg("image"), py::arg("format"), py::arg("points"), py::arg("arena"),
-          py::arg("size") = 150, py::arg("padding") = 0.25, py::arg("raw") = false,
+          py::arg("size") = kChipSize, py::arg("padding") = kChipPadding,
+          py::arg("raw") = false,
+          py::arg("mean") = std::array<float, 3>{kChipMeanRgb[0], kChipMeanRgb[1], kChipMeanRgb[2]},
+          py::arg("scale") = kChipScale,
           "dlib's aligned face chip for five points (float32 (5, 2), dlib's order), in the "
-          "arena: the network's normalized float32 (1, size, size, 3) input, or with raw=True "
-          "the 8-bit chip.");
+          "arena: the network's float32 (1, size, size, 3) input, (pixel - mean) * scale per "
+          "RGB channel, or with raw=True the 8-bit chip.");
     m.def("distance",
           [](const py::array& a, const py::array& b) {
               // Read in place (views into the arena may have padded rows): no copy is made.

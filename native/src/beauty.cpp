@@ -19,6 +19,7 @@
 #include <string>
 #include <utility>
 
+#include "facekit/landmarks.h"
 #include "kernels/beauty_kernels.h"
 
 namespace facekit {
@@ -27,7 +28,6 @@ namespace {
 
 
 
-constexpr int kMeshPoints = 468;
 
 // Every landmark-derived value lives in the arena, containers included: a std::vector on the
 // C heap would leave its coordinates behind when freed. Nothing is freed here; the frame's wipe
@@ -49,35 +49,35 @@ struct ArenaAllocator {
 template <typename T>
 using ArenaVector = std::vector<T, ArenaAllocator<T>>;
 
-struct Point {
+struct Vec2 {
     float x, y;
 };
 
-Point operator+(Point a, Point b) { return {a.x + b.x, a.y + b.y}; }
-Point operator-(Point a, Point b) { return {a.x - b.x, a.y - b.y}; }
-Point operator*(Point a, float s) { return {a.x * s, a.y * s}; }
-float length(Point a) { return std::sqrt(a.x * a.x + a.y * a.y); }
+Vec2 operator+(Vec2 a, Vec2 b) { return {a.x + b.x, a.y + b.y}; }
+Vec2 operator-(Vec2 a, Vec2 b) { return {a.x - b.x, a.y - b.y}; }
+Vec2 operator*(Vec2 a, float s) { return {a.x * s, a.y * s}; }
+float length(Vec2 a) { return std::sqrt(a.x * a.x + a.y * a.y); }
 
 // The mesh, read once from the caller's strided array into arena memory.
 class Mesh {
 public:
     Mesh(const float* landmarks, int stride, Arena& arena)
-        : points_(arena.allocate_array<Point>(kMeshPoints)) {
-        for (int i = 0; i < kMeshPoints; ++i) {
+        : points_(arena.allocate_array<Vec2>(kMeshLandmarks)) {
+        for (int i = 0; i < kMeshLandmarks; ++i) {
             points_[i] = {landmarks[i * stride], landmarks[i * stride + 1]};
             if (!std::isfinite(points_[i].x) || !std::isfinite(points_[i].y))
                 throw std::invalid_argument("landmarks hold a non-finite coordinate");
         }
     }
-    Point operator[](int i) const { return points_[i]; }
-    Point centre(const std::vector<int>& indices) const {
-        Point sum{0, 0};
+    Vec2 operator[](int i) const { return points_[i]; }
+    Vec2 centre(const std::vector<int>& indices) const {
+        Vec2 sum{0, 0};
         for (int i : indices) sum = sum + points_[i];
         return sum * (1.0f / static_cast<float>(indices.size()));
     }
 
 private:
-    Point* points_;
+    Vec2* points_;
 };
 
 // A single-channel 8-bit plane over the work region.
@@ -103,7 +103,7 @@ struct Frame {
 
 // Even-odd scanline fill of a polygon (image coordinates) into `plane`, sampled at pixel
 // centres, OR-ed in as 255.
-void fill_polygon(const Frame& f, const ArenaVector<Point>& polygon, Plane& plane) {
+void fill_polygon(const Frame& f, const ArenaVector<Vec2>& polygon, Plane& plane) {
     const std::size_t n = polygon.size();
     if (n < 3) return;
     ArenaVector<float> crossings{ArenaAllocator<float>(f.arena)};
@@ -112,7 +112,7 @@ void fill_polygon(const Frame& f, const ArenaVector<Point>& polygon, Plane& plan
         const float sample_y = static_cast<float>(y + f.y0) + 0.5f;
         crossings.clear();
         for (std::size_t i = 0; i < n; ++i) {
-            const Point a = polygon[i], b = polygon[(i + 1) % n];
+            const Vec2 a = polygon[i], b = polygon[(i + 1) % n];
             if ((a.y <= sample_y) == (b.y <= sample_y)) continue;
             const float t = (sample_y - a.y) / (b.y - a.y);
             crossings.push_back(a.x + t * (b.x - a.x));
@@ -128,27 +128,27 @@ void fill_polygon(const Frame& f, const ArenaVector<Point>& polygon, Plane& plan
     }
 }
 
-ArenaVector<Point> polygon_of(const Mesh& mesh, const std::vector<int>& indices, Arena& arena) {
-    ArenaVector<Point> out{ArenaAllocator<Point>(arena)};
+ArenaVector<Vec2> polygon_of(const Mesh& mesh, const std::vector<int>& indices, Arena& arena) {
+    ArenaVector<Vec2> out{ArenaAllocator<Vec2>(arena)};
     out.reserve(indices.size());
     for (int i : indices) out.push_back(mesh[i]);
     return out;
 }
 
 // A polygon scaled about `centre` by (sx, sy) in the frame of the unit vectors `u`, `v`.
-ArenaVector<Point> scaled(const ArenaVector<Point>& polygon, Point centre, float su, float sv,
-                          Point u, Point v) {
-    ArenaVector<Point> out{polygon.get_allocator()};
+ArenaVector<Vec2> scaled(const ArenaVector<Vec2>& polygon, Vec2 centre, float su, float sv,
+                          Vec2 u, Vec2 v) {
+    ArenaVector<Vec2> out{polygon.get_allocator()};
     out.reserve(polygon.size());
-    for (Point p : polygon) {
-        const Point d = p - centre;
+    for (Vec2 p : polygon) {
+        const Vec2 d = p - centre;
         const float a = d.x * u.x + d.y * u.y, b = d.x * v.x + d.y * v.y;
         out.push_back(centre + u * (a * su) + v * (b * sv));
     }
     return out;
 }
 
-void fill_disc(const Frame& f, Point centre, float radius, Plane& plane) {
+void fill_disc(const Frame& f, Vec2 centre, float radius, Plane& plane) {
     for (int y = 0; y < f.height; ++y) {
         const float dy = static_cast<float>(y + f.y0) + 0.5f - centre.y;
         for (int x = 0; x < f.width; ++x) {
@@ -423,17 +423,17 @@ void blend(const Work& w, const Plane& mask, float strength) {
 // `shift` (the source of p lies at p - shift * falloff), or a radial scale about `centre`
 // (sampling closer to the centre, so enlarging, for scale > 0).
 struct Control {
-    Point centre;
+    Vec2 centre;
     float radius;
-    Point shift{0, 0};
+    Vec2 shift{0, 0};
     float scale = 0;
 };
 
 struct FaceGeometry {
-    Point eye_left, eye_right;  // centres of the subject's left and right eye loops
-    Point mouth, chin, forehead, nose;
+    Vec2 eye_left, eye_right;  // centres of the subject's left and right eye loops
+    Vec2 mouth, chin, forehead, nose;
     float face_width, eye_width, iod;
-    Point across, down;  // unit vectors: along the eye line, and from the eyes to the chin
+    Vec2 across, down;  // unit vectors: along the eye line, and from the eyes to the chin
 };
 
 FaceGeometry geometry(const Mesh& mesh, const MeshRegions& regions) {
@@ -444,7 +444,7 @@ FaceGeometry geometry(const Mesh& mesh, const MeshRegions& regions) {
     g.chin = mesh[152];
     g.forehead = mesh[10];
     g.nose = mesh[4];
-    const Point eyes = g.eye_left - g.eye_right;
+    const Vec2 eyes = g.eye_left - g.eye_right;
     g.iod = std::max(length(eyes), 1.0f);
     g.across = eyes * (1.0f / g.iod);
     g.down = {-g.across.y, g.across.x};
@@ -463,9 +463,9 @@ ArenaVector<Control> shape_controls(const Mesh& mesh, const FaceGeometry& g,
     ArenaVector<Control> out{ArenaAllocator<Control>(arena)};
     out.reserve(32);
     const float fw = g.face_width;
-    auto toward = [&](int index, Point target, float amount, float radius) {
-        const Point from = mesh[index];
-        const Point d = target - from;
+    auto toward = [&](int index, Vec2 target, float amount, float radius) {
+        const Vec2 from = mesh[index];
+        const Vec2 d = target - from;
         const float len = std::max(length(d), 1e-3f);
         out.push_back({from, radius, d * (amount / len)});
     };
@@ -482,7 +482,7 @@ ArenaVector<Control> shape_controls(const Mesh& mesh, const FaceGeometry& g,
     if (p.forehead != 0)
         out.push_back({g.forehead, 0.4f * fw, g.down * (-0.04f * fw * p.forehead)});
     if (p.eye_enlarge != 0) {
-        for (Point eye : {g.eye_left, g.eye_right})
+        for (Vec2 eye : {g.eye_left, g.eye_right})
             out.push_back({eye, 1.5f * g.eye_width, {0, 0}, 0.22f * p.eye_enlarge});
     }
     if (p.eye_distance != 0) {
@@ -543,14 +543,14 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     if (src.format == PixelFormat::Gray)
         throw std::invalid_argument("beauty effects need a colour image (RGB, BGR, RGBA or BGRA)");
     if (dst == nullptr) throw std::invalid_argument("no output image");
-    if (count < kMeshPoints || point_stride < 2)
-        throw std::invalid_argument("beauty needs the 468-point mesh, got " + std::to_string(count) + " points");
+    if (count < kMeshLandmarks || point_stride < 2)
+        throw std::invalid_argument("beauty needs the " + std::to_string(kMeshLandmarks) + "-point mesh, got " + std::to_string(count) + " points");
     // Polygons: the geometry takes centres, extremes and areas of each (a fuzz finding: an empty
     // region read past its end).
     for (const auto& polygon : regions) {
         if (polygon.size() < 3) throw std::invalid_argument("each mesh region needs at least 3 points");
         for (int i : polygon)
-            if (i < 0 || i >= kMeshPoints) throw std::invalid_argument("mesh region index out of range");
+            if (i < 0 || i >= kMeshLandmarks) throw std::invalid_argument("mesh region index out of range");
     }
     if (params.lut_table != nullptr && (params.lut_size < 2 || params.lut_size > 256))
         throw std::invalid_argument("3D LUT size must lie in 2..256");
@@ -650,9 +650,9 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     }
     if (params.dark_circles > 0) {
         Plane under = f.plane();
-        for (Point eye : {g.eye_left, g.eye_right}) {
-            const Point centre = eye + g.down * (0.55f * g.eye_width);
-            ArenaVector<Point> ellipse{ArenaAllocator<Point>(arena)};
+        for (Vec2 eye : {g.eye_left, g.eye_right}) {
+            const Vec2 centre = eye + g.down * (0.55f * g.eye_width);
+            ArenaVector<Vec2> ellipse{ArenaAllocator<Vec2>(arena)};
             ellipse.reserve(24);
             for (int k = 0; k < 24; ++k) {
                 const float t = 6.2831853f * static_cast<float>(k) / 24.0f;
@@ -707,7 +707,7 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         Plane eyes = f.plane();
         for (Region r : {Region::LeftEye, Region::RightEye}) {
             const auto loop = polygon(r);
-            const Point centre = mesh.centre(regions[static_cast<int>(r)]);
+            const Vec2 centre = mesh.centre(regions[static_cast<int>(r)]);
             // The eye grown upward: a lid band between the eye and the brow.
             fill_polygon(f, scaled(loop, centre - g.down * (0.25f * g.eye_width), 1.15f, 2.2f,
                                    g.across, g.down), lids);
