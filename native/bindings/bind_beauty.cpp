@@ -104,14 +104,10 @@ void register_beauty(py::module_& m) {
              const py::dict& strengths, const py::object& lut, const py::object& arena_owner,
              bool trace) {
               const ImageView view = image_view(src, format);
-              const ImageView out = image_view(dst, format);
+              const ImageView out = writable_image_view(dst, format, "output image");
               if (out.width != view.width || out.height != view.height)
                   throw std::invalid_argument("output image must have the input's size");
-              if (!dst.writeable()) throw std::invalid_argument("output image is read-only");
-              if (landmarks.dtype().kind() != 'f' || landmarks.dtype().itemsize() != 4 ||
-                  landmarks.ndim() != 2 || landmarks.shape(1) < 2 || landmarks.strides(1) != 4 ||
-                  landmarks.strides(0) % 4 != 0)
-                  throw std::invalid_argument("landmarks must be a float32 (N, 2+) array");
+              const PointRows points = point_rows(landmarks, "landmarks");
               if (regions.size() != static_cast<std::size_t>(Region::Count))
                   throw std::invalid_argument("expected " + std::to_string(static_cast<int>(Region::Count)) +
                                               " mesh regions");
@@ -143,9 +139,7 @@ void register_beauty(py::module_& m) {
               {
                   py::gil_scoped_release release;
                   beautify_face(view, static_cast<std::uint8_t*>(dst.mutable_data()), out.stride,
-                                static_cast<const float*>(landmarks.data()),
-                                static_cast<int>(landmarks.shape(0)),
-                                static_cast<int>(landmarks.strides(0) / 4), mesh_regions, p,
+                                points.data, points.count, points.stride, mesh_regions, p,
                                 arena, &t);
                   wipe_stack(64 << 10);  // the engine's dead frames held face geometry
               }

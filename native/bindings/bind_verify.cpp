@@ -17,14 +17,6 @@ namespace facekit::bindings {
 
 namespace {
 
-void check_points(const py::array& points, int minimum, const char* what) {
-    if (points.dtype().kind() != 'f' || points.dtype().itemsize() != 4 || points.ndim() != 2 ||
-        points.shape(1) < 2 || points.strides(1) != 4 || points.strides(0) % 4 != 0 ||
-        points.shape(0) < minimum)
-        throw std::invalid_argument(std::string(what) + " must be a float32 (N >= " +
-                                    std::to_string(minimum) + ", 2+) array");
-}
-
 // A native model from the bytes the loader checked against the manifest (copied; not biometric).
 template <typename Model>
 Model from_bytes(const py::bytes& data) {
@@ -90,15 +82,14 @@ void register_verify(py::module_& m) {
              const HogFaceDetector& detector, const ShapePredictor& predictor,
              const py::object& arena_owner) {
               const ImageView view = image_view(image, format);
-              check_points(landmarks, kMeshLandmarks, "landmarks");
+              const PointRows mesh = point_rows(landmarks, "landmarks", kMeshLandmarks);
               auto& arena = arena_owner.cast<Arena&>();
               float* points = arena.allocate_array<float>(10);
               bool found = false;
               {
                   py::gil_scoped_release release;
                   double at[5][2];
-                  found = chip_points(view, static_cast<const float*>(landmarks.data()),
-                                      landmarks.strides(0) / 4, detector, predictor, at, arena);
+                  found = chip_points(view, mesh.data, mesh.stride, detector, predictor, at, arena);
                   for (int i = 0; i < 5; ++i)
                       points[2 * i] = static_cast<float>(at[i][0]), points[2 * i + 1] = static_cast<float>(at[i][1]);
                   wipe_stack(16 << 10);  // the points and the boxes sat there
@@ -115,9 +106,9 @@ void register_verify(py::module_& m) {
              const py::object& arena_owner, int size, double padding, bool raw,
              const std::array<float, 3>& mean, float scale) {
               const ImageView view = image_view(image, format);
-              check_points(points, 5, "points");
-              const auto* data = static_cast<const float*>(points.data());
-              const py::ssize_t stride = points.strides(0) / 4;
+              const PointRows five = point_rows(points, "points", 5);
+              const float* data = five.data;
+              const int stride = five.stride;
               auto& arena = arena_owner.cast<Arena&>();
               std::uint8_t* chip = nullptr;
               float* tensor = nullptr;
