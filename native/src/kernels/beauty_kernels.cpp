@@ -6,6 +6,7 @@
 
 #include "facekit/dispatch.h"
 #include "kernels/kernels.h"
+#include "kernels/table.h"
 
 namespace facekit::kernels {
 
@@ -140,124 +141,43 @@ void lut3d_scalar(const std::uint8_t* in, std::size_t count, const std::uint8_t*
     }
 }
 
-// The path these kernels take: there is no SSE4.1 variant, so that path runs (and is counted
-// as) scalar.
-static Isa beauty_isa() {
-    const Isa isa = active_isa();
-    return isa == Isa::Sse41 ? Isa::Scalar : isa;
-}
-
 void box_sum(const std::uint32_t* src, int width, int height, int r, std::uint32_t* dst,
              std::uint32_t* scratch) {
-    const Isa isa = beauty_isa();
-    count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return box_sum_avx2(src, width, height, r, dst, scratch);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return box_sum_neon(src, width, height, r, dst, scratch);
-#endif
-        default: return box_sum_scalar(src, width, height, r, dst, scratch);
-    }
+    run(&KernelTable::box_sum, src, width, height, r, dst, scratch);
 }
 
 void guided_coefficients(const std::uint32_t* sum_i, const std::uint32_t* sum_ii,
                          std::size_t count, float inv_n, float eps, std::uint32_t* a_q,
                          std::uint32_t* b_q) {
-    const Isa isa = beauty_isa();
-    count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return guided_coefficients_avx2(sum_i, sum_ii, count, inv_n, eps, a_q, b_q);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return guided_coefficients_neon(sum_i, sum_ii, count, inv_n, eps, a_q, b_q);
-#endif
-        default: return guided_coefficients_scalar(sum_i, sum_ii, count, inv_n, eps, a_q, b_q);
-    }
+    run(&KernelTable::guided_coefficients, sum_i, sum_ii, count, inv_n, eps, a_q, b_q);
 }
 
 void guided_output(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
                    const std::uint8_t* guide, int pixel_stride, std::size_t count, float inv_n,
                    std::uint8_t* out, int out_stride) {
-    const Isa isa = beauty_isa();
-    count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return guided_output_avx2(sum_a, sum_b, guide, pixel_stride, count, inv_n,
-                                                  out, out_stride);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return guided_output_neon(sum_a, sum_b, guide, pixel_stride, count, inv_n,
-                                                  out, out_stride);
-#endif
-        default: return guided_output_scalar(sum_a, sum_b, guide, pixel_stride, count, inv_n,
-                                             out, out_stride);
-    }
+    run(&KernelTable::guided_output, sum_a, sum_b, guide, pixel_stride, count, inv_n, out,
+        out_stride);
 }
 
 void blend(const std::uint8_t* in, const std::uint8_t* target, const std::uint8_t* mask,
            int weight_q8, std::size_t count, int channels, std::uint8_t* out) {
-    const Isa isa = beauty_isa();
-    count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return blend_avx2(in, target, mask, weight_q8, count, channels, out);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return blend_neon(in, target, mask, weight_q8, count, channels, out);
-#endif
-        default: return blend_scalar(in, target, mask, weight_q8, count, channels, out);
-    }
+    run(&KernelTable::blend, in, target, mask, weight_q8, count, channels, out);
 }
 
 void remap_bilinear(const std::uint8_t* image, int width, int height, std::ptrdiff_t stride,
                     int channels, const float* positions, std::size_t count, std::uint8_t* out) {
-    const Isa isa = beauty_isa();
-    count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return remap_bilinear_avx2(image, width, height, stride, channels,
-                                                   positions, count, out);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return remap_bilinear_neon(image, width, height, stride, channels,
-                                                   positions, count, out);
-#endif
-        default: return remap_bilinear_scalar(image, width, height, stride, channels,
-                                              positions, count, out);
-    }
+    run(&KernelTable::remap_bilinear, image, width, height, stride, channels, positions, count,
+        out);
 }
 
 void apply_table(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
                  std::uint8_t* out) {
-    const Isa isa = beauty_isa();
-    count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return apply_table_avx2(in, count, table, out);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return apply_table_neon(in, count, table, out);
-#endif
-        default: return apply_table_scalar(in, count, table, out);
-    }
+    run(&KernelTable::apply_table, in, count, table, out);
 }
 
 void lut3d(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
            std::uint8_t* out) {
-    const Isa isa = beauty_isa();
-    count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return lut3d_avx2(in, count, lut, size, out);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return lut3d_neon(in, count, lut, size, out);
-#endif
-        default: return lut3d_scalar(in, count, lut, size, out);
-    }
+    run(&KernelTable::lut3d, in, count, lut, size, out);
 }
 
 }  // namespace facekit::kernels

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "kernels/beauty_kernels.h"
+#include "kernels/kernels.h"
 
 namespace facekit::kernels {
 namespace {
@@ -440,24 +441,12 @@ void guided_output_neon(const std::uint32_t* sum_a, const std::uint32_t* sum_b,
                         float inv_n, std::uint8_t* out, int out_stride) {
     std::size_t done = 0;
     if (pixel_stride > 0 && out_stride > 0) {
-        switch (pixel_stride) {
-            case 1:
-                done = guided_output_blocks_for<1>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
-                                                   out, out_stride);
-                break;
-            case 3:
-                done = guided_output_blocks_for<3>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
-                                                   out, out_stride);
-                break;
-            case 4:
-                done = guided_output_blocks_for<4>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
-                                                   out, out_stride);
-                break;
-            default:
-                done = guided_output_blocks_for<0>(sum_a, sum_b, guide, pixel_stride, count, inv_n,
-                                                   out, out_stride);
-                break;
-        }
+        auto blocks = [&](auto stride) {  // 0: a stride known only at run time
+            return guided_output_blocks_for<decltype(stride)::value>(
+                sum_a, sum_b, guide, pixel_stride, count, inv_n, out, out_stride);
+        };
+        done = with_channels(pixel_stride, blocks,
+                             [&] { return blocks(std::integral_constant<int, 0>{}); });
     }
     if (done < count)
         guided_output_scalar(sum_a + done, sum_b + done,
@@ -470,13 +459,12 @@ void blend_neon(const std::uint8_t* in, const std::uint8_t* target, const std::u
                 int weight_q8, std::size_t count, int channels, std::uint8_t* out) {
     std::size_t done = 0;
     if (weight_q8 >= 0 && weight_q8 <= 256) {  // the documented range: 16-bit lanes are exact
-        switch (channels) {
-            case 1: done = blend_blocks<1>(in, target, mask, weight_q8, count, out); break;
-            case 2: done = blend_blocks<2>(in, target, mask, weight_q8, count, out); break;
-            case 3: done = blend_blocks<3>(in, target, mask, weight_q8, count, out); break;
-            case 4: done = blend_blocks<4>(in, target, mask, weight_q8, count, out); break;
-            default: break;
-        }
+        done = with_channels(
+            channels,
+            [&](auto c) {
+                return blend_blocks<decltype(c)::value>(in, target, mask, weight_q8, count, out);
+            },
+            [] { return std::size_t{0}; });
     }
     if (done < count) {
         const std::size_t at = done * static_cast<std::size_t>(channels);
@@ -489,17 +477,13 @@ void remap_bilinear_neon(const std::uint8_t* image, int width, int height, std::
                          int channels, const float* positions, std::size_t count,
                          std::uint8_t* out) {
     std::size_t done = 0;
-    auto run = [&](auto channel_count) {
-        return remap_blocks<decltype(channel_count)::value>(image, width, height, stride,
-                                                            positions, count, out);
-    };
-    switch (channels) {
-        case 1: done = run(std::integral_constant<int, 1>{}); break;
-        case 2: done = run(std::integral_constant<int, 2>{}); break;
-        case 3: done = run(std::integral_constant<int, 3>{}); break;
-        case 4: done = run(std::integral_constant<int, 4>{}); break;
-        default: break;
-    }
+    done = with_channels(
+        channels,
+        [&](auto c) {
+            return remap_blocks<decltype(c)::value>(image, width, height, stride, positions,
+                                                    count, out);
+        },
+        [] { return std::size_t{0}; });
     if (done < count)
         remap_bilinear_scalar(image, width, height, stride, channels, positions + 2 * done,
                               count - done, out + done * static_cast<std::size_t>(channels));
