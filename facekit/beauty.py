@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -61,7 +61,7 @@ def _effect_fields(cls: type) -> type:
     for name, kind in _KINDS.items():
         if kind == "lut":
             fields: list[tuple[str, Any, Any]] = [
-                (name, Union[str, Path, np.ndarray, None], None),
+                (name, str | Path | np.ndarray | None, None),
                 (f"{name}_strength", float, 1.0)]
         else:
             fields = [(name, float, 0.0)]
@@ -70,7 +70,7 @@ def _effect_fields(cls: type) -> type:
         for field_name, annotation, default in fields:
             annotations[field_name] = annotation
             setattr(cls, field_name, default)
-    cls.__annotations__ = {**annotations, **cls.__dict__.get("__annotations__", {})}
+    cls.__annotations__ = annotations  # the class declares no fields of its own
     return cls
 
 
@@ -127,8 +127,13 @@ class BeautyOptions:
     @property
     def is_identity(self) -> bool:
         """True when no effect is on (the output equals the input)."""
-        return not any(v for k, v in self._strengths().items() if k != "lut") and (
-            self.lut is None or self.lut_strength == 0)
+        return not any(self._strength(name, kind) for name, kind in _KINDS.items())
+
+    def _strength(self, name: str, kind: str) -> float:
+        """The strength of one effect of the table (a lut without its table does nothing)."""
+        if kind == "lut":
+            return getattr(self, f"{name}_strength") if getattr(self, name) is not None else 0.0
+        return float(getattr(self, name))
 
     def _strengths(self) -> dict[str, Any]:
         """The native engine's strengths dict: one key per effect of the table."""
