@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,8 +31,8 @@ __all__ = ["BeautyOptions", "Beautifier", "PRESETS", "RGB", "EFFECTS", "gallery"
 RGB = tuple[int, int, int]
 _REGION_ORDER = ("face_oval", "lips_outer", "lips_inner", "left_eye", "right_eye", "left_brow",
                  "right_brow", "nostrils")
-_SIGNED = frozenset({"chin_length", "forehead", "eye_distance", "mouth_size"})
-_MAKEUP = ("lipstick", "blush", "brow_tint", "eyeshadow")
+# The native table of effects (native/include/facekit/beauty_effects.def): name -> kind.
+_KINDS: dict[str, str] = dict(_native.beauty.EFFECTS)
 
 
 def _colour(name: str, value: Any) -> RGB:
@@ -53,7 +53,29 @@ def _regions() -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(regions[name]) for name in _REGION_ORDER)
 
 
+def _effect_fields(cls: type) -> type:
+    """Declare the dataclass fields of every effect of the native table, in its order: a
+    strength (0.0); a makeup effect also has ``<name>_color`` (its default colour); ``lut``
+    is the colour table (None) with ``lut_strength`` (1.0)."""
+    annotations: dict[str, Any] = {}
+    for name, kind in _KINDS.items():
+        if kind == "lut":
+            fields: list[tuple[str, Any, Any]] = [
+                (name, str | Path | np.ndarray | None, None),
+                (f"{name}_strength", float, 1.0)]
+        else:
+            fields = [(name, float, 0.0)]
+            if kind == "makeup":
+                fields.append((f"{name}_color", RGB, tuple(_native.beauty.DEFAULT_COLORS[name])))
+        for field_name, annotation, default in fields:
+            annotations[field_name] = annotation
+            setattr(cls, field_name, default)
+    cls.__annotations__ = annotations  # the class declares no fields of its own
+    return cls
+
+
 @dataclass(frozen=True)
+@_effect_fields
 class BeautyOptions:
     """Strengths of every effect (0 leaves the image bit-identical).
 
@@ -67,8 +89,8 @@ class BeautyOptions:
     ``v_chin``, ``chin_length``, ``forehead``, ``eye_enlarge``, ``eye_distance``, ``nose_slim``,
     ``mouth_size``.
 
-    Makeup, 0..1, each with an RGB colour: ``lipstick`` (texture-preserving, on the lips),
-    ``blush`` (cheeks), ``brow_tint`` (brows), ``eyeshadow`` (lids).
+    Makeup, 0..1, each with an RGB colour ``<name>_color``: ``lipstick`` (texture-preserving,
+    on the lips), ``blush`` (cheeks), ``brow_tint`` (brows), ``eyeshadow`` (lids).
 
     Colour grading: ``lut`` (a ``.cube`` path, a preset name from :func:`facekit.lut.presets`,
     or an (N, N, N, 3) uint8 array) applied on the face with ``lut_strength``.
@@ -76,45 +98,27 @@ class BeautyOptions:
     Options compose: ``PRESETS["natural"].replace(lipstick=0.6)``.
     """
 
-    smoothing: float = 0.0
-    whitening: float = 0.0
-    rosy: float = 0.0
-    sharpen: float = 0.0
-    dark_circles: float = 0.0
-    teeth_whitening: float = 0.0
-    face_slim: float = 0.0
-    v_chin: float = 0.0
-    chin_length: float = 0.0
-    forehead: float = 0.0
-    eye_enlarge: float = 0.0
-    eye_distance: float = 0.0
-    nose_slim: float = 0.0
-    mouth_size: float = 0.0
-    lipstick: float = 0.0
-    lipstick_color: RGB = (176, 38, 62)
-    blush: float = 0.0
-    blush_color: RGB = (236, 120, 120)
-    brow_tint: float = 0.0
-    brow_color: RGB = (72, 52, 40)
-    eyeshadow: float = 0.0
-    eyeshadow_color: RGB = (150, 112, 150)
-    lut: str | Path | np.ndarray | None = None
-    lut_strength: float = 1.0
+    if TYPE_CHECKING:  # the fields come from the native table at import time
+        def __init__(self, **values: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
 
     def __post_init__(self) -> None:
         # Numbers may be numpy scalars (np.float32(0.5), np.int64(200)); they are stored as
         # plain floats and ints, so the options compare, hash and print like literals.
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name.endswith("_color"):
-                object.__setattr__(self, f.name, _colour(f.name, value))
-            elif f.name != "lut":
-                if not is_number(value) or not math.isfinite(value):
-                    raise ValueError(f"{f.name} must be a finite number, got {value!r}")
-                low = -1.0 if f.name in _SIGNED else 0.0
-                if not low <= value <= 1.0:
-                    raise ValueError(f"{f.name} must lie in [{low:g}, 1], got {value}")
-                object.__setattr__(self, f.name, float(value))
+        for name, kind in _KINDS.items():
+            strength = f"{name}_strength" if kind == "lut" else name
+            self._set_strength(strength, -1.0 if kind == "signed" else 0.0)
+            if kind == "makeup":
+                colour = f"{name}_color"
+                object.__setattr__(self, colour, _colour(colour, getattr(self, colour)))
+
+    def _set_strength(self, name: str, low: float) -> None:
+        value = getattr(self, name)
+        if not is_number(value) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if not low <= value <= 1.0:
+            raise ValueError(f"{name} must lie in [{low:g}, 1], got {value}")
+        object.__setattr__(self, name, float(value))
 
     def replace(self, **changes: Any) -> BeautyOptions:
         """A copy with some fields changed (validated like the constructor)."""
@@ -123,22 +127,24 @@ class BeautyOptions:
     @property
     def is_identity(self) -> bool:
         """True when no effect is on (the output equals the input)."""
-        return not any(v for k, v in self._strengths().items() if k != "lut") and (
-            self.lut is None or self.lut_strength == 0)
+        return not any(self._strength(name, kind) for name, kind in _KINDS.items())
+
+    def _strength(self, name: str, kind: str) -> float:
+        """The strength of one effect of the table (a lut without its table does nothing)."""
+        if kind == "lut":
+            return getattr(self, f"{name}_strength") if getattr(self, name) is not None else 0.0
+        return float(getattr(self, name))
 
     def _strengths(self) -> dict[str, Any]:
+        """The native engine's strengths dict: one key per effect of the table."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name.endswith("_color") or f.name in ("lut", "lut_strength"):
-                continue
-            value = float(getattr(self, f.name))
-            if f.name in _MAKEUP:
-                color = getattr(self, "brow_color" if f.name == "brow_tint"
-                                else f"{f.name}_color")
-                out[f.name] = (value, color)
+        for name, kind in _KINDS.items():
+            if kind == "lut":
+                out[name] = getattr(self, f"{name}_strength")
+            elif kind == "makeup":
+                out[name] = (getattr(self, name), getattr(self, f"{name}_color"))
             else:
-                out[f.name] = value
-        out["lut"] = float(self.lut_strength)
+                out[name] = getattr(self, name)
         return out
 
 
@@ -252,11 +258,8 @@ class Beautifier(NativeResource):
         return f"Beautifier(effects={on}, mode={self.running_mode.value})"
 
 
-# Every effect the gallery shows, with the value it is shown at (x 0.5 and x 1.0).
-EFFECTS: tuple[str, ...] = (
-    "smoothing", "whitening", "rosy", "sharpen", "dark_circles", "teeth_whitening",
-    "face_slim", "v_chin", "chin_length", "forehead", "eye_enlarge", "eye_distance",
-    "nose_slim", "mouth_size", "lipstick", "blush", "brow_tint", "eyeshadow", "lut")
+# Every effect, in the native table's order (the gallery shows each at 0.5 and 1.0).
+EFFECTS: tuple[str, ...] = tuple(_KINDS)
 
 
 def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
@@ -271,7 +274,7 @@ def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     cases: dict[str, list[BeautyOptions]] = {}
     for effect in EFFECTS:
-        if effect == "lut":
+        if _KINDS[effect] == "lut":
             cases["lut_warm"] = [BeautyOptions(lut="warm", lut_strength=s) for s in (0.5, 1.0)]
         else:
             cases[effect] = [BeautyOptions(**{effect: s}) for s in (0.5, 1.0)]  # type: ignore[arg-type]

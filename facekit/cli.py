@@ -52,7 +52,7 @@ def _demo(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from . import FaceLandmarker, FaceLandmarkerOptions, load_image
-    from ._native import draw
+    from ._native import draw, landmarks
 
     source = Path(args.image) if args.image else Path(__file__).parent / "data" / "sample.jpg"
     image = load_image(source)
@@ -69,8 +69,9 @@ def _demo(args: argparse.Namespace) -> int:
         with landmarker.detect(image) as result:
             faces = len(result.faces)
             for face in result.faces:  # drawn natively: no coordinate enters Python
-                draw.points(annotated, face.landmarks[:468], (40, 220, 90), radius)
-                draw.points(annotated, face.landmarks[468:], (250, 60, 60), radius + 1)
+                mesh = landmarks.MESH_POINTS
+                draw.points(annotated, face.landmarks[:mesh], (40, 220, 90), radius)
+                draw.points(annotated, face.landmarks[mesh:], (250, 60, 60), radius + 1)
     Image.fromarray(annotated).save(args.out)
     times.sort()
     print(f"facekit demo: {faces} face(s) in {source.name} ({image.shape[1]}x{image.shape[0]}), "

@@ -22,10 +22,10 @@ _MODELS = ("short_range", "full_range", "auto")
 MAX_FACES = 1000   # far beyond any photo; keeps counts well inside the native int range
 MAX_THREADS = 256
 
-# facekit model name, network, input side, MediaPipe's default minimum score.
+# facekit model name -> network (input side, anchors and default score: _native.detection).
 _NETWORKS = {
-    "short_range": ("face_detection_short_range", 128, 0.5),
-    "full_range": ("face_detection_full_range_sparse", 192, 0.6),
+    "short_range": "face_detection_short_range",
+    "full_range": "face_detection_full_range_sparse",
 }
 # "auto" must find small faces too. Measured on the sample portrait scaled onto a 1280x960
 # canvas: the short-range network misses faces under about 1/5 of the image width; the
@@ -133,10 +133,12 @@ class _BlazeFace:
 
     def __init__(self, model: DetectorModel, intra_op_threads: int) -> None:
         self.kind = _AUTO if model == "auto" else model
-        name, self.size, self.default_score = _NETWORKS[self.kind]
-        self.network = Network(name, intra_op_threads)
+        self.size = _native.detection.input_size(self.kind)
+        self.default_score = _native.detection.default_min_score(self.kind)
+        self.network = Network(_NETWORKS[self.kind], intra_op_threads)
         by_width = {shape[-1]: n for n, shape in self.network.outputs.items()}
-        self.regressors, self.classificators = by_width[16], by_width[1]
+        self.regressors = by_width[_native.detection.VALUES_PER_ANCHOR]
+        self.classificators = by_width[1]
 
     def detect(self, frame: Frame, pixels, pixel_format: str, min_score: float | None,
                max_faces: int):

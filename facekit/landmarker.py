@@ -25,7 +25,7 @@ from .image import ColorFormat, ImageLike
 
 __all__ = ["FaceLandmarker", "FaceLandmarkerOptions", "LandmarkerResult", "LandmarkedFace"]
 
-_MESH_SIZE, _IRIS_SIZE = 192, 64
+_MESH_SIZE, _IRIS_SIZE = _native.landmarks.FACE_INPUT_SIZE, _native.landmarks.IRIS_INPUT_SIZE
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,16 @@ MIN_FACE = 48      # pixels: the side of the face's ROI below which a comparison
 AMBIGUOUS = 0.85   # a second face at least this fraction of the largest one's size: ambiguous
 
 
+def _chip_normalization(network: Network) -> tuple[tuple[float, float, float], float]:
+    """The embedding network's input normalization, (pixel - mean) * scale: from the model's
+    metadata (input_mean_rgb, input_scale), else dlib's values (the native fallback)."""
+    meta = network.session.get_modelmeta().custom_metadata_map
+    if "input_mean_rgb" not in meta or "input_scale" not in meta:
+        return _native.verify.CHIP_MEAN_RGB, _native.verify.CHIP_SCALE
+    r, g, b = (float(v) for v in meta["input_mean_rgb"].split(","))
+    return (r, g, b), float(meta["input_scale"])
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     """The decision: ``same_person`` is ``distance < threshold``."""
@@ -92,6 +102,7 @@ class FaceVerifier(NativeResource):
             max_faces=8 if face_index is None else max(8, face_index + 1),
             color_format=color_format))
         self._network = Network(EMBEDDING)
+        self._chip_mean, self._chip_scale = _chip_normalization(self._network)
         self._predictor = _native_model(_native.verify.ShapePredictor, SHAPE_PREDICTOR)
         self._detector = _native_model(_native.verify.HogFaceDetector, HOG_DETECTOR)
         self._hold = SecureArena()  # image A's descriptor while image B is processed
@@ -143,7 +154,9 @@ class FaceVerifier(NativeResource):
             frame, arena = result._frame, self._landmarker._arena._native
             points, _ = _native.verify.chip_points(pixels, pixel_format, face.landmarks,
                                                    self._detector, self._predictor, arena)
-            chip = _native.verify.chip(pixels, pixel_format, points, arena).view(EphemeralArray)
+            chip = _native.verify.chip(pixels, pixel_format, points, arena,
+                                       mean=self._chip_mean, scale=self._chip_scale
+                                       ).view(EphemeralArray)
             descriptor = self._network.run(frame, chip)["descriptor"]
             return hold._expose(descriptor)
 

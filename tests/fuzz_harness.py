@@ -442,7 +442,7 @@ _STRENGTHS = ("smoothing", "whitening", "rosy", "sharpen", "dark_circles", "teet
               "face_slim", "v_chin", "chin_length", "forehead", "eye_enlarge", "eye_distance",
               "nose_slim", "mouth_size", "lipstick", "blush", "brow_tint", "eyeshadow",
               "lut_strength")
-_COLORS = ("lipstick_color", "blush_color", "brow_color", "eyeshadow_color")
+_COLORS = ("lipstick_color", "blush_color", "brow_tint_color", "eyeshadow_color")
 _MAKEUP = ("lipstick", "blush", "brow_tint", "eyeshadow")
 
 

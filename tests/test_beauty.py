@@ -94,9 +94,40 @@ def test_each_effect_changes_only_the_face_region(photo, effect):
 
 @pytest.mark.parametrize("effect", COLOUR + SHAPES)
 def test_strength_zero_of_each_effect_is_the_identity(photo, effect):
-    # Another effect on at 0 strength: identical to running nothing at all.
+    # Another effect on at 0 strength: identical to running nothing at all. Such options skip
+    # the landmarker, so the native engine is also run on the face with the zero strengths.
     out, _ = _beautify(photo, **{effect: 0.0})
     assert np.array_equal(out, photo)
+    with Beautifier(BeautyOptions(**{effect: 0.5})) as beautifier:
+        beautifier._strengths = BeautyOptions(**{effect: 0.0})._strengths()
+        out, trace = _traced(beautifier, photo)
+    assert np.array_equal(out, photo) and trace["region"] == (0, 0, 0, 0)
+
+
+def test_options_follow_the_native_table_of_effects():
+    """BeautyOptions' fields, ranges, defaults and strengths dict come from the native table
+    (_native.beauty.EFFECTS): every effect there is an option, validated by its kind."""
+    from facekit import _native
+
+    table = dict(_native.beauty.EFFECTS)
+    assert set(table.values()) == {"unsigned", "signed", "makeup", "lut"}
+    options = BeautyOptions()
+    assert options.is_identity and list(options._strengths()) == list(table)
+    for name, kind in table.items():
+        if kind == "lut":
+            assert options.lut is None and options.lut_strength == 1.0
+            assert BeautyOptions(lut_strength=0.5).is_identity  # no table: nothing to apply
+            assert not BeautyOptions(lut="warm").is_identity
+            continue
+        assert getattr(options, name) == 0.0
+        low = -1.0 if kind == "signed" else 0.0
+        assert getattr(BeautyOptions(**{name: low}), name) == low
+        assert not BeautyOptions(**{name: 0.5}).is_identity
+        with pytest.raises(ValueError, match=f"{name} must lie in"):
+            BeautyOptions(**{name: low - 0.5})
+        if kind == "makeup":
+            assert getattr(options, f"{name}_color") == _native.beauty.DEFAULT_COLORS[name]
+            assert options._strengths()[name] == (0.0, _native.beauty.DEFAULT_COLORS[name])
 
 
 # --- skin ------------------------------------------------------------------------------------------

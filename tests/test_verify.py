@@ -240,3 +240,15 @@ def test_faces_dlib_cannot_box_still_verify(images, verifier):
     assert not found
     assert verifier.verify(huge, images["obama2.jpg"]).same_person
     assert not verifier.verify(huge, images["biden.jpg"]).same_person
+
+
+def test_chip_normalization_comes_from_the_model_and_matches_the_native_fallback(verifier):
+    """The embedding model's metadata gives (pixel - mean) * scale; the native constants (used
+    without metadata) are the same values, so both sources describe one normalization."""
+    from facekit.verify import _chip_normalization
+
+    mean, scale = _chip_normalization(verifier._network)
+    assert (verifier._chip_mean, verifier._chip_scale) == (mean, scale)
+    assert np.float32(mean).tolist() == list(_native.verify.CHIP_MEAN_RGB)
+    assert scale == _native.verify.CHIP_SCALE == 1 / 256
+    assert _native.verify.CHIP_SIZE == verifier._network.input_shape[1]

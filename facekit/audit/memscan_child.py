@@ -286,7 +286,7 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
     from facekit.verify import EMBEDDING, FaceVerifier
 
     photos = verify_pair(facekit.load_image(SAMPLE))
-    mean = np.array([122.782, 117.001, 104.298], np.float32)
+    mean = np.array(_native.verify.CHIP_MEAN_RGB, np.float32)
     records: list[dict[str, np.ndarray]] = []
 
     def embedded(name: str, where: dict) -> None:
@@ -294,7 +294,8 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
             chip = _copy(*where["input"])
             records.append({
                 "chip": chip,
-                "chip u8": np.rint(chip[0] * np.float32(256) + mean).astype(np.uint8),
+                "chip u8": np.rint(chip[0] / np.float32(_native.verify.CHIP_SCALE) + mean
+                                   ).astype(np.uint8),
                 "descriptor": _copy(*where["descriptor"]),
             })
 

@@ -30,9 +30,8 @@ std::string format_for(const py::array& image) {
             case 4: return "rgba";
         }
     }
-    std::string shape;
-    for (py::ssize_t i = 0; i < image.ndim(); ++i) shape += (i ? "x" : "") + std::to_string(image.shape(i));
-    throw std::invalid_argument("image of shape (" + shape + ") is not HxW, HxWx1, HxWx3 or HxWx4");
+    throw std::invalid_argument("image of shape (" + dims(image, "x") +
+                                ") is not HxW, HxWx1, HxWx3 or HxWx4");
 }
 
 }  // namespace
@@ -42,8 +41,7 @@ void register_anonymize(py::module_& m) {
     m.def("cover",
           [](py::array image, const std::array<std::int64_t, 4>& box, const std::string& method,
              std::int64_t block, const std::array<std::int64_t, 3>& color, const py::object& arena_owner) {
-              const ImageView view = image_view(image, format_for(image));  // dtype, shape, strides, size
-              if (!image.writeable()) throw std::invalid_argument("image is read-only");
+              const ImageView view = writable_image_view(image, format_for(image), "image");
               const Cover how = cover_from_name(method);
               if (block < 1 || block > kMaxCoverBlock)
                   throw std::invalid_argument("block must lie in [1, " + std::to_string(kMaxCoverBlock) +

@@ -80,9 +80,9 @@ void register_arena(py::module_& m) {
              "read-only view.")
         .def("expose",
              [](py::object self, const py::array& source) {
-                 if (source.dtype().kind() != 'f' || source.dtype().itemsize() != 4 ||
-                     source.ndim() < 1 || !(source.flags() & py::array::c_style))
-                     throw std::invalid_argument("expose takes a C-contiguous float32 array");
+                 contiguous_floats(source, "the array to expose");
+                 if (source.ndim() < 1)
+                     throw std::invalid_argument("expose takes an array of at least one axis");
                  const py::ssize_t cols = source.shape(source.ndim() - 1);
                  const py::ssize_t rows = cols ? source.size() / cols : 0;
                  float* padded = self.cast<Arena&>().allocate_array<float>(

@@ -16,9 +16,20 @@ namespace {
 
 // Every key the strengths dict may hold (BeautyOptions._strengths in facekit/beauty.py).
 constexpr const char* kStrengthKeys[] = {
-    "smoothing", "whitening", "rosy", "sharpen", "dark_circles", "teeth_whitening", "face_slim",
-    "v_chin", "chin_length", "forehead", "eye_enlarge", "eye_distance", "nose_slim",
-    "mouth_size", "lipstick", "blush", "brow_tint", "eyeshadow", "lut"};
+#define FACEKIT_BEAUTY_EFFECT(name, kind, stage, r, g, b) #name,
+#include "facekit/beauty_effects.def"
+#undef FACEKIT_BEAUTY_EFFECT
+};
+
+const char* kind_name(EffectKind kind) {
+    switch (kind) {
+        case EffectKind::Unsigned: return "unsigned";
+        case EffectKind::Signed: return "signed";
+        case EffectKind::Makeup: return "makeup";
+        case EffectKind::Lut: return "lut";
+    }
+    return "?";
+}
 
 void check_keys(const py::dict& d) {
     for (const auto& item : d) {
@@ -42,9 +53,9 @@ float number(const py::dict& d, const char* key) {
     return d.contains(key) ? strength(d[key], key) : 0.0f;
 }
 
-Makeup makeup(const py::dict& d, const char* key) {
-    Makeup m;
-    if (!d.contains(key)) return m;
+// A makeup entry; an absent key leaves `m` (the table's default colour, strength 0) as is.
+void makeup(const py::dict& d, const char* key, Makeup& m) {
+    if (!d.contains(key)) return;
     const py::object value = d[key];
     const std::string shape = std::string(key) + " must be (strength, (r, g, b))";
     if (!py::isinstance<py::tuple>(value) || py::len(value) != 2) throw py::type_error(shape);
@@ -61,26 +72,42 @@ Makeup makeup(const py::dict& d, const char* key) {
             throw std::invalid_argument(std::string(key) + " colour channels must lie in 0..255");
         m.rgb[c] = static_cast<std::uint8_t>(rgb[c]);
     }
-    return m;
 }
+
+void default_color(py::dict&, const char*, float) {}
+void default_color(py::dict& colors, const char* name, const Makeup& m) {
+    colors[name] = py::make_tuple(m.rgb[0], m.rgb[1], m.rgb[2]);
+}
+
+void parse(const py::dict& d, const char* key, float& out) { out = number(d, key); }
+void parse(const py::dict& d, const char* key, Makeup& out) { makeup(d, key, out); }
 
 }  // namespace
 
 void register_beauty(py::module_& m) {
+    py::list effects;
+    py::dict colors;
+    const BeautyParams defaults;
+#define FACEKIT_BEAUTY_EFFECT(name, kind, stage, r, g, b)                   \
+    effects.append(py::make_tuple(#name, kind_name(EffectKind::kind))); \
+    default_color(colors, #name, defaults.name);
+#include "facekit/beauty_effects.def"
+#undef FACEKIT_BEAUTY_EFFECT
+    // (name, kind) of every effect, in table order; kind is "unsigned" (0..1), "signed"
+    // (-1..1), "makeup" (0..1 and a colour) or "lut" (0..1 and a colour table).
+    m.attr("EFFECTS") = py::tuple(effects);
+    // The default (r, g, b) of every makeup effect.
+    m.attr("DEFAULT_COLORS") = colors;
     m.def("apply",
           [](const py::array& src, py::array dst, const std::string& format,
              const py::array& landmarks, const std::vector<std::vector<int>>& regions,
              const py::dict& strengths, const py::object& lut, const py::object& arena_owner,
              bool trace) {
               const ImageView view = image_view(src, format);
-              const ImageView out = image_view(dst, format);
+              const ImageView out = writable_image_view(dst, format, "output image");
               if (out.width != view.width || out.height != view.height)
                   throw std::invalid_argument("output image must have the input's size");
-              if (!dst.writeable()) throw std::invalid_argument("output image is read-only");
-              if (landmarks.dtype().kind() != 'f' || landmarks.dtype().itemsize() != 4 ||
-                  landmarks.ndim() != 2 || landmarks.shape(1) < 2 || landmarks.strides(1) != 4 ||
-                  landmarks.strides(0) % 4 != 0)
-                  throw std::invalid_argument("landmarks must be a float32 (N, 2+) array");
+              const PointRows points = point_rows(landmarks, "landmarks");
               if (regions.size() != static_cast<std::size_t>(Region::Count))
                   throw std::invalid_argument("expected " + std::to_string(static_cast<int>(Region::Count)) +
                                               " mesh regions");
@@ -88,24 +115,11 @@ void register_beauty(py::module_& m) {
               MeshRegions mesh_regions;
               for (std::size_t i = 0; i < regions.size(); ++i) mesh_regions[i] = regions[i];
               BeautyParams p;
-              p.smoothing = number(strengths, "smoothing");
-              p.whitening = number(strengths, "whitening");
-              p.rosy = number(strengths, "rosy");
-              p.sharpen = number(strengths, "sharpen");
-              p.dark_circles = number(strengths, "dark_circles");
-              p.teeth_whitening = number(strengths, "teeth_whitening");
-              p.face_slim = number(strengths, "face_slim");
-              p.v_chin = number(strengths, "v_chin");
-              p.chin_length = number(strengths, "chin_length");
-              p.forehead = number(strengths, "forehead");
-              p.eye_enlarge = number(strengths, "eye_enlarge");
-              p.eye_distance = number(strengths, "eye_distance");
-              p.nose_slim = number(strengths, "nose_slim");
-              p.mouth_size = number(strengths, "mouth_size");
-              p.lipstick = makeup(strengths, "lipstick");
-              p.blush = makeup(strengths, "blush");
-              p.brow_tint = makeup(strengths, "brow_tint");
-              p.eyeshadow = makeup(strengths, "eyeshadow");
+              // The lut row is read below, with its table.
+#define FACEKIT_BEAUTY_EFFECT(name, kind, stage, r, g, b) \
+    if (EffectKind::kind != EffectKind::Lut) parse(strengths, #name, p.name);
+#include "facekit/beauty_effects.def"
+#undef FACEKIT_BEAUTY_EFFECT
               py::array_t<std::uint8_t, py::array::c_style> table;
               if (!lut.is_none()) {
                   // uint8 only: ensure() alone would cast a float table silently.
@@ -115,9 +129,9 @@ void register_beauty(py::module_& m) {
                   if (!table || table.ndim() != 4 || table.shape(3) != 3 ||
                       table.shape(0) != table.shape(1) || table.shape(1) != table.shape(2))
                       throw std::invalid_argument("lut must be a uint8 (N, N, N, 3) array");
-                  p.lut = table.data();
+                  p.lut_table = table.data();
                   p.lut_size = static_cast<int>(table.shape(0));
-                  p.lut_strength = number(strengths, "lut");
+                  p.lut = number(strengths, "lut");
               }
               auto& arena = arena_owner.cast<Arena&>();
               BeautyTrace t;
@@ -125,9 +139,7 @@ void register_beauty(py::module_& m) {
               {
                   py::gil_scoped_release release;
                   beautify_face(view, static_cast<std::uint8_t*>(dst.mutable_data()), out.stride,
-                                static_cast<const float*>(landmarks.data()),
-                                static_cast<int>(landmarks.shape(0)),
-                                static_cast<int>(landmarks.strides(0) / 4), mesh_regions, p,
+                                points.data, points.count, points.stride, mesh_regions, p,
                                 arena, &t);
                   wipe_stack(64 << 10);  // the engine's dead frames held face geometry
               }

@@ -11,28 +11,9 @@
 
 namespace facekit::bindings {
 
-namespace {
-
-// Borrows a float32 C-contiguous numpy array of `expected` elements without copying.
-const float* float_buffer(const py::array& array, const char* name, std::size_t expected) {
-    if (!py::isinstance<py::array_t<float>>(array))
-        throw std::invalid_argument(std::string(name) + " dtype must be float32 (native byte "
-                                    "order), got " + py::str(array.dtype()).cast<std::string>());
-    if (!(array.flags() & py::array::c_style))
-        throw std::invalid_argument(std::string(name) + " must be C-contiguous (pass "
-                                    "np.ascontiguousarray(" + name + "))");
-    if (!(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
-        throw std::invalid_argument(std::string(name) + " must be aligned for float32");
-    if (static_cast<std::size_t>(array.size()) != expected)
-        throw std::invalid_argument(std::string(name) + " must hold " + std::to_string(expected) +
-                                    " values, got " + std::to_string(array.size()));
-    return static_cast<const float*>(array.data());
-}
-
-}  // namespace
-
 void register_detection(py::module_& m) {
     m.attr("KEYPOINTS") = kDetectorKeypoints;
+    m.attr("VALUES_PER_ANCHOR") = kDetectorValuesPerAnchor;
     m.def("anchor_count",
           [](const std::string& model) { return detector_spec(detector_model(model)).num_anchors; },
           py::arg("model"), "Number of SSD anchors of 'short_range' (896) or 'full_range' (2304).");
@@ -59,8 +40,8 @@ void register_detection(py::module_& m) {
               validate(params);  // before allocating, so bad arguments cost no arena memory
               const std::size_t anchors = detector_spec(params.model).num_anchors;
               const float* raw_boxes =
-                  float_buffer(regressors, "regressors", anchors * kDetectorValuesPerAnchor);
-              const float* raw_scores = float_buffer(classificators, "classificators", anchors);
+                  float_values(regressors, "regressors", anchors * kDetectorValuesPerAnchor);
+              const float* raw_scores = float_values(classificators, "classificators", anchors);
               // There are never more faces than anchors, whatever max_faces says.
               const std::size_t capacity = std::min<std::size_t>(max_faces, anchors);
               params.max_faces = static_cast<int>(capacity);

@@ -25,37 +25,16 @@ Roi to_tuple(const RotatedRect& r) {
 RotatedRect from_tuple(const std::array<double, 5>& t) { return {t[0], t[1], t[2], t[3], t[4]}; }
 
 std::string shape_of(const py::array& a) {
-    std::string s = "(";
-    for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-    return s + (a.ndim() == 1 ? ",)" : ")");
-}
-
-// The array's float32 data, borrowed: checks dtype and C-contiguity (no copy is ever made).
-const float* float_data(const py::array& a, const char* name) {
-    if (!py::isinstance<py::array_t<float>>(a))
-        throw std::invalid_argument(std::string(name) + " must be float32, got " +
-                                    py::str(a.dtype()).cast<std::string>());
-    if (!(a.flags() & py::array::c_style))
-        throw std::invalid_argument(std::string(name) +
-                                    " must be C-contiguous (an arena view or a network output)");
-    return static_cast<const float*>(a.data());
-}
-
-// A flat network output of exactly `count` floats, whatever its shape ((1, 1, 1, 1404), ...).
-const float* network_output(const py::array& a, const char* name, py::ssize_t count) {
-    const float* data = float_data(a, name);
-    if (a.size() != count)
-        throw std::invalid_argument(std::string(name) + " must hold " + std::to_string(count) +
-                                    " floats, got shape " + shape_of(a));
-    return data;
+    return "(" + dims(a, ", ") + (a.ndim() == 1 ? ",)" : ")");
 }
 
 // A landmark set: (468, 3) or (478, 3). Returns the data and the number of rows.
 std::pair<const float*, int> landmark_rows(const py::array& a, const char* name) {
-    const float* data = float_data(a, name);
+    const float* data = contiguous_floats(a, name);
     if (a.ndim() != 2 || a.shape(1) != 3 ||
         (a.shape(0) != kMeshLandmarks && a.shape(0) != kRefinedLandmarks))
-        throw std::invalid_argument(std::string(name) + " must have shape (468, 3) or (478, 3), got " +
+        throw std::invalid_argument(std::string(name) + " must have shape (" + std::to_string(kMeshLandmarks) + ", 3) or (" +
+                                    std::to_string(kRefinedLandmarks) + ", 3), got " +
                                     shape_of(a));
     return {data, static_cast<int>(a.shape(0))};
 }
@@ -78,7 +57,7 @@ void register_landmarks(py::module_& m) {
     m.def("roi_from_detection",
           [](const std::array<double, 4>& box, const py::array& keypoints, int image_width,
              int image_height) {
-              const float* kp = float_data(keypoints, "keypoints");
+              const float* kp = contiguous_floats(keypoints, "keypoints");
               if (keypoints.ndim() != 2 || keypoints.shape(1) != 2 || keypoints.shape(0) < 2)
                   throw std::invalid_argument("keypoints must have shape (K, 2) with K >= 2 "
                                               "(BlazeFace: (6, 2)), got " + shape_of(keypoints));
@@ -98,7 +77,7 @@ void register_landmarks(py::module_& m) {
           [](py::object arena_owner, const py::array& raw, const std::array<double, 5>& roi,
              int input_size) {
               Arena& arena = arena_owner.cast<Arena&>();
-              const float* in = network_output(raw, "raw landmarks", 3 * kMeshLandmarks);
+              const float* in = float_values(raw, "raw landmarks", 3 * kMeshLandmarks);
               const RotatedRect rect = from_tuple(roi);
               float* out = arena.allocate_array<float>(3 * kMeshLandmarks);
               {
@@ -148,8 +127,8 @@ void register_landmarks(py::module_& m) {
              int input_size, const std::string& iris_depth) {
               Arena& arena = arena_owner.cast<Arena&>();
               const float* mesh = landmark_rows(landmarks, "landmarks").first;
-              const float* right = network_output(right_iris, "right iris", 3 * kIrisLandmarks);
-              const float* left = network_output(left_iris, "left iris", 3 * kIrisLandmarks);
+              const float* right = float_values(right_iris, "right iris", 3 * kIrisLandmarks);
+              const float* left = float_values(left_iris, "left iris", 3 * kIrisLandmarks);
               const IrisDepth depth = depth_from_name(iris_depth);
               const EyeRoi right_eye{from_tuple(right_roi), right_flipped};
               const EyeRoi left_eye{from_tuple(left_roi), left_flipped};

@@ -9,20 +9,13 @@
 
 #include "bindings.h"
 #include "facekit/dlib_hog.h"
+#include "facekit/landmarks.h"
 #include "facekit/process.h"
 #include "facekit/verify.h"
 
 namespace facekit::bindings {
 
 namespace {
-
-void check_points(const py::array& points, int minimum, const char* what) {
-    if (points.dtype().kind() != 'f' || points.dtype().itemsize() != 4 || points.ndim() != 2 ||
-        points.shape(1) < 2 || points.strides(1) != 4 || points.strides(0) % 4 != 0 ||
-        points.shape(0) < minimum)
-        throw std::invalid_argument(std::string(what) + " must be a float32 (N >= " +
-                                    std::to_string(minimum) + ", 2+) array");
-}
 
 // A native model from the bytes the loader checked against the manifest (copied; not biometric).
 template <typename Model>
@@ -34,6 +27,10 @@ Model from_bytes(const py::bytes& data) {
 }  // namespace
 
 void register_verify(py::module_& m) {
+    m.attr("CHIP_SIZE") = kChipSize;
+    m.attr("CHIP_PADDING") = kChipPadding;
+    m.attr("CHIP_MEAN_RGB") = py::make_tuple(kChipMeanRgb[0], kChipMeanRgb[1], kChipMeanRgb[2]);
+    m.attr("CHIP_SCALE") = kChipScale;
     refuse_pickling(py::class_<ShapePredictor>(
                         m, "ShapePredictor",
                         "dlib's regression-tree shape predictor (facekit's flat form)."))
@@ -85,15 +82,14 @@ void register_verify(py::module_& m) {
              const HogFaceDetector& detector, const ShapePredictor& predictor,
              const py::object& arena_owner) {
               const ImageView view = image_view(image, format);
-              check_points(landmarks, 468, "landmarks");
+              const PointRows mesh = point_rows(landmarks, "landmarks", kMeshLandmarks);
               auto& arena = arena_owner.cast<Arena&>();
               float* points = arena.allocate_array<float>(10);
               bool found = false;
               {
                   py::gil_scoped_release release;
                   double at[5][2];
-                  found = chip_points(view, static_cast<const float*>(landmarks.data()),
-                                      landmarks.strides(0) / 4, detector, predictor, at, arena);
+                  found = chip_points(view, mesh.data, mesh.stride, detector, predictor, at, arena);
                   for (int i = 0; i < 5; ++i)
                       points[2 * i] = static_cast<float>(at[i][0]), points[2 * i + 1] = static_cast<float>(at[i][1]);
                   wipe_stack(16 << 10);  // the points and the boxes sat there
@@ -107,11 +103,12 @@ void register_verify(py::module_& m) {
           "dlib's detector box was found near the face (else the mesh estimate was used).");
     m.def("chip",
           [](const py::array& image, const std::string& format, const py::array& points,
-             const py::object& arena_owner, int size, double padding, bool raw) {
+             const py::object& arena_owner, int size, double padding, bool raw,
+             const std::array<float, 3>& mean, float scale) {
               const ImageView view = image_view(image, format);
-              check_points(points, 5, "points");
-              const auto* data = static_cast<const float*>(points.data());
-              const py::ssize_t stride = points.strides(0) / 4;
+              const PointRows five = point_rows(points, "points", 5);
+              const float* data = five.data;
+              const int stride = five.stride;
               auto& arena = arena_owner.cast<Arena&>();
               std::uint8_t* chip = nullptr;
               float* tensor = nullptr;
@@ -122,7 +119,7 @@ void register_verify(py::module_& m) {
                   chip = face_chip(view, at, size, padding, arena);
                   if (!raw) {
                       tensor = arena.allocate_array<float>(static_cast<std::size_t>(size) * size * 3);
-                      normalize_chip(chip, size, tensor);
+                      normalize_chip(chip, size, mean.data(), scale, tensor);
                   }
                   wipe_stack(16 << 10);  // the five points and the transform sat there
               }
@@ -133,10 +130,13 @@ void register_verify(py::module_& m) {
               return py::object(arena_view(arena, tensor, {1, size, size, 3}));
           },
           py::arg("image"), py::arg("format"), py::arg("points"), py::arg("arena"),
-          py::arg("size") = 150, py::arg("padding") = 0.25, py::arg("raw") = false,
+          py::arg("size") = kChipSize, py::arg("padding") = kChipPadding,
+          py::arg("raw") = false,
+          py::arg("mean") = std::array<float, 3>{kChipMeanRgb[0], kChipMeanRgb[1], kChipMeanRgb[2]},
+          py::arg("scale") = kChipScale,
           "dlib's aligned face chip for five points (float32 (5, 2), dlib's order), in the "
-          "arena: the network's normalized float32 (1, size, size, 3) input, or with raw=True "
-          "the 8-bit chip.");
+          "arena: the network's float32 (1, size, size, 3) input, (pixel - mean) * scale per "
+          "RGB channel, or with raw=True the 8-bit chip.");
     m.def("distance",
           [](const py::array& a, const py::array& b) {
               // Read in place (views into the arena may have padded rows): no copy is made.

@@ -19,57 +19,6 @@ Border border_from_name(const std::string& name) {
 
 }  // namespace
 
-PixelFormat format_from_name(const std::string& name) {
-    if (name == "gray") return PixelFormat::Gray;
-    if (name == "rgb") return PixelFormat::RGB;
-    if (name == "bgr") return PixelFormat::BGR;
-    if (name == "rgba") return PixelFormat::RGBA;
-    if (name == "bgra") return PixelFormat::BGRA;
-    throw std::invalid_argument("unknown pixel format '" + name +
-                                "': expected gray, rgb, bgr, rgba or bgra");
-}
-
-// Borrows a numpy uint8 image without copying. Rows may have any stride (padding, negative);
-// pixels within a row must be packed.
-ImageView image_view(const py::array& image, const std::string& format_name) {
-    const PixelFormat format = format_from_name(format_name);
-    const int channels = bytes_per_pixel(format);
-    if (image.dtype().kind() != 'u' || image.dtype().itemsize() != 1)
-        throw std::invalid_argument("image dtype must be uint8, got " +
-                                    py::str(image.dtype()).cast<std::string>());
-    const bool gray = format == PixelFormat::Gray;
-    const bool shape_ok = gray ? (image.ndim() == 2 || (image.ndim() == 3 && image.shape(2) == 1))
-                               : (image.ndim() == 3 && image.shape(2) == channels);
-    if (!shape_ok) {
-        std::string shape;
-        for (py::ssize_t i = 0; i < image.ndim(); ++i)
-            shape += (i ? "x" : "") + std::to_string(image.shape(i));
-        throw std::invalid_argument("image of shape (" + shape + ") does not fit format '" +
-                                    format_name + "' (expected HxW" +
-                                    (gray ? std::string(" or HxWx1") : "x" + std::to_string(channels)) +
-                                    ")");
-    }
-    if (image.shape(0) == 0 || image.shape(1) == 0)
-        throw std::invalid_argument("image is empty");
-    if ((image.shape(1) > 1 && image.strides(1) != channels) ||
-        (image.ndim() == 3 && image.shape(2) > 1 && image.strides(2) != 1))
-        throw std::invalid_argument("image pixels must be packed within a row (pass "
-                                    "np.ascontiguousarray(image))");
-    if (image.shape(0) > kMaxImageSide || image.shape(1) > kMaxImageSide)
-        throw std::invalid_argument("image of " + std::to_string(image.shape(1)) + "x" +
-                                    std::to_string(image.shape(0)) + " exceeds the " +
-                                    std::to_string(kMaxImageSide) + "-pixel side limit");
-    ImageView view;
-    view.data = static_cast<const std::uint8_t*>(image.data());
-    view.width = static_cast<int>(image.shape(1));
-    view.height = static_cast<int>(image.shape(0));
-    view.stride = image.strides(0);
-    view.format = format;
-    validate(view);
-    return view;
-}
-
-
 void register_warp(py::module_& m) {
     m.attr("MAX_IMAGE_SIDE") = kMaxImageSide;
     m.attr("MAX_CROP_SIDE") = kMaxCropSide;

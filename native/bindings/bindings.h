@@ -25,12 +25,36 @@ void register_beauty(py::module_& m);
 void register_anonymize(py::module_& m);
 void register_verify(py::module_& m);
 
+// Argument checks (bindings.cpp): each throws std::invalid_argument naming the argument and
+// the problem, and borrows the array without copying.
+
 // "gray", "rgb", "bgr", "rgba" or "bgra"; std::invalid_argument for anything else.
 PixelFormat format_from_name(const std::string& name);
 
-// Borrows a numpy uint8 image without copying (rows may have any stride; pixels packed);
-// std::invalid_argument naming the problem (dtype, shape, empty, too large).
+// The array's shape as text, dimensions joined by `separator` ("x" or ", ").
+std::string dims(const py::array& a, const char* separator);
+
+// A uint8 image (rows may have any stride; pixels packed): dtype, shape, empty, too large.
 ImageView image_view(const py::array& image, const std::string& format_name);
+
+// The same, for an image the call writes into: also refuses a read-only array.
+ImageView writable_image_view(const py::array& image, const std::string& format_name,
+                              const char* name);
+
+// A float32 (N, 2+) array of points read in place (x, y first; rows `stride` floats apart),
+// with at least `min_rows` rows.
+struct PointRows {
+    const float* data;
+    int count;
+    int stride;
+};
+PointRows point_rows(const py::array& points, const char* name, int min_rows = 0);
+
+// A float32 array (native byte order, C-contiguous, aligned) of any shape.
+const float* contiguous_floats(const py::array& a, const char* name);
+
+// The same, holding exactly `count` values whatever its shape (a network output).
+const float* float_values(const py::array& a, const char* name, py::ssize_t count);
 
 // The owner (numpy base) of an array over arena memory at `data`: a capsule holding the arena's
 // handle on the region `data` lies in (Arena::hold). The region stays mapped while the array

@@ -135,15 +135,14 @@ SsdAnchorOptions anchor_options(DetectorModel model) {
     o.anchor_offset_y = 0.5f;
     o.aspect_ratios = {1.0f};
     o.fixed_anchor_size = true;
+    o.input_width = o.input_height = detector_spec(model).input_size;
     if (model == DetectorModel::FullRange) {
         // face_detection_full_range.pbtxt
-        o.input_width = o.input_height = 192;
         o.num_layers = 1;
         o.strides = {4};
         o.interpolated_scale_aspect_ratio = 0.0f;
     } else {
         // face_detection_short_range.pbtxt (interpolated_scale_aspect_ratio: its 1.0 default)
-        o.input_width = o.input_height = 128;
         o.num_layers = 4;
         o.strides = {8, 16, 16, 16};
         o.interpolated_scale_aspect_ratio = 1.0f;

@@ -199,11 +199,11 @@ std::uint8_t* face_chip(const ImageView& image, const double points[5][2], int s
     return chip;
 }
 
-void normalize_chip(const std::uint8_t* chip, int size, float* out) {
-    static constexpr float mean[3] = {122.782f, 117.001f, 104.298f};
+void normalize_chip(const std::uint8_t* chip, int size, const float mean[3], float scale,
+                    float* out) {
     const std::size_t n = static_cast<std::size_t>(size) * size;
     for (std::size_t i = 0; i < n; ++i)
-        for (int c = 0; c < 3; ++c) out[i * 3 + c] = (static_cast<float>(chip[i * 3 + c]) - mean[c]) / 256.0f;
+        for (int c = 0; c < 3; ++c) out[i * 3 + c] = (static_cast<float>(chip[i * 3 + c]) - mean[c]) * scale;
 }
 
 double descriptor_distance(const float* a, const float* b, int count) {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "facekit/dispatch.h"
-#include "kernels/kernels.h"
+#include "kernels/table.h"
 
 namespace facekit {
 
@@ -70,20 +70,7 @@ void crop_normalize(const ImageView& src, const CropNormalize& params, float* ou
     validate(src);
     validate(params);
     if (out == nullptr) throw std::invalid_argument("crop output buffer is null");
-    const Isa isa = active_isa();
-    kernels::count_call(isa);
-    switch (isa) {
-#ifdef FACEKIT_HAVE_AVX2
-        case Isa::Avx2: return kernels::crop_normalize_avx2(src, params, out);
-#endif
-#ifdef FACEKIT_HAVE_SSE41
-        case Isa::Sse41: return kernels::crop_normalize_sse41(src, params, out);
-#endif
-#ifdef FACEKIT_HAVE_NEON
-        case Isa::Neon: return kernels::crop_normalize_neon(src, params, out);
-#endif
-        default: return kernels::crop_normalize_scalar(src, params, out);
-    }
+    kernels::run(&kernels::KernelTable::crop_normalize, src, params, out);
 }
 
 }  // namespace facekit

@@ -117,4 +117,24 @@ private:
     Arena& arena_;
 };
 
+// A standard allocator over an Arena, for containers of landmark-derived values: a std::vector
+// on the C heap would leave its contents behind when freed. Nothing is freed here; the frame's
+// wipe clears it all.
+template <typename T>
+struct ArenaAllocator {
+    using value_type = T;
+    Arena* arena;
+    explicit ArenaAllocator(Arena& a) noexcept : arena(&a) {}
+    template <typename U>
+    ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena(other.arena) {}
+    T* allocate(std::size_t n) { return arena->allocate_array<T>(n); }
+    void deallocate(T*, std::size_t) noexcept {}
+    template <typename U>
+    bool operator==(const ArenaAllocator<U>& o) const noexcept { return arena == o.arena; }
+    template <typename U>
+    bool operator!=(const ArenaAllocator<U>& o) const noexcept { return arena != o.arena; }
+};
+template <typename T>
+using ArenaVector = std::vector<T, ArenaAllocator<T>>;
+
 }  // namespace facekit

@@ -26,18 +26,38 @@ struct Makeup {
     std::uint8_t rgb[3] = {0, 0, 0};
 };
 
+// The columns of beauty_effects.def.
+enum class EffectKind : int { Unsigned, Signed, Makeup, Lut };
+enum class EffectStage : int { Skin, Shape, Colour };
+
+// A row's BeautyParams field: a strength, or a strength and a colour for makeup.
+template <EffectKind K>
+struct EffectField {
+    using type = float;
+    static constexpr type initial(int, int, int) { return 0.0f; }
+};
+template <>
+struct EffectField<EffectKind::Makeup> {
+    using type = Makeup;
+    static constexpr type initial(int r, int g, int b) {
+        return {0.0f, {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g),
+                       static_cast<std::uint8_t>(b)}};
+    }
+};
+
+inline float strength_of(float value) noexcept { return value; }
+inline float strength_of(const Makeup& value) noexcept { return value.strength; }
+
+// One field per row of beauty_effects.def (makeup rows default to the row's colour).
 struct BeautyParams {
-    // Skin, 0..1.
-    float smoothing = 0, whitening = 0, rosy = 0, sharpen = 0, dark_circles = 0,
-          teeth_whitening = 0;
-    // Shape: 0..1, or -1..1 where the control goes both ways.
-    float face_slim = 0, v_chin = 0, chin_length = 0, forehead = 0, eye_enlarge = 0,
-          eye_distance = 0, nose_slim = 0, mouth_size = 0;
-    Makeup lipstick, blush, brow_tint, eyeshadow;
-    // 3D colour LUT (size^3 RGB entries, red fastest, as in .cube files), or null.
-    const std::uint8_t* lut = nullptr;
+#define FACEKIT_BEAUTY_EFFECT(name, kind, stage, r, g, b) \
+    EffectField<EffectKind::kind>::type name = EffectField<EffectKind::kind>::initial(r, g, b);
+#include "facekit/beauty_effects.def"
+#undef FACEKIT_BEAUTY_EFFECT
+    // The `lut` row's 3D colour table (size^3 RGB entries, red fastest, as in .cube files), or
+    // null: without it the lut strength does nothing.
+    const std::uint8_t* lut_table = nullptr;
     int lut_size = 0;
-    float lut_strength = 0;
 
     bool any_shape() const noexcept;
     bool any() const noexcept;

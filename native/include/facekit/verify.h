@@ -42,9 +42,17 @@ bool chip_points(const ImageView& image, const float* landmarks, std::ptrdiff_t 
 std::uint8_t* face_chip(const ImageView& image, const double points[5][2], int size,
                         double padding, Arena& arena);
 
-// The chip as the embedding network's input: float32 NHWC, (pixel - mean) / 256 with dlib's
-// per-channel means (R 122.782, G 117.001, B 104.298).
-void normalize_chip(const std::uint8_t* chip, int size, float* out);
+// dlib's chip for its face recognition network: size, padding, and the input normalization
+// (pixel - mean) * scale. The ONNX model carries the normalization in its metadata
+// (input_mean_rgb, input_scale; facekit reads it from there); these are the fallback.
+inline constexpr int kChipSize = 150;
+inline constexpr double kChipPadding = 0.25;
+inline constexpr float kChipMeanRgb[3] = {122.782f, 117.001f, 104.298f};
+inline constexpr float kChipScale = 1.0f / 256.0f;
+
+// The chip as the embedding network's input: float32 NHWC, (pixel - mean[c]) * scale.
+void normalize_chip(const std::uint8_t* chip, int size, const float mean[3], float scale,
+                    float* out);
 
 // Euclidean distance between two descriptors of `count` floats (in double).
 double descriptor_distance(const float* a, const float* b, int count);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernels/kernels.h"
+#include "kernels/table.h"
 
 #if defined(__aarch64__)
 #include <sys/auxv.h>
@@ -138,9 +139,56 @@ std::uint64_t kernel_calls(Isa isa) noexcept {
 }
 
 namespace kernels {
+
 void count_call(Isa isa) noexcept {
     g_calls[static_cast<int>(isa)].fetch_add(1, std::memory_order_relaxed);
 }
+
+namespace {
+
+// Every path starts from the scalar reference and replaces what it implements.
+KernelTable scalar_table() {
+    const Isa s = Isa::Scalar;
+    return {{crop_normalize_scalar, s}, {box_sum_scalar, s}, {guided_coefficients_scalar, s},
+            {guided_output_scalar, s},  {blend_scalar, s},   {remap_bilinear_scalar, s},
+            {apply_table_scalar, s},    {lut3d_scalar, s}};
+}
+
+KernelTable build_table(Isa isa) {
+    KernelTable t = scalar_table();
+    switch (isa) {
+#ifdef FACEKIT_HAVE_SSE41
+        case Isa::Sse41:  // crop only: the beauty kernels have no SSE4.1 variant
+            t.crop_normalize = {crop_normalize_sse41, isa};
+            break;
+#endif
+#ifdef FACEKIT_HAVE_AVX2
+        case Isa::Avx2:
+            t = {{crop_normalize_avx2, isa}, {box_sum_avx2, isa}, {guided_coefficients_avx2, isa},
+                 {guided_output_avx2, isa},  {blend_avx2, isa},   {remap_bilinear_avx2, isa},
+                 {apply_table_avx2, isa},    {lut3d_avx2, isa}};
+            break;
+#endif
+#ifdef FACEKIT_HAVE_NEON
+        case Isa::Neon:
+            t = {{crop_normalize_neon, isa}, {box_sum_neon, isa}, {guided_coefficients_neon, isa},
+                 {guided_output_neon, isa},  {blend_neon, isa},   {remap_bilinear_neon, isa},
+                 {apply_table_neon, isa},    {lut3d_neon, isa}};
+            break;
+#endif
+        default: break;
+    }
+    return t;
+}
+
+}  // namespace
+
+const KernelTable& kernel_table(Isa isa) noexcept {
+    static const KernelTable tables[kIsaCount] = {build_table(Isa::Scalar), build_table(Isa::Sse41),
+                                                  build_table(Isa::Avx2), build_table(Isa::Neon)};
+    return tables[static_cast<int>(isa)];
+}
+
 }  // namespace kernels
 
 }  // namespace facekit

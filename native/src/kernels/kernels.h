@@ -38,6 +38,20 @@ static inline RowOrigin row_origin(const Affine& t, int y) {
     return {static_cast<float>(t.m[1] * y + t.m[2]), static_cast<float>(t.m[4] * y + t.m[5])};
 }
 
+// Calls body(std::integral_constant<int, C>{}) with C = `channels` as a compile-time constant
+// when it is 1 to 4, so each ISA's loops are specialized per pixel layout, and returns its
+// result; any other count returns fallback(). `static`: every ISA's file gets its own copy.
+template <typename Body, typename Fallback>
+static inline auto with_channels(int channels, Body&& body, Fallback&& fallback) {
+    switch (channels) {
+        case 1: return body(std::integral_constant<int, 1>{});
+        case 2: return body(std::integral_constant<int, 2>{});
+        case 3: return body(std::integral_constant<int, 3>{});
+        case 4: return body(std::integral_constant<int, 4>{});
+        default: return fallback();
+    }
+}
+
 // Calls body(bytes_per_pixel, zero_border) with both as compile-time constants
 // (std::integral_constant), so each ISA's row loop is specialized per pixel layout and border.
 // `static`: every ISA's file gets its own copy, compiled with its own flags.

@@ -1,0 +1,42 @@
+// The per-ISA function table (internal): one struct of function pointers per SIMD path, built
+// once, holding that path's variant of every kernel or the scalar reference where it has none.
+// Every dispatching entry point is then one call: run(&KernelTable::blend, ...).
+#pragma once
+#include <utility>
+
+#include "facekit/dispatch.h"
+#include "kernels/beauty_kernels.h"
+#include "kernels/kernels.h"
+
+namespace facekit::kernels {
+
+// A kernel and the path it belongs to (what kernel_calls counts when it runs).
+template <typename Fn>
+struct Kernel {
+    Fn* fn;
+    Isa isa;
+};
+
+struct KernelTable {
+    Kernel<decltype(crop_normalize_scalar)> crop_normalize;
+    Kernel<decltype(box_sum_scalar)> box_sum;
+    Kernel<decltype(guided_coefficients_scalar)> guided_coefficients;
+    Kernel<decltype(guided_output_scalar)> guided_output;
+    Kernel<decltype(blend_scalar)> blend;
+    Kernel<decltype(remap_bilinear_scalar)> remap_bilinear;
+    Kernel<decltype(apply_table_scalar)> apply_table;
+    Kernel<decltype(lut3d_scalar)> lut3d;
+};
+
+// The table of `isa` (the scalar table for a path this build lacks).
+const KernelTable& kernel_table(Isa isa) noexcept;
+
+// Runs the active path's variant of `op` (facekit::active_isa()) and counts the call.
+template <typename Fn, typename... Args>
+void run(Kernel<Fn> KernelTable::*op, Args&&... args) {
+    const Kernel<Fn>& kernel = kernel_table(active_isa()).*op;
+    count_call(kernel.isa);
+    kernel.fn(std::forward<Args>(args)...);
+}
+
+}  // namespace facekit::kernels
