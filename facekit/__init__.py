@@ -2,8 +2,9 @@
 
 Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
 whose results live in a secure arena for one frame), :class:`Beautifier` with
-:class:`BeautyOptions` (beauty effects), :func:`anonymize` / :class:`Anonymizer` (covering
-faces), :class:`FaceVerifier` (same-person checks), :func:`load_image`, the low-level
+:class:`BeautifierOptions` and :class:`BeautyOptions` (beauty effects), :func:`anonymize` /
+:class:`Anonymizer` with :class:`AnonymizerOptions` (covering faces), :class:`FaceVerifier`
+with :class:`FaceVerifierOptions` (same-person checks), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
 :func:`cpu_features`, :func:`telemetry_status`, :mod:`facekit.models` and the exceptions in
 :mod:`facekit.errors`.
@@ -27,9 +28,9 @@ except ImportError as exc:  # a source checkout without a build
 
 from . import errors
 from ._ephemeral import Ephemeral, EphemeralArray
-from .anonymize import Anonymizer, anonymize
+from .anonymize import Anonymizer, AnonymizerOptions, anonymize
 from .arena import ArenaStatus, Frame, SecureArena
-from .beauty import Beautifier, BeautyOptions
+from .beauty import Beautifier, BeautifierOptions, BeautyOptions
 from .cpu import active_simd as _active_simd
 from ._pipeline import RunningMode
 from .cpu import cpu_features
@@ -39,14 +40,16 @@ from .image import load_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .process import harden_process
 from ._telemetry import telemetry_status
-from .verify import FaceVerifier, VerifyResult
+from .verify import FaceVerifier, FaceVerifierOptions, VerifyResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Anonymizer",
+    "AnonymizerOptions",
     "ArenaStatus",
     "Beautifier",
+    "BeautifierOptions",
     "BeautyOptions",
     "BoundingBox",
     "DetectedFace",
@@ -56,6 +59,7 @@ __all__ = [
     "FaceLandmarker",
     "FaceLandmarkerOptions",
     "FaceVerifier",
+    "FaceVerifierOptions",
     "LandmarkedFace",
     "LandmarkerResult",
     "RunningMode",

@@ -32,6 +32,14 @@ def video_timestamp(timestamp_ms: object) -> int:
     return int(timestamp_ms)
 
 
+def check_timestamp(previous_ms: int | None, timestamp_ms: int) -> int:
+    """`timestamp_ms` if it comes after `previous_ms` (call under the pipeline's lock)."""
+    if previous_ms is not None and timestamp_ms <= previous_ms:
+        raise ValueError(f"timestamp {timestamp_ms} ms is not after the previous frame's "
+                         f"{previous_ms} ms: video timestamps must increase")
+    return timestamp_ms
+
+
 class RunningMode(enum.Enum):
     """IMAGE: every call stands alone. VIDEO: calls are frames of one stream, in time order."""
 
@@ -47,15 +55,23 @@ class FrameResult(Ephemeral, Generic[FaceT]):
     result's ``with`` block; then its arena is wiped and every accessor raises
     ExpiredFrameError. A result dropped before then (with its faces) is wiped when collected."""
 
-    __slots__ = ("_frame", "_faces")
+    __slots__ = ("_frame", "_faces", "_image_size", "_thread")
 
-    def __init__(self, frame: Frame) -> None:
+    def __init__(self, frame: Frame, image_shape: tuple[int, ...]) -> None:
         self._frame = frame
         self._faces: list[FaceT] = []
+        self._image_size = (int(image_shape[1]), int(image_shape[0]))
+        self._thread = threading.current_thread()  # the pipeline's frame belongs to it
 
     @property
     def expired(self) -> bool:
         return self._frame.expired
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of the image the faces were found in (plain numbers)."""
+        self._check_alive()
+        return self._image_size
 
     @property
     def faces(self) -> list[FaceT]:
@@ -125,6 +141,11 @@ class Pipeline(NativeResource):
             yield
         finally:
             self._lock.release()
+
+    def _require_mode(self, mode: RunningMode, method: str, other: str) -> None:
+        options: Any = getattr(self, "options")
+        if options.running_mode is not mode:
+            raise ValueError(f"{method}() is for RunningMode.{mode.name}; use {other}()")
 
     def _begin_frame(self) -> Frame:
         if self._closed:

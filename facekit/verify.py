@@ -12,21 +12,23 @@ detector.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from . import _native
-from ._checks import is_number, whole_number
+from ._checks import checked_color_format, options_from, real, whole_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from ._resource import NativeResource
 from .arena import Frame, SecureArena
-from .detector import MAX_FACES
+from .detector import MAX_FACES, MAX_THREADS
 from .errors import (AmbiguousFaceError, ClosedError, FaceTooSmallError, ModelIntegrityError,
                      NoFaceError)
 from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
 from .models import read_verified
 
-__all__ = ["FaceVerifier", "VerifyResult", "Reference", "DEFAULT_THRESHOLD"]
+__all__ = ["FaceVerifier", "FaceVerifierOptions", "VerifyResult", "Reference", "DEFAULT_THRESHOLD"]
 
 DEFAULT_THRESHOLD = 0.6  # the distance dlib's network was trained to separate people at
 EMBEDDING = "dlib_face_recognition_resnet_v1"
@@ -55,16 +57,47 @@ def _native_model(kind, name: str):
             from None
 
 
-class FaceVerifier(NativeResource):
-    """Decides whether two photos show the same person.
+@dataclass(frozen=True)
+class FaceVerifierOptions:
+    """How a :class:`FaceVerifier` decides.
 
-    Args:
-        threshold: distances below it mean "same person" (0.6: the one the network was trained
-            with).
+    Attributes:
+        threshold: distances below it mean "same person", in (0, 2) (0.6: the one the network
+            was trained with).
         face_index: which face of each image to use, by size (0 = the largest). ``None`` (the
             default) uses the largest face and refuses images whose two largest faces are of
             about the same size (:class:`~facekit.errors.AmbiguousFaceError`).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
+        intra_op_threads: ONNX Runtime threads per network. 1 is fastest for the landmark
+            networks; more than 1 also makes the scrub of ONNX Runtime's buffers fall back from
+            "perturb" to "rerun" (a blank run after every inference, +65-80% of inference time:
+            see ``facekit._inference.SCRUB_MODES``).
+
+    Verification compares still images: it has no running mode.
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    face_index: int | None = None
+    color_format: ColorFormat = "rgb"
+    intra_op_threads: int = 1
+
+    def __post_init__(self) -> None:
+        store = partial(object.__setattr__, self)
+        store("threshold", real("threshold", self.threshold, 0.0, 2.0, open_low=True,
+                                open_high=True))
+        if self.face_index is not None:
+            store("face_index", whole_number("face_index", self.face_index, 0, MAX_FACES - 1))
+        store("color_format", checked_color_format(self.color_format))
+        store("intra_op_threads",
+              whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
+
+
+class FaceVerifier(NativeResource):
+    """Decides whether two photos show the same person.
+
+    Build it from :class:`FaceVerifierOptions` (``FaceVerifier.create_from_options(options)``),
+    or with the shorthand ``FaceVerifier(threshold, face_index=...)``: the threshold and any
+    :class:`FaceVerifierOptions` field as a keyword.
 
     Raises :class:`~facekit.errors.NoFaceError` for an image without a face and
     :class:`~facekit.errors.FaceTooSmallError` for a face under 48 pixels. One thread at a time:
@@ -72,25 +105,23 @@ class FaceVerifier(NativeResource):
     :class:`~facekit.errors.ConcurrentUseError` (create one FaceVerifier per thread).
     """
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, *, face_index: int | None = None,
-                 color_format: ColorFormat = "rgb") -> None:
-        if not is_number(threshold):
-            raise TypeError(f"threshold must be a number, got {threshold!r}")
-        if not 0.0 < threshold < 2.0:
-            raise ValueError(f"threshold must lie in (0, 2), got {threshold}")
-        if face_index is not None:
-            face_index = whole_number("face_index", face_index, 0, MAX_FACES - 1)
-        self.threshold = float(threshold)
-        self.face_index = face_index
-        self.color_format = color_format
+    def __init__(self, options: FaceVerifierOptions | float | None = None,
+                 **fields: Any) -> None:
+        self.options = options_from(FaceVerifierOptions, options, "threshold", fields)
+        face_index, threads = self.options.face_index, self.options.intra_op_threads
         self._landmarker = FaceLandmarker(FaceLandmarkerOptions(
             max_faces=8 if face_index is None else max(8, face_index + 1),
-            color_format=color_format))
-        self._network = Network(EMBEDDING)
+            color_format=self.options.color_format, intra_op_threads=threads))
+        self._network = Network(EMBEDDING, threads)
         self._predictor = _native_model(_native.verify.ShapePredictor, SHAPE_PREDICTOR)
         self._detector = _native_model(_native.verify.HogFaceDetector, HOG_DETECTOR)
         self._hold = SecureArena()  # image A's descriptor while image B is processed
         self._closed = False
+
+    @classmethod
+    def create_from_options(cls, options: FaceVerifierOptions) -> "FaceVerifier":
+        """MediaPipe Tasks-style constructor."""
+        return cls(options_from(FaceVerifierOptions, options, None, {}))
 
     def verify(self, image_a: ImageLike, image_b: ImageLike) -> VerifyResult:
         """Compare the chosen face of each image."""
@@ -99,7 +130,8 @@ class FaceVerifier(NativeResource):
             first = self._describe(image_a, hold)
             second = self._describe(image_b, hold)
             distance = float(_native.verify.distance(first, second))
-        return VerifyResult(distance < self.threshold, distance, self.threshold)
+        threshold = self.options.threshold
+        return VerifyResult(distance < threshold, distance, threshold)
 
     def reference(self, avatar: ImageLike) -> "Reference":
         """A reference scope for checking a stream against one photo::
@@ -115,18 +147,19 @@ class FaceVerifier(NativeResource):
 
     def _describe(self, image: ImageLike, hold: Frame) -> EphemeralArray:
         """The descriptor of the chosen face, copied into `hold` (an arena frame)."""
-        pixels, pixel_format = as_pixels(image, self.color_format)
+        pixels, pixel_format = as_pixels(image, self.options.color_format)
         # One call at a time (re-entrant within verify()): the landmarker's frame, arena and
         # the embedding network are shared by every call of this verifier.
         with self._landmarker._exclusive(), self._landmarker.detect(pixels) as result:
             faces = sorted(result.faces, key=lambda f: -f.roi.width)
             if not faces:
                 raise NoFaceError("no face found in the image")
-            index = self.face_index or 0
+            chosen = self.options.face_index
+            index = chosen or 0
             if index >= len(faces):
                 raise NoFaceError(f"face_index {index} asked for, but the image shows "
                                   f"{len(faces)} face(s)")
-            if (self.face_index is None and len(faces) > 1
+            if (chosen is None and len(faces) > 1
                     and faces[1].roi.width >= AMBIGUOUS * faces[0].roi.width):
                 raise AmbiguousFaceError(
                     f"the image shows {len(faces)} faces and the two largest are about the same "
@@ -160,7 +193,7 @@ class FaceVerifier(NativeResource):
         self.close()
 
     def __repr__(self) -> str:
-        return f"FaceVerifier(threshold={self.threshold})"
+        return f"FaceVerifier(threshold={self.options.threshold})"
 
 
 class Reference(Ephemeral):
@@ -193,7 +226,8 @@ class Reference(Ephemeral):
         with verifier._landmarker._exclusive(), verifier._hold.frame() as hold:
             other = verifier._describe(image, hold)
             distance = float(_native.verify.distance(self._descriptor, other))
-        return VerifyResult(distance < verifier.threshold, distance, verifier.threshold)
+        threshold = verifier.options.threshold
+        return VerifyResult(distance < threshold, distance, threshold)
 
     def close(self) -> None:
         """Wipe the reference descriptor now."""
