@@ -7,7 +7,7 @@ import numbers
 import threading
 import weakref
 from contextlib import contextmanager
-from typing import Any, Generic, Iterator, TypeVar
+from typing import Any, ContextManager, Generic, Iterator, TypeVar
 
 import numpy as np
 
@@ -178,3 +178,56 @@ class Pipeline(NativeResource):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# ---- The internal seam: what other facekit modules do with a pipeline or its results ---------
+# (functions here, so that no module reaches into another module's private attributes).
+
+def exclusive(pipeline: Pipeline) -> ContextManager[None]:
+    """Hold `pipeline` for one call (see :meth:`Pipeline._exclusive`): an effect that runs a
+    pipeline it owns holds it for the whole effect, so no other thread ends its frame."""
+    return pipeline._exclusive()
+
+
+def begin_frame(pipeline: Pipeline) -> Frame:
+    """A new frame in `pipeline`'s arena for an effect's own values (its previous result
+    expires); call it inside :func:`exclusive` and end the frame when the effect is done."""
+    return pipeline._begin_frame()
+
+
+def arena_of(pipeline: Pipeline) -> SecureArena:
+    """The secure arena `pipeline` owns."""
+    return pipeline._arena
+
+
+def frame_of(result: FrameResult[Any]) -> Frame:
+    """The open frame `result` lives in (ExpiredFrameError once it has ended)."""
+    result.faces  # noqa: B018  (the accessor raises ExpiredFrameError once the frame ended)
+    return result._frame
+
+
+def shared_faces(result: object, kinds: tuple[type, ...], image_shape: tuple[int, ...],
+                 name: str = "faces") -> list[Any]:
+    """The faces of `result`, an open result handed to an effect (``faces=``) along with the
+    image of shape `image_shape` it was found in.
+
+    Refuses a result of another kind (TypeError), one whose frame has ended
+    (ExpiredFrameError), one opened by another thread (ConcurrentUseError: that thread's
+    pipeline may end its frame at any time) and one found in an image of another size
+    (ValueError). The faces' arena views stay valid while the caller holds `result` open.
+    """
+    if not isinstance(result, kinds):
+        expected = " or ".join(kind.__name__ for kind in kinds)
+        raise TypeError(f"{name} must be a {expected} (the result of a detect call on the "
+                        f"same image), got {type(result).__name__}")
+    assert isinstance(result, FrameResult)
+    faces = result.faces  # ExpiredFrameError once its frame has ended
+    if result._thread is not threading.current_thread():
+        raise ConcurrentUseError(f"{name} is a result opened by another thread; use a result "
+                                 f"in the thread whose pipeline made it")
+    width, height = int(image_shape[1]), int(image_shape[0])
+    if result.image_size != (width, height):
+        found_w, found_h = result.image_size
+        raise ValueError(f"{name} was found in a {found_w}x{found_h} image, not in this "
+                         f"{width}x{height} one: pass the result of the same image")
+    return faces

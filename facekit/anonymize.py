@@ -12,6 +12,7 @@ find is never returned.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -20,10 +21,14 @@ import numpy as np
 
 from . import _native
 from ._checks import checked_color_format, choice, options_from, real, rgb, whole_number
+from ._pipeline import begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
-from .detector import MAX_THREADS, FaceDetector, FaceDetectorOptions
+from .arena import native_arena
+from .detector import (MAX_THREADS, BoundingBox, DetectedFace, DetectionResult, FaceDetector,
+                       FaceDetectorOptions)
 from .errors import AnonymizationError
 from .image import ColorFormat, ImageLike, as_pixels
+from .landmarker import LandmarkedFace, LandmarkerResult
 
 __all__ = ["Anonymizer", "AnonymizerOptions", "anonymize", "Method", "OnFailure"]
 
@@ -107,23 +112,42 @@ class Anonymizer(NativeResource):
         """MediaPipe Tasks-style constructor."""
         return cls(options_from(AnonymizerOptions, options, None, {}))
 
-    def apply(self, image: ImageLike) -> np.ndarray:
+    def apply(self, image: ImageLike, *,
+              faces: LandmarkerResult | DetectionResult | None = None) -> np.ndarray:
         """A copy of `image` with every face covered; never one in which a face is still found.
+
+        ``faces``: an open result of :meth:`FaceLandmarker.detect` or
+        :meth:`FaceDetector.detect` on this same image, so that faces found once serve every
+        effect. Its faces replace the first round's search (the two detector networks at the
+        lowered score): a landmarked face is covered over the extent of its ROI, a detected
+        face over its box, both with ``padding``. The check rounds and the fail-closed cover
+        run as always, so no face the detectors find at their default scores is returned; a
+        face the result lacks and only the lowered search score would find is not covered.
+        Refused: a result that has ended (ExpiredFrameError), one of another image size
+        (ValueError) or one opened by another thread (ConcurrentUseError).
 
         Raises :class:`~facekit.errors.AnonymizationError` when a face survives every round and
         ``on_failure="raise"``; with ``"cover"`` the whole image is filled instead.
         """
         # The rounds share this anonymizer's detectors: one thread's apply at a time (another
         # thread's call meanwhile raises ConcurrentUseError).
-        with self._search[0]._exclusive():
-            return self._apply(image)
+        with exclusive(self._search[0]):
+            return self._apply(image, faces)
 
-    def _apply(self, image: ImageLike) -> np.ndarray:
+    def _apply(self, image: ImageLike,
+               faces: LandmarkerResult | DetectionResult | None = None) -> np.ndarray:
         pixels, pixel_format = as_pixels(image, self.options.color_format)
+        if faces is not None:
+            shared = shared_faces(faces, (LandmarkerResult, DetectionResult), pixels.shape)
         out = np.array(pixels, copy=True)
         fill = self._fill(pixel_format)
         self.covered_whole_frame = False
-        self._cover_faces(out, self._search, fill, 0)
+        if faces is None:
+            self._cover_faces(out, self._search, fill, 0)
+        else:
+            with begin_frame(self._search[0]) as frame:  # the cover's scratch
+                for box in map(_box, shared):
+                    self._cover(out, box, fill, 0, native_arena(frame))
         for round_ in range(1, ROUNDS):
             if not self._cover_faces(out, self._check, fill, round_):
                 return out
@@ -133,20 +157,22 @@ class Anonymizer(NativeResource):
         if self.options.on_failure == "raise":
             raise AnonymizationError(
                 f"a face was still found after {ROUNDS} cover rounds; no image is returned")
-        _native.anonymize.cover(out, (0, 0, out.shape[1], out.shape[0]), "solid", 1, fill,
-                                self._check[0]._arena._native)
+        with begin_frame(self._search[0]) as frame:
+            _native.anonymize.cover(out, (0, 0, out.shape[1], out.shape[0]), "solid", 1, fill,
+                                    native_arena(frame))
         self.covered_whole_frame = True
         self.whole_frames_covered += 1
         return out
 
-    def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill, round_: int) -> int:
+    def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill,
+                     round_: int) -> int:
         """Covers every face the detectors find in `out`; returns how many they found."""
         found = 0
         for detector in detectors:
             with detector.detect(out) as result:
                 boxes = [face.box for face in result.faces]
                 for box in boxes:
-                    self._cover(out, box, fill, round_, detector)
+                    self._cover(out, box, fill, round_, native_arena(frame_of(result)))
                 found += len(boxes)
         return found
 
@@ -157,7 +183,7 @@ class Anonymizer(NativeResource):
                     return True
         return False
 
-    def _cover(self, out: np.ndarray, box, fill, round_: int, detector: FaceDetector) -> None:
+    def _cover(self, out: np.ndarray, box: BoundingBox, fill, round_: int, scratch) -> None:
         side = max(box.width, box.height)
         pad = self.options.padding * side
         x0, y0 = int(box.x - pad), int(box.y - pad * 1.4)  # a little more above: hair, brow
@@ -171,8 +197,7 @@ class Anonymizer(NativeResource):
         else:
             block = 1
         block = min(block, _native.anonymize.MAX_BLOCK)  # already flat well before the cap
-        _native.anonymize.cover(out, (x0, y0, x1, y1), method, block, fill,
-                                detector._arena._native)
+        _native.anonymize.cover(out, (x0, y0, x1, y1), method, block, fill, scratch)
 
     def _fill(self, pixel_format: str) -> tuple[int, int, int]:
         """`color` in the image's own channel order (gray: its luma, in the first channel)."""
@@ -200,3 +225,15 @@ def anonymize(image: ImageLike, options: AnonymizerOptions | Method | None = Non
     ``on_failure="cover"`` an image whose face survives every round comes back filled whole."""
     with Anonymizer(options, **fields) as worker:
         return worker.apply(image)
+
+
+def _box(face: LandmarkedFace | DetectedFace) -> BoundingBox:
+    """The box to cover for a shared face: a detected face's box, or the axis-aligned extent
+    of a landmarked face's ROI (coarse geometry: the rotated square the mesh was found in)."""
+    if isinstance(face, DetectedFace):
+        return face.box
+    roi = face.roi
+    cos, sin = abs(math.cos(roi.rotation)), abs(math.sin(roi.rotation))
+    width = roi.width * cos + roi.height * sin
+    height = roi.width * sin + roi.height * cos
+    return BoundingBox(roi.center_x - width / 2, roi.center_y - height / 2, width, height)

@@ -21,11 +21,12 @@ import numpy as np
 from . import _native
 from ._checks import (checked_color_format, checked_running_mode, is_number, options_from,
                       whole_number)
-from ._pipeline import RunningMode
+from ._pipeline import RunningMode, begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
 from .image import ColorFormat, ImageLike, as_pixels
 from .detector import MAX_FACES, MAX_THREADS
-from .landmarker import FaceLandmarker, FaceLandmarkerOptions
+from .arena import native_arena
+from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkerResult
 from .lut import load_lut
 
 __all__ = ["BeautyOptions", "Beautifier", "BeautifierOptions", "PRESETS", "RGB", "EFFECTS",
@@ -227,20 +228,31 @@ class Beautifier(NativeResource):
         """The landmarker configuration a Beautifier runs (468 points, no iris)."""
         return (options or BeautifierOptions()).landmarker_options()
 
-    def apply(self, image: ImageLike, timestamp_ms: int | None = None) -> np.ndarray:
-        """The image with the effects applied to every face (a new uint8 array)."""
+    def apply(self, image: ImageLike, timestamp_ms: int | None = None, *,
+              faces: LandmarkerResult | None = None) -> np.ndarray:
+        """The image with the effects applied to every face (a new uint8 array).
+
+        ``faces``: an open result of :meth:`FaceLandmarker.detect` (or ``detect_for_video``)
+        on this same image, so that landmarks found once serve every effect; the Beautifier
+        then runs no network, and ``timestamp_ms`` is not taken. Each of its faces gets the
+        effects (up to ``max_faces``; iris points, if any, are not used). The effects' own
+        values (masks, warps) live in this Beautifier's arena and are wiped when the call
+        returns. Refused: a result that has ended (ExpiredFrameError), one of another image
+        size (ValueError) or one opened by another thread (ConcurrentUseError).
+        """
         pixels, _ = as_pixels(image, self.options.color_format)
         out = np.array(pixels, copy=True)
-        self.apply_into(pixels, out, timestamp_ms)
+        self.apply_into(pixels, out, timestamp_ms, faces=faces)
         return out
 
-    def apply_into(self, image: ImageLike, out: np.ndarray,
-                   timestamp_ms: int | None = None) -> None:
-        """Write the result into `out` (uint8, the input's shape; may be the input itself)."""
-        self._apply(image, out, timestamp_ms, trace=False)
+    def apply_into(self, image: ImageLike, out: np.ndarray, timestamp_ms: int | None = None,
+                   *, faces: LandmarkerResult | None = None) -> None:
+        """Write the result into `out` (uint8, the input's shape; may be the input itself).
+        ``faces`` as in :meth:`apply`."""
+        self._apply(image, out, timestamp_ms, trace=False, faces=faces)
 
     def _apply(self, image: ImageLike, out: np.ndarray, timestamp_ms: int | None,
-               trace: bool, inspect=None) -> list[dict]:
+               trace: bool, inspect=None, faces: LandmarkerResult | None = None) -> list[dict]:
         pixels, pixel_format = as_pixels(image, self.options.color_format)
         if pixel_format == "gray":
             raise ValueError("beauty effects need a colour image (HxWx3 or HxWx4), got gray")
@@ -249,7 +261,12 @@ class Beautifier(NativeResource):
         if not out.flags.writeable:
             raise ValueError("out is read-only")
         video = self.options.running_mode == RunningMode.VIDEO
-        if video and timestamp_ms is None:
+        if faces is not None:
+            shared = shared_faces(faces, (LandmarkerResult,), pixels.shape)
+            if timestamp_ms is not None:
+                raise ValueError("timestamp_ms is for the Beautifier's own landmarker; with "
+                                 "faces= no landmarker runs: leave it out")
+        elif video and timestamp_ms is None:
             raise ValueError("VIDEO mode needs timestamp_ms")
         # When out overlaps the input (it is the input, or a view shifted over the same
         # buffer), writing out would change pixels still to be read: read from a copy.
@@ -257,19 +274,25 @@ class Beautifier(NativeResource):
         np.copyto(out, source)
         if self.options.effects.is_identity:
             return []
-        # The effects use the landmarker's result and arena: the whole apply is one call.
-        with self._landmarker._exclusive():
-            if video:
-                result = self._landmarker.detect_for_video(source, timestamp_ms)
+        # The effects use the landmarker's arena: the whole apply is one call of it.
+        with exclusive(self._landmarker):
+            if faces is not None:
+                frame = begin_frame(self._landmarker)  # for the effects' masks and warps
+                landmarks = [face.landmarks for face in shared[:self.options.max_faces]]
             else:
-                result = self._landmarker.detect(source)
+                if video:
+                    result = self._landmarker.detect_for_video(source, timestamp_ms)
+                else:
+                    result = self._landmarker.detect(source)
+                frame = frame_of(result)
+                landmarks = [face.landmarks for face in result.faces]
             traces = []
-            with result:
-                arena = self._landmarker._arena._native
-                for face in result.faces:
+            with frame:
+                scratch = native_arena(frame)
+                for points in landmarks:
                     traces.append(_native.beauty.apply(
-                        source, out, pixel_format, face.landmarks, _regions(), self._strengths,
-                        self._lut, arena, trace))
+                        source, out, pixel_format, points, _regions(), self._strengths,
+                        self._lut, scratch, trace))
                 if inspect is not None:
                     inspect(traces)
         return traces

@@ -4,34 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 
-from . import _native
+from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
 from ._checks import (checked_color_format, checked_running_mode, fraction, options_from,
                       whole_number)
 from ._ephemeral import Ephemeral, EphemeralArray
-from ._inference import Network
 from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
-from .arena import Frame
-from .geometry import RotatedRect
+from .arena import Frame, expose
 from .image import ColorFormat, ImageLike
 
 __all__ = ["FaceDetector", "FaceDetectorOptions", "DetectionResult", "DetectedFace", "BoundingBox"]
-
-DetectorModel = Literal["short_range", "full_range", "auto"]
-_MODELS = ("short_range", "full_range", "auto")
-MAX_FACES = 1000   # far beyond any photo; keeps counts well inside the native int range
-MAX_THREADS = 256
-
-# facekit model name, network, input side, MediaPipe's default minimum score.
-_NETWORKS = {
-    "short_range": ("face_detection_short_range", 128, 0.5),
-    "full_range": ("face_detection_full_range_sparse", 192, 0.6),
-}
-# "auto" must find small faces too. Measured on the sample portrait scaled onto a 1280x960
-# canvas: the short-range network misses faces under about 1/5 of the image width; the
-# full-range network (192x192, 2304 anchors) still finds them at 1/18.
-_AUTO = "full_range"
 
 
 @dataclass(frozen=True)
@@ -66,7 +48,7 @@ class FaceDetectorOptions:
         # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
         store = partial(object.__setattr__, self)
         checked_running_mode(self.running_mode)
-        if not isinstance(self.model, str) or self.model not in _MODELS:
+        if not isinstance(self.model, str) or self.model not in MODELS:
             raise ValueError(f"model must be short_range, full_range or auto, got {self.model!r}")
         if self.min_detection_confidence is not None:
             store("min_detection_confidence",
@@ -137,32 +119,6 @@ class DetectionResult(FrameResult[DetectedFace]):
                        for i, f in enumerate(faces)]
 
 
-class _BlazeFace:
-    """One detection network plus its native decoder, run inside a caller's frame."""
-
-    def __init__(self, model: DetectorModel, intra_op_threads: int) -> None:
-        self.kind = _AUTO if model == "auto" else model
-        name, self.size, self.default_score = _NETWORKS[self.kind]
-        self.network = Network(name, intra_op_threads)
-        by_width = {shape[-1]: n for n, shape in self.network.outputs.items()}
-        self.regressors, self.classificators = by_width[16], by_width[1]
-
-    def detect(self, frame: Frame, pixels, pixel_format: str, min_score: float | None,
-               max_faces: int):
-        height, width = pixels.shape[:2]
-        side = float(max(width, height))
-        # Letterbox: a square around the whole image, zero intensity outside (-1 after scaling).
-        rect = RotatedRect(width / 2, height / 2, side, side)
-        tensor = frame._crop(pixels, pixel_format, rect, (self.size, self.size),
-                             (1 / 127.5,) * 3, (-1.0,) * 3)
-        outputs = self.network.run(frame, tensor)
-        return _native.detection.decode(
-            frame._arena._native, outputs[self.regressors], outputs[self.classificators],
-            self.kind, (rect.center_x, rect.center_y, rect.width, rect.height, rect.rotation),
-            self.default_score if min_score is None else min_score, max_faces,
-        )
-
-
 class FaceDetector(Pipeline):
     """Finds faces: boxes and scores as plain values, keypoints in the frame arena.
 
@@ -177,7 +133,7 @@ class FaceDetector(Pipeline):
     def __init__(self, options: FaceDetectorOptions | None = None) -> None:
         super().__init__()
         self.options = options_from(FaceDetectorOptions, options, None, {})
-        self._blazeface = _BlazeFace(self.options.model, self.options.intra_op_threads)
+        self._blazeface = BlazeFace(self.options.model, self.options.intra_op_threads)
         self._last_timestamp_ms: int | None = None
 
     @classmethod
@@ -212,7 +168,7 @@ class FaceDetector(Pipeline):
             faces, keypoints = self._blazeface.detect(
                 frame, pixels, pixel_format, self.options.min_detection_confidence,
                 self.options.max_faces)
-            return DetectionResult(frame, faces, frame._expose(keypoints), pixels.shape)
+            return DetectionResult(frame, faces, expose(frame, keypoints), pixels.shape)
         except BaseException:
             frame.end()  # nothing computed before the failure stays in the arena
             raise

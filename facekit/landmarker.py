@@ -13,13 +13,13 @@ from functools import partial
 
 
 from . import _native
+from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
 from ._checks import (checked_color_format, checked_running_mode, flag, fraction, options_from,
                       whole_number)
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
-from .arena import Frame
-from .detector import _MODELS, MAX_FACES, MAX_THREADS, DetectorModel, _BlazeFace
+from .arena import Frame, crop, crop_batch, expose, native_arena
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike
 
@@ -69,7 +69,7 @@ class FaceLandmarkerOptions:
         store = partial(object.__setattr__, self)
         checked_running_mode(self.running_mode)
         store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
-        if not isinstance(self.detector_model, str) or self.detector_model not in _MODELS:
+        if not isinstance(self.detector_model, str) or self.detector_model not in MODELS:
             raise ValueError(f"detector_model must be short_range, full_range or auto, got "
                              f"{self.detector_model!r}")
         if self.min_detection_confidence is not None:
@@ -140,6 +140,9 @@ class LandmarkerResult(FrameResult[LandmarkedFace]):
         super().__init__(frame, image_shape)
         self.detector_ran = detector_ran  # a plain fact, for video statistics
 
+    def _add(self, face: LandmarkedFace) -> None:
+        self._faces.append(face)
+
 
 @dataclass
 class _Track:
@@ -173,7 +176,7 @@ class FaceLandmarker(Pipeline):
         super().__init__()
         self.options = options_from(FaceLandmarkerOptions, options, None, {})
         threads = self.options.intra_op_threads
-        self._detector = _BlazeFace(self.options.detector_model, threads)
+        self._detector = BlazeFace(self.options.detector_model, threads)
         self._mesh = Network("face_landmark", threads)
         self._iris = Network("iris_landmark", threads) if self.options.iris else None
         by_size = {math.prod(shape[1:]): name for name, shape in self._mesh.outputs.items()}
@@ -274,20 +277,19 @@ class FaceLandmarker(Pipeline):
         imply for the next frame, or None when the presence score is too low."""
         height, width = pixels.shape[:2]
         # Face and eye crops repeat the edge pixels, as MediaPipe's do.
-        crop = frame._crop(pixels, pixel_format, roi, (_MESH_SIZE, _MESH_SIZE),
-                           (1 / 255,) * 3, (0.0,) * 3, border="clamp")
-        outputs = self._mesh.run(frame, crop)
+        face_crop = crop(frame, pixels, pixel_format, roi, (_MESH_SIZE, _MESH_SIZE),
+                         (1 / 255,) * 3, (0.0,) * 3, border="clamp")
+        outputs = self._mesh.run(frame, face_crop)
         # The presence logit is a plain score, not a landmark: it may enter Python.
         presence = _sigmoid(float(outputs[self._mesh_presence].reshape(-1)[0]))
         if presence < self.options.min_presence_confidence:
             return None
         box = (roi.center_x, roi.center_y, roi.width, roi.height, roi.rotation)
-        landmarks = _native.landmarks.project(frame._arena._native, outputs[self._mesh_points],
+        landmarks = _native.landmarks.project(native_arena(frame), outputs[self._mesh_points],
                                               box, _MESH_SIZE)
         if self._iris is not None:
             landmarks = self._add_iris(frame, pixels, pixel_format, landmarks)
-        result._faces.append(LandmarkedFace(frame, frame._expose(landmarks), presence, roi,
-                                            track_id))
+        result._add(LandmarkedFace(frame, expose(frame, landmarks), presence, roi, track_id))
         return RotatedRect(*_native.landmarks.roi_from_landmarks(landmarks, width, height))
 
     def _add_iris(self, frame: Frame, pixels, pixel_format: str, landmarks):
@@ -295,13 +297,12 @@ class FaceLandmarker(Pipeline):
         both eyes as a batch of two (the subject's left eye mirrored, as MediaPipe does)."""
         (right_roi, right_mirrored), (left_roi, left_mirrored) = eyes = \
             _native.landmarks.eye_rois(landmarks)
-        crops = frame._crop_batch(pixels, pixel_format,
-                                  [(RotatedRect(*roi), mirrored) for roi, mirrored in eyes],
-                                  (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3,
-                                  border="clamp")
+        crops = crop_batch(frame, pixels, pixel_format,
+                           [(RotatedRect(*roi), mirrored) for roi, mirrored in eyes],
+                           (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3, border="clamp")
         iris = self._iris.run(frame, crops)["output_iris"]
         return _native.landmarks.project_iris(
-            frame._arena._native, landmarks, iris[0], iris[1], right_roi, left_roi,
+            native_arena(frame), landmarks, iris[0], iris[1], right_roi, left_roi,
             right_mirrored, left_mirrored, _IRIS_SIZE)
 
 

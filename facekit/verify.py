@@ -19,13 +19,14 @@ from . import _native
 from ._checks import checked_color_format, options_from, real, whole_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
+from ._pipeline import begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
-from .arena import Frame, SecureArena
+from .arena import Frame, SecureArena, expose, native_arena
 from .detector import MAX_FACES, MAX_THREADS
 from .errors import (AmbiguousFaceError, ClosedError, FaceTooSmallError, ModelIntegrityError,
                      NoFaceError)
 from .image import ColorFormat, ImageLike, as_pixels
-from .landmarker import FaceLandmarker, FaceLandmarkerOptions
+from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .models import read_verified
 
 __all__ = ["FaceVerifier", "FaceVerifierOptions", "VerifyResult", "Reference", "DEFAULT_THRESHOLD"]
@@ -123,17 +124,29 @@ class FaceVerifier(NativeResource):
         """MediaPipe Tasks-style constructor."""
         return cls(options_from(FaceVerifierOptions, options, None, {}))
 
-    def verify(self, image_a: ImageLike, image_b: ImageLike) -> VerifyResult:
-        """Compare the chosen face of each image."""
+    def verify(self, image_a: ImageLike, image_b: ImageLike, *,
+               faces_a: LandmarkerResult | None = None,
+               faces_b: LandmarkerResult | None = None) -> VerifyResult:
+        """Compare the chosen face of each image.
+
+        ``faces_a`` / ``faces_b``: an open result of :meth:`FaceLandmarker.detect` on that
+        same image, so that landmarks found once serve every effect; the verifier then runs no
+        landmark network for that image (only dlib's alignment and the embedding network). The
+        face is chosen among the result's faces as among its own (``face_index``; with
+        ``face_index=None``, a result of ``max_faces=1`` cannot show a second face, so no
+        AmbiguousFaceError). Refused: a result that has ended (ExpiredFrameError), one of
+        another image size (ValueError) or one opened by another thread (ConcurrentUseError).
+        """
         self._check_open()
-        with self._landmarker._exclusive(), self._hold.frame() as hold:
-            first = self._describe(image_a, hold)
-            second = self._describe(image_b, hold)
+        with exclusive(self._landmarker), self._hold.frame() as hold:
+            first = self._describe(image_a, hold, faces_a)
+            second = self._describe(image_b, hold, faces_b)
             distance = float(_native.verify.distance(first, second))
         threshold = self.options.threshold
         return VerifyResult(distance < threshold, distance, threshold)
 
-    def reference(self, avatar: ImageLike) -> "Reference":
+    def reference(self, avatar: ImageLike, *,
+                  faces: LandmarkerResult | None = None) -> "Reference":
         """A reference scope for checking a stream against one photo::
 
             with verifier.reference(avatar) as ref:
@@ -141,39 +154,54 @@ class FaceVerifier(NativeResource):
                     if ref.matches(frame).same_person: ...
 
         The avatar's descriptor lives in the arena until the ``with`` block ends, then is wiped.
+        ``faces``: the avatar's landmarks, as in :meth:`verify`.
         """
         self._check_open()
-        return Reference(self, avatar)
+        return Reference(self, avatar, faces)
 
-    def _describe(self, image: ImageLike, hold: Frame) -> EphemeralArray:
+    def _describe(self, image: ImageLike, hold: Frame,
+                  faces: LandmarkerResult | None = None) -> EphemeralArray:
         """The descriptor of the chosen face, copied into `hold` (an arena frame)."""
         pixels, pixel_format = as_pixels(image, self.options.color_format)
         # One call at a time (re-entrant within verify()): the landmarker's frame, arena and
         # the embedding network are shared by every call of this verifier.
-        with self._landmarker._exclusive(), self._landmarker.detect(pixels) as result:
-            faces = sorted(result.faces, key=lambda f: -f.roi.width)
-            if not faces:
-                raise NoFaceError("no face found in the image")
-            chosen = self.options.face_index
-            index = chosen or 0
-            if index >= len(faces):
-                raise NoFaceError(f"face_index {index} asked for, but the image shows "
-                                  f"{len(faces)} face(s)")
-            if (chosen is None and len(faces) > 1
-                    and faces[1].roi.width >= AMBIGUOUS * faces[0].roi.width):
-                raise AmbiguousFaceError(
-                    f"the image shows {len(faces)} faces and the two largest are about the same "
-                    f"size; pass face_index to choose one")
-            face = faces[index]
-            if face.roi.width < MIN_FACE:
-                raise FaceTooSmallError(f"the face is {face.roi.width:.0f} pixels wide; at "
-                                        f"least {MIN_FACE} are needed to compare it")
-            frame, arena = result._frame, self._landmarker._arena._native
-            points, _ = _native.verify.chip_points(pixels, pixel_format, face.landmarks,
-                                                   self._detector, self._predictor, arena)
-            chip = _native.verify.chip(pixels, pixel_format, points, arena).view(EphemeralArray)
-            descriptor = self._network.run(frame, chip)["descriptor"]
-            return hold._expose(descriptor)
+        with exclusive(self._landmarker):
+            if faces is None:
+                result = self._landmarker.detect(pixels)
+                found, frame = result.faces, frame_of(result)
+            else:
+                found = shared_faces(faces, (LandmarkerResult,), pixels.shape, "faces")
+                frame = begin_frame(self._landmarker)  # for the chip and the descriptor
+            with frame:
+                face = self._choose(found)
+                scratch = native_arena(frame)
+                points, _ = _native.verify.chip_points(pixels, pixel_format, face.landmarks,
+                                                       self._detector, self._predictor, scratch)
+                chip = _native.verify.chip(pixels, pixel_format, points, scratch)
+                descriptor = self._network.run(frame, chip.view(EphemeralArray))["descriptor"]
+                return expose(hold, descriptor)
+
+    def _choose(self, found: list[LandmarkedFace]) -> LandmarkedFace:
+        """The face to compare: by face_index, the largest first; refuses no face, an
+        ambiguous choice and a face too small."""
+        faces = sorted(found, key=lambda f: -f.roi.width)
+        if not faces:
+            raise NoFaceError("no face found in the image")
+        chosen = self.options.face_index
+        index = chosen or 0
+        if index >= len(faces):
+            raise NoFaceError(f"face_index {index} asked for, but the image shows "
+                              f"{len(faces)} face(s)")
+        if (chosen is None and len(faces) > 1
+                and faces[1].roi.width >= AMBIGUOUS * faces[0].roi.width):
+            raise AmbiguousFaceError(
+                f"the image shows {len(faces)} faces and the two largest are about the same "
+                f"size; pass face_index to choose one")
+        face = faces[index]
+        if face.roi.width < MIN_FACE:
+            raise FaceTooSmallError(f"the face is {face.roi.width:.0f} pixels wide; at "
+                                    f"least {MIN_FACE} are needed to compare it")
+        return face
 
     def _check_open(self) -> None:
         if self._closed:
@@ -203,12 +231,13 @@ class Reference(Ephemeral):
     (:class:`~facekit.errors.BiometricExportError`) and its ``repr`` shows no values.
     """
 
-    def __init__(self, verifier: FaceVerifier, avatar: ImageLike) -> None:
+    def __init__(self, verifier: FaceVerifier, avatar: ImageLike,
+                 faces: LandmarkerResult | None = None) -> None:
         self._verifier = verifier
-        self._arena = SecureArena()
-        self._frame = self._arena.frame()
+        self._store = SecureArena()
+        self._frame = self._store.frame()
         try:
-            self._descriptor = verifier._describe(avatar, self._frame)
+            self._descriptor = verifier._describe(avatar, self._frame, faces)
         except BaseException:
             self.close()
             raise
@@ -218,13 +247,15 @@ class Reference(Ephemeral):
         """True once the scope has ended and the descriptor was wiped."""
         return self._frame.expired
 
-    def matches(self, image: ImageLike) -> VerifyResult:
-        """Compare the chosen face of `image` with the reference."""
+    def matches(self, image: ImageLike, *,
+                faces: LandmarkerResult | None = None) -> VerifyResult:
+        """Compare the chosen face of `image` with the reference (``faces``: the image's
+        landmarks, as in :meth:`FaceVerifier.verify`)."""
         if self.expired:
             raise ClosedError("this reference scope has ended")
         verifier = self._verifier
-        with verifier._landmarker._exclusive(), verifier._hold.frame() as hold:
-            other = verifier._describe(image, hold)
+        with exclusive(verifier._landmarker), verifier._hold.frame() as hold:
+            other = verifier._describe(image, hold, faces)
             distance = float(_native.verify.distance(self._descriptor, other))
         threshold = verifier.options.threshold
         return VerifyResult(distance < threshold, distance, threshold)
@@ -232,7 +263,7 @@ class Reference(Ephemeral):
     def close(self) -> None:
         """Wipe the reference descriptor now."""
         self._frame.end()
-        self._arena.close()
+        self._store.close()
 
     def __enter__(self) -> "Reference":
         return self

@@ -115,7 +115,7 @@ def test_export_error_is_a_type_error_with_the_reason(crop):
 def points(frame):
     """A (478, 3) landmark-shaped view, laid out as faces hand landmarks out (padded rows)."""
     values = np.linspace(1.5, 900.5, 478 * 3, dtype=np.float32).reshape(478, 3)
-    return frame._expose(values)
+    return facekit.arena.expose(frame, values)
 
 
 ONES = np.ones(3, np.float32)
