@@ -29,8 +29,7 @@ from .arena import native_arena
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkerResult
 from .lut import load_lut
 
-__all__ = ["BeautyOptions", "Beautifier", "BeautifierOptions", "PRESETS", "RGB", "EFFECTS",
-           "gallery"]
+__all__ = ["BeautyOptions", "Beautifier", "BeautifierOptions", "PRESETS", "RGB", "EFFECTS"]
 
 RGB = tuple[int, int, int]
 _REGION_ORDER = ("face_oval", "lips_outer", "lips_inner", "left_eye", "right_eye", "left_brow",
@@ -313,45 +312,8 @@ class Beautifier(NativeResource):
         return f"Beautifier(effects={on}, mode={self.options.running_mode.value})"
 
 
-# Every effect the gallery shows, with the value it is shown at (x 0.5 and x 1.0).
+# Every effect, by its BeautyOptions name ("lut": colour grading); `facekit gallery` shows each.
 EFFECTS: tuple[str, ...] = (
     "smoothing", "whitening", "rosy", "sharpen", "dark_circles", "teeth_whitening",
     "face_slim", "v_chin", "chin_length", "forehead", "eye_enlarge", "eye_distance",
     "nose_slim", "mouth_size", "lipstick", "blush", "brow_tint", "eyeshadow", "lut")
-
-
-def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
-    """Write ``<effect>.png`` for every effect (and each preset) into `folder`: the face region
-    of the photo before, at strength 0.5 and at 1.0, side by side. Returns the files."""
-    from PIL import Image
-
-    from .image import load_image
-
-    source = image_path or Path(__file__).resolve().parent / "data" / "sample.jpg"
-    image = load_image(source)
-    folder.mkdir(parents=True, exist_ok=True)
-    cases: dict[str, list[BeautyOptions]] = {}
-    for effect in EFFECTS:
-        if effect == "lut":
-            cases["lut_warm"] = [BeautyOptions(lut="warm", lut_strength=s) for s in (0.5, 1.0)]
-        else:
-            cases[effect] = [BeautyOptions(**{effect: s}) for s in (0.5, 1.0)]
-    for name in ("natural", "studio"):
-        cases[f"preset_{name}"] = [PRESETS[name]]
-    written = []
-    box = None
-    for name, variants in cases.items():
-        panels = [image]
-        for options in variants:
-            with Beautifier(options) as beautifier:
-                out = np.array(image, copy=True)
-                traces = beautifier._apply(image, out, None, trace=False)
-            panels.append(out)
-            if traces and box is None:
-                box = traces[0]["region"]  # the face's bounding region: coarse geometry only
-        x0, y0, x1, y1 = box or (0, 0, image.shape[1], image.shape[0])
-        strip = np.concatenate([p[y0:y1, x0:x1] for p in panels], axis=1)
-        path = folder / f"{name}.png"
-        Image.fromarray(np.ascontiguousarray(strip)).save(path)
-        written.append(path)
-    return written
