@@ -86,7 +86,7 @@ class FrameResult(Ephemeral, Generic[FaceT]):
 
     def close(self) -> None:
         """End the frame now: wipe everything the result holds."""
-        self._frame.end()
+        self._frame.close()
 
     def __enter__(self):
         self._check_alive()
@@ -152,7 +152,7 @@ class Pipeline(NativeResource):
             raise ClosedError(f"this {type(self).__name__} is closed")
         previous = self._frame() if self._frame is not None else None
         if previous is not None:
-            previous.end()  # the previous result expires: one frame of biometrics at a time
+            previous.close()  # the previous result expires: one frame of biometrics at a time
         frame = self._arena.frame()
         self._frame = weakref.ref(frame)
         self._owner = threading.current_thread()

@@ -141,7 +141,7 @@ class SecureArena(NativeResource):
         """
         current = self._open() if self._open is not None else None
         if current is not None:
-            current.end()
+            current.close()
         with self._guard:
             self._native.wipe()
             self._closed = True
@@ -161,7 +161,7 @@ class Frame(Ephemeral):
     """One frame's scope over a :class:`SecureArena`.
 
     Native results created through the frame are :class:`~facekit.EphemeralArray` views into the
-    arena. Ending the frame (leaving its ``with`` block, calling :meth:`end`, or dropping it)
+    arena. Ending the frame (leaving its ``with`` block, calling :meth:`close`, or dropping it)
     wipes them.
     """
 
@@ -175,7 +175,7 @@ class Frame(Ephemeral):
     def expired(self) -> bool:
         return self._ended
 
-    def end(self) -> None:
+    def close(self) -> None:
         """Wipe every byte the frame handed out; later accessors raise ExpiredFrameError."""
         if not self._ended:
             try:
@@ -188,11 +188,11 @@ class Frame(Ephemeral):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.end()
+        self.close()
 
     def __del__(self) -> None:
         try:
-            self.end()
+            self.close()
         except Exception:  # interpreter shutdown: nothing sensible left to report
             pass
 

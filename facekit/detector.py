@@ -170,5 +170,5 @@ class FaceDetector(Pipeline):
                 self.options.max_faces)
             return DetectionResult(frame, faces, expose(frame, keypoints), pixels.shape)
         except BaseException:
-            frame.end()  # nothing computed before the failure stays in the arena
+            frame.close()  # nothing computed before the failure stays in the arena
             raise

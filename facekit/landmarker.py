@@ -200,7 +200,7 @@ class FaceLandmarker(Pipeline):
                     self._landmark(frame, result, pixels, pixel_format, roi, index)
                 return result
             except BaseException:
-                frame.end()  # nothing computed before the failure stays in the arena
+                frame.close()  # nothing computed before the failure stays in the arena
                 raise
 
     def detect_for_video(self, image: ImageLike, timestamp_ms: int) -> LandmarkerResult:
@@ -238,7 +238,7 @@ class FaceLandmarker(Pipeline):
                 state.tracks = survivors
                 return result
             except BaseException:
-                frame.end()  # nothing computed before the failure stays in the arena
+                frame.close()  # nothing computed before the failure stays in the arena
                 raise
 
     def _detector_due(self) -> bool:

@@ -262,7 +262,7 @@ class Reference(Ephemeral):
 
     def close(self) -> None:
         """Wipe the reference descriptor now."""
-        self._frame.end()
+        self._frame.close()
         self._store.close()
 
     def __enter__(self) -> "Reference":

@@ -278,7 +278,7 @@ def test_asarray_is_a_plain_read_only_view_that_expires(frame, points):
     assert not plain.flags.writeable
     with pytest.raises(ValueError):
         plain.setflags(write=True)
-    frame.end()
+    frame.close()
     assert not plain.any() and not points.any()  # the arena was wiped under both views
     assert kept.all()  # the copy is the application's; facekit cannot and does not wipe it
 

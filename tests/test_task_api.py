@@ -164,3 +164,13 @@ def test_results_report_the_image_size(photo):
         assert result.image_size == (400, 500)
     with pytest.raises(facekit.errors.ExpiredFrameError):
         result.image_size
+
+
+def test_one_word_for_ending_a_scope(photo):
+    # close() ends every scope: pipelines, results, arenas and frames alike.
+    assert not hasattr(facekit.Frame, "end")
+    with facekit.SecureArena() as arena:
+        frame = arena.frame()
+        tensor = frame.crop_normalize(photo, facekit.RotatedRect(400, 300, 200, 200), 8)
+        frame.close()
+        assert frame.expired and not np.any(tensor)
