@@ -7,7 +7,8 @@ with both networks at their default thresholds: a face still found is covered ag
 coarser setting (at most three cover rounds in all). The method fails closed: if a face is
 still found after the last round, the whole image is filled with ``color`` (or, when asked,
 :class:`~facekit.errors.AnonymizationError` is raised), so an image with a face these detectors
-find is never returned.
+find is never returned. A caller that already found the faces (``faces=``, a landmarker or
+detector result of the same image) skips the search round; the checks still run.
 """
 
 from __future__ import annotations

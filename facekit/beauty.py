@@ -1,6 +1,7 @@
 """Beauty effects on every face of an image or video: skin, shape, makeup and colour grading.
 
-The landmarker finds each face's 468-point mesh in the frame arena; the native engine builds
+The landmarker finds each face's 468-point mesh in the frame arena (or the caller passes the
+result of its own FaceLandmarker: ``faces=``); the native engine builds
 masks and a warp field from it (also in the arena), applies the effects to the face's region
 only and writes the output image. No landmark, mask or warp value reaches Python; all of them
 are wiped when the call returns.

@@ -1,6 +1,7 @@
 """Same-person verification that never exposes a face descriptor.
 
-For each image the landmarker finds the face. Native code then runs dlib's own frontal face
+For each image the landmarker finds the face (or the caller passes its own FaceLandmarker
+result: ``faces_a=``/``faces_b=``). Native code then runs dlib's own frontal face
 detector near the mesh (only the pyramid levels and windows around the face) to get the box
 dlib would report, dlib's own 5-point shape predictor in that box (so the five points are
 dlib's points), and cuts dlib's aligned 150x150 chip into the arena; the embedding network (dlib's ResNet, converted to ONNX) writes the 128-d descriptor

@@ -134,7 +134,8 @@ def test_detector_video_mode_finds_what_image_mode_finds(photo):
         for i, frame in enumerate(frames):
             with still.detect(frame) as expected, stream.detect_for_video(frame, 33 * i) as got:
                 assert len(got.faces) == len(expected.faces) == 1
-                for (s1, b1, k1), (s2, b2, k2) in zip(_summary(expected), _summary(got)):
+                for (s1, b1, k1), (s2, b2, k2) in zip(_summary(expected), _summary(got),
+                                                      strict=True):
                     assert s1 == s2 and b1 == b2 and np.array_equal(k1, k2)
 
 
