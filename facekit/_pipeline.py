@@ -112,6 +112,8 @@ class Pipeline(NativeResource):
     hold it, so a result dropped without ``with`` or ``close()`` is wiped when collected.
     """
 
+    options: Any  # the subclass's frozen options dataclass, with a running_mode
+
     def __init__(self) -> None:
         self._arena = SecureArena()
         self._frame: weakref.ref[Frame] | None = None  # weak: results hold their frame
@@ -143,8 +145,7 @@ class Pipeline(NativeResource):
             self._lock.release()
 
     def _require_mode(self, mode: RunningMode, method: str, other: str) -> None:
-        options: Any = getattr(self, "options")
-        if options.running_mode is not mode:
+        if self.options.running_mode is not mode:
             raise ValueError(f"{method}() is for RunningMode.{mode.name}; use {other}()")
 
     def _begin_frame(self) -> Frame:
@@ -193,11 +194,6 @@ def begin_frame(pipeline: Pipeline) -> Frame:
     """A new frame in `pipeline`'s arena for an effect's own values (its previous result
     expires); call it inside :func:`exclusive` and end the frame when the effect is done."""
     return pipeline._begin_frame()
-
-
-def arena_of(pipeline: Pipeline) -> SecureArena:
-    """The secure arena `pipeline` owns."""
-    return pipeline._arena
 
 
 def frame_of(result: FrameResult[Any]) -> Frame:
