@@ -175,3 +175,15 @@ def test_one_word_for_ending_a_scope(photo):
         tensor = frame.crop_normalize(photo, facekit.RotatedRect(400, 300, 200, 200), 8)
         frame.close()
         assert frame.expired and not np.any(tensor)
+
+
+def test_the_anonymize_function_builds_the_same_options(photo):
+    with Anonymizer.create_from_options(AnonymizerOptions(method="solid", color=(0, 255, 0))) \
+            as worker:
+        expected = worker.apply(photo)
+    assert np.array_equal(facekit.anonymize(photo, "solid", color=(0, 255, 0)), expected)
+    assert np.array_equal(facekit.anonymize(photo, AnonymizerOptions(method="solid",
+                                                                     color=(0, 255, 0))),
+                          expected)
+    with pytest.raises(ValueError, match="padding"):
+        facekit.anonymize(photo, "solid", padding=3)
