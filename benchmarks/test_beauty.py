@@ -56,7 +56,7 @@ def _effects_only(image: np.ndarray, landmarks: np.ndarray, options: BeautyOptio
 
     def run():
         with arena.frame() as frame:
-            points = frame._expose(landmarks)
+            points = facekit.arena.expose(frame, landmarks)
             _native.beauty.apply(image, out, "rgb", points, regions, strengths, None,
                                  arena._native)
     return run

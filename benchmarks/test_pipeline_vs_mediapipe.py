@@ -578,10 +578,11 @@ def test_iris_batch_of_two(compare, photos):
 
 # ------------------------------------------------------------------------------------------
 # Profile: facekit's per-call time split into networks, crops and the rest (Python + native
-# geometry), by wrapping the internal Network.run and Frame._crop.
+# geometry), by wrapping the internal Network.run and the pipelines' single crops (arena.crop).
 
 def test_facekit_time_breakdown(benchmark, request, monkeypatch, photos, clip_frames):
-    from facekit import _inference, arena
+    from facekit import _blazeface, _inference
+    from facekit import landmarker as landmarker_module
 
     smoke = _smoke(request)
     spent: dict[str, float] = {}
@@ -600,7 +601,8 @@ def test_facekit_time_breakdown(benchmark, request, monkeypatch, photos, clip_fr
 
     monkeypatch.setattr(_inference.Network, "run",
                         timed(lambda s: f"network {s.name}", _inference.Network.run))
-    monkeypatch.setattr(arena.Frame, "_crop", timed(lambda s: "crops", arena.Frame._crop))
+    for stage in (_blazeface, landmarker_module):  # the modules that crop (imported name)
+        monkeypatch.setattr(stage, "crop", timed(lambda s: "crops", stage.crop))
 
     def profile(label: str, run: Callable[[], tuple[int, float]]) -> dict:
         n, seconds = run()

@@ -36,8 +36,8 @@ def test_scrub_cost_per_network(compare, portrait, name):
     def case(network):
         def run():
             with arena.frame() as frame:
-                tensor = frame._crop_batch(portrait, "rgb", [(rect, False)] * batch,
-                                           (size, size), (2 / 255,) * 3, (-1.0,) * 3)
+                tensor = facekit.arena.crop_batch(frame, portrait, "rgb", [(rect, False)] * batch,
+                                                  (size, size), (2 / 255,) * 3, (-1.0,) * 3)
                 network.run(frame, tensor)
         return run
 

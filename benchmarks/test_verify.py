@@ -65,7 +65,7 @@ def found_face(pair, dlib_pipeline, verifier):
         mesh = np.array(result.faces[0].landmarks)  # benchmark-only copies of a public photo
     arena = facekit.SecureArena()
     with arena.frame() as frame:
-        found, _ = _native.verify.chip_points(image, "rgb", frame._expose(mesh),
+        found, _ = _native.verify.chip_points(image, "rgb", facekit.arena.expose(frame, mesh),
                                               verifier._detector, verifier._predictor,
                                               arena._native)
         points = np.array(found)
@@ -83,8 +83,8 @@ def test_points_step_vs_dlib(compare, pair, dlib_pipeline, verifier, found_face)
 
     def facekit_points():
         with arena.frame() as frame:
-            _native.verify.chip_points(image, "rgb", frame._expose(mesh), verifier._detector,
-                                       verifier._predictor, arena._native)
+            _native.verify.chip_points(image, "rgb", facekit.arena.expose(frame, mesh),
+                                       verifier._detector, verifier._predictor, arena._native)
 
     def dlib_points():
         predictor(image, max(detector(image, 1), key=lambda r: r.width()))
@@ -101,7 +101,8 @@ def test_descriptor_step_vs_dlib(compare, pair, dlib_pipeline, verifier, found_f
 
     def facekit_descriptor():
         with arena.frame() as frame:
-            chip = _native.verify.chip(image, "rgb", frame._expose(points), arena._native)
+            chip = _native.verify.chip(image, "rgb", facekit.arena.expose(frame, points),
+                                       arena._native)
             verifier._network.run(frame, chip.view(facekit.EphemeralArray))
 
     def dlib_descriptor():

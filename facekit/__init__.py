@@ -2,8 +2,9 @@
 
 Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
 whose results live in a secure arena for one frame), :class:`Beautifier` with
-:class:`BeautyOptions` (beauty effects), :func:`anonymize` / :class:`Anonymizer` (covering
-faces), :class:`FaceVerifier` (same-person checks), :func:`load_image`, the low-level
+:class:`BeautifierOptions` and :class:`BeautyOptions` (beauty effects), :func:`anonymize` /
+:class:`Anonymizer` with :class:`AnonymizerOptions` (covering faces), :class:`FaceVerifier`
+with :class:`FaceVerifierOptions` (same-person checks), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
 :func:`cpu_features`, :func:`telemetry_status`, :mod:`facekit.models` and the exceptions in
 :mod:`facekit.errors`.
@@ -29,9 +30,9 @@ from . import errors, models
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._pipeline import RunningMode
 from ._telemetry import telemetry_status
-from .anonymize import Anonymizer, anonymize
+from .anonymize import Anonymizer, AnonymizerOptions, anonymize
 from .arena import ArenaStatus, Frame, SecureArena
-from .beauty import EFFECTS, PRESETS, Beautifier, BeautyOptions
+from .beauty import EFFECTS, PRESETS, Beautifier, BeautifierOptions, BeautyOptions
 from .cpu import active_simd as _active_simd
 from .cpu import cpu_features
 from .detector import BoundingBox, DetectedFace, DetectionResult, FaceDetector, FaceDetectorOptions
@@ -39,7 +40,7 @@ from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike, load_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .process import harden_process
-from .verify import FaceVerifier, Reference, VerifyResult
+from .verify import FaceVerifier, FaceVerifierOptions, Reference, VerifyResult
 
 # The installed distribution's version, so that pyproject.toml is its one source.
 __version__ = _metadata.version("facekit")
@@ -48,8 +49,10 @@ __all__ = [
     "EFFECTS",
     "PRESETS",
     "Anonymizer",
+    "AnonymizerOptions",
     "ArenaStatus",
     "Beautifier",
+    "BeautifierOptions",
     "BeautyOptions",
     "BoundingBox",
     "ColorFormat",
@@ -64,6 +67,7 @@ __all__ = [
     "FaceVerifier",
     "Frame",
     "ImageLike",
+    "FaceVerifierOptions",
     "LandmarkedFace",
     "LandmarkerResult",
     "Reference",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _debug, _native, _observe
+from .arena import allocate
 from .models import model_info, open_session
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class Network:
             self._blank_binding(batch)  # warm-up: later runs of this shape share one plan
             self.scrub(batch)
             self.scrub(batch)
-        results = {name: frame._allocate((batch, *shape[1:]))
+        results = {name: allocate(frame, (batch, *shape[1:]))
                    for name, shape in self.outputs.items()}
         binding = self._bind(tensor, results)
         if self.scrub_mode == "perturb":

@@ -7,37 +7,45 @@ with both networks at their default thresholds: a face still found is covered ag
 coarser setting (at most three cover rounds in all). The method fails closed: if a face is
 still found after the last round, the whole image is filled with ``color`` (or, when asked,
 :class:`~facekit.errors.AnonymizationError` is raised), so an image with a face these detectors
-find is never returned.
+find is never returned. A caller that already found the faces (``faces=``, a landmarker or
+detector result of the same image) skips the search round; the checks still run.
 """
 
 from __future__ import annotations
 
-import numbers
+import math
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
 
 from . import _native
+from ._checks import checked_color_format, choice, options_from, real, rgb, whole_number
+from ._pipeline import begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
-from .detector import FaceDetector, FaceDetectorOptions
+from .arena import native_arena
+from .detector import (MAX_THREADS, BoundingBox, DetectedFace, DetectionResult, FaceDetector,
+                       FaceDetectorOptions)
 from .errors import AnonymizationError
 from .image import ColorFormat, ImageLike, as_pixels
+from .landmarker import LandmarkedFace, LandmarkerResult
 
-__all__ = ["Anonymizer", "anonymize", "Method", "OnFailure"]
+__all__ = ["Anonymizer", "AnonymizerOptions", "anonymize", "Method", "OnFailure"]
 
 Method = Literal["pixelate", "blur", "solid"]
 OnFailure = Literal["cover", "raise"]
 _METHODS = ("pixelate", "blur", "solid")
 _ON_FAILURE = ("cover", "raise")
-_COLOR_FORMATS = ("rgb", "bgr")
 SEARCH_SCORE = 0.35  # below both networks' defaults (0.5, 0.6): anonymizing favours recall
 ROUNDS = 3
 
 
-class Anonymizer(NativeResource):
-    """Covers every face in images; reuse one for many images (use ``with`` or :meth:`close`).
+@dataclass(frozen=True)
+class AnonymizerOptions:
+    """How an :class:`Anonymizer` covers faces.
 
-    Args:
+    Attributes:
         method: ``"pixelate"`` (cells of about a tenth of the face), ``"blur"`` (three box-filter
             passes) or ``"solid"`` (a flat ``color``).
         padding: how far beyond the detected box to cover, as a fraction of its size per side,
@@ -47,72 +55,125 @@ class Anonymizer(NativeResource):
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
         on_failure: what happens when a face is still found after the last cover round:
             ``"cover"`` (default) fills the whole image with ``color`` and sets
-            :attr:`covered_whole_frame`; ``"raise"`` raises
+            :attr:`Anonymizer.covered_whole_frame`; ``"raise"`` raises
             :class:`~facekit.errors.AnonymizationError`.
+        intra_op_threads: ONNX Runtime threads per detector network. 1 is fastest for these
+            small networks; more than 1 also makes the scrub of ONNX Runtime's buffers fall
+            back from "perturb" to "rerun" (a blank run after every inference, +65-80% of
+            inference time: see ``facekit._inference.SCRUB_MODES``).
+
+    Anonymization treats every image alone: it has no running mode.
+    """
+
+    method: Method = "pixelate"
+    padding: float = 0.25
+    color: tuple[int, int, int] = (0, 0, 0)
+    color_format: ColorFormat = "rgb"
+    on_failure: OnFailure = "cover"
+    intra_op_threads: int = 1
+
+    def __post_init__(self) -> None:
+        store = partial(object.__setattr__, self)
+        store("method", choice("method", self.method, _METHODS))
+        store("padding", real("padding", self.padding, 0.0, 2.0))
+        store("color", rgb("color", self.color))
+        store("color_format", checked_color_format(self.color_format))
+        store("on_failure", choice("on_failure", self.on_failure, _ON_FAILURE))
+        store("intra_op_threads",
+              whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
+
+
+class Anonymizer(NativeResource):
+    """Covers every face in images; reuse one for many images (use ``with`` or :meth:`close`).
+
+    Build it from :class:`AnonymizerOptions` (``Anonymizer.create_from_options(options)``), or
+    with the shorthand ``Anonymizer("blur", padding=0.3)``: the method and any
+    :class:`AnonymizerOptions` field as a keyword.
 
     Attributes:
         covered_whole_frame: whether the last :meth:`apply` had to fill the whole image.
         whole_frames_covered: how many images this anonymizer has filled whole so far.
     """
 
-    def __init__(self, method: Method = "pixelate", *, padding: float = 0.25,
-                 color: tuple[int, int, int] = (0, 0, 0), color_format: ColorFormat = "rgb",
-                 on_failure: OnFailure = "cover"):
-        self.method = _choice("method", method, _METHODS)
-        self.padding = _padding(padding)
-        self.color = _color(color)
-        self.color_format: ColorFormat = _choice(  # type: ignore[assignment]  # checked
-            "color_format", color_format, _COLOR_FORMATS)
-        self.on_failure = _choice("on_failure", on_failure, _ON_FAILURE)
+    def __init__(self, options: AnonymizerOptions | Method | None = None, **fields: Any) -> None:
+        self.options = options_from(AnonymizerOptions, options, "method", fields)
         self.covered_whole_frame = False
         self.whole_frames_covered = 0
+        color_format, threads = self.options.color_format, self.options.intra_op_threads
         self._search = [FaceDetector(FaceDetectorOptions(
             model=model, min_detection_confidence=SEARCH_SCORE, max_faces=100,
-            color_format=color_format)) for model in ("short_range", "full_range")]
+            color_format=color_format, intra_op_threads=threads))
+            for model in ("short_range", "full_range")]
         self._check = [FaceDetector(FaceDetectorOptions(
-            model=model, max_faces=100, color_format=color_format))
+            model=model, max_faces=100, color_format=color_format, intra_op_threads=threads))
             for model in ("short_range", "full_range")]
 
-    def apply(self, image: ImageLike) -> np.ndarray:
+    @classmethod
+    def create_from_options(cls, options: AnonymizerOptions) -> "Anonymizer":
+        """MediaPipe Tasks-style constructor."""
+        return cls(options_from(AnonymizerOptions, options, None, {}))
+
+    def apply(self, image: ImageLike, *,
+              faces: LandmarkerResult | DetectionResult | None = None) -> np.ndarray:
         """A copy of `image` with every face covered; never one in which a face is still found.
+
+        ``faces``: an open result of :meth:`FaceLandmarker.detect` or
+        :meth:`FaceDetector.detect` on this same image, so that faces found once serve every
+        effect. Its faces replace the first round's search (the two detector networks at the
+        lowered score): a landmarked face is covered over the extent of its ROI, a detected
+        face over its box, both with ``padding``. The check rounds and the fail-closed cover
+        run as always, so no face the detectors find at their default scores is returned; a
+        face the result lacks and only the lowered search score would find is not covered.
+        Refused: a result that has ended (ExpiredFrameError), one of another image size
+        (ValueError) or one opened by another thread (ConcurrentUseError).
 
         Raises :class:`~facekit.errors.AnonymizationError` when a face survives every round and
         ``on_failure="raise"``; with ``"cover"`` the whole image is filled instead.
         """
         # The rounds share this anonymizer's detectors: one thread's apply at a time (another
         # thread's call meanwhile raises ConcurrentUseError).
-        with self._search[0]._exclusive():
-            return self._apply(image)
+        with exclusive(self._search[0]):
+            return self._apply(image, faces)
 
-    def _apply(self, image: ImageLike) -> np.ndarray:
-        pixels, pixel_format = as_pixels(image, self.color_format)
+    def _apply(self, image: ImageLike,
+               faces: LandmarkerResult | DetectionResult | None = None) -> np.ndarray:
+        pixels, pixel_format = as_pixels(image, self.options.color_format)
+        if faces is not None:
+            shared = shared_faces(faces, (LandmarkerResult, DetectionResult), pixels.shape)
         out = np.array(pixels, copy=True)
         fill = self._fill(pixel_format)
         self.covered_whole_frame = False
-        self._cover_faces(out, self._search, fill, 0)
+        if faces is None:
+            self._cover_faces(out, self._search, fill, 0)
+        else:
+            with begin_frame(self._search[0]) as frame:  # the cover's scratch
+                for box in map(_box, shared):
+                    self._cover(out, box, fill, 0, native_arena(frame))
         for round_ in range(1, ROUNDS):
             if not self._cover_faces(out, self._check, fill, round_):
                 return out
         if not self._face_found(out):
             return out
         # A face survived every round: fail closed rather than hand it back.
-        if self.on_failure == "raise":
+        if self.options.on_failure == "raise":
             raise AnonymizationError(
                 f"a face was still found after {ROUNDS} cover rounds; no image is returned")
-        _native.anonymize.cover(out, (0, 0, out.shape[1], out.shape[0]), "solid", 1, fill,
-                                self._check[0]._arena._native)
+        with begin_frame(self._search[0]) as frame:
+            _native.anonymize.cover(out, (0, 0, out.shape[1], out.shape[0]), "solid", 1, fill,
+                                    native_arena(frame))
         self.covered_whole_frame = True
         self.whole_frames_covered += 1
         return out
 
-    def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill, round_: int) -> int:
+    def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill,
+                     round_: int) -> int:
         """Covers every face the detectors find in `out`; returns how many they found."""
         found = 0
         for detector in detectors:
             with detector.detect(out) as result:
                 boxes = [face.box for face in result.faces]
                 for box in boxes:
-                    self._cover(out, box, fill, round_, detector)
+                    self._cover(out, box, fill, round_, native_arena(frame_of(result)))
                 found += len(boxes)
         return found
 
@@ -123,25 +184,25 @@ class Anonymizer(NativeResource):
                     return True
         return False
 
-    def _cover(self, out: np.ndarray, box, fill, round_: int, detector: FaceDetector) -> None:
+    def _cover(self, out: np.ndarray, box: BoundingBox, fill, round_: int, scratch) -> None:
         side = max(box.width, box.height)
-        pad = self.padding * side
+        pad = self.options.padding * side
         x0, y0 = int(box.x - pad), int(box.y - pad * 1.4)  # a little more above: hair, brow
         x1, y1 = int(np.ceil(box.x + box.width + pad)), int(np.ceil(box.y + box.height + pad))
         scale = 2 ** round_  # a face still found after a round gets a coarser cover
-        if self.method == "pixelate":
+        method = self.options.method
+        if method == "pixelate":
             block = max(4, int(side / 10) * scale)
-        elif self.method == "blur":
+        elif method == "blur":
             block = max(3, int(side / 6) * scale)
         else:
             block = 1
         block = min(block, _native.anonymize.MAX_BLOCK)  # already flat well before the cap
-        _native.anonymize.cover(out, (x0, y0, x1, y1), self.method, block, fill,
-                                detector._arena._native)
+        _native.anonymize.cover(out, (x0, y0, x1, y1), method, block, fill, scratch)
 
     def _fill(self, pixel_format: str) -> tuple[int, int, int]:
         """`color` in the image's own channel order (gray: its luma, in the first channel)."""
-        r, g, b = self.color
+        r, g, b = self.options.color
         if pixel_format == "gray":
             return (round(0.299 * r + 0.587 * g + 0.114 * b), 0, 0)
         return (b, g, r) if pixel_format.startswith("bgr") else (r, g, b)
@@ -158,40 +219,22 @@ class Anonymizer(NativeResource):
         self.close()
 
 
-def anonymize(image: ImageLike, method: Method = "pixelate", *, padding: float = 0.25,
-              color: tuple[int, int, int] = (0, 0, 0), color_format: ColorFormat = "rgb",
-              on_failure: OnFailure = "cover") -> np.ndarray:
-    """A copy of `image` with every face covered (see :class:`Anonymizer`; with the default
-    ``on_failure="cover"`` an image whose face survives every round comes back filled whole)."""
-    with Anonymizer(method, padding=padding, color=color, color_format=color_format,
-                    on_failure=on_failure) as worker:
+def anonymize(image: ImageLike, options: AnonymizerOptions | Method | None = None,
+              **fields: Any) -> np.ndarray:
+    """A copy of `image` with every face covered by a one-off :class:`Anonymizer` built from
+    the same arguments (``anonymize(image, "blur", padding=0.3)``). With the default
+    ``on_failure="cover"`` an image whose face survives every round comes back filled whole."""
+    with Anonymizer(options, **fields) as worker:
         return worker.apply(image)
 
 
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__}")
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return str(value)
-
-
-def _padding(value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"padding must be a real number, got {type(value).__name__}")
-    if not 0.0 <= float(value) <= 2.0:  # NaN fails this too
-        raise ValueError(f"padding must lie in [0, 2], got {value}")
-    return float(value)
-
-
-def _color(value: Any) -> tuple[int, int, int]:
-    problem = f"color must be three ints in 0..255 (r, g, b), got {value!r}"
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise TypeError(problem)
-    channels = tuple(value)
-    if not all(isinstance(c, numbers.Integral) and not isinstance(c, (bool, np.bool_))
-               for c in channels):
-        raise TypeError(problem)
-    if len(channels) != 3 or not all(0 <= c <= 255 for c in channels):
-        raise ValueError(problem)
-    return int(channels[0]), int(channels[1]), int(channels[2])
+def _box(face: LandmarkedFace | DetectedFace) -> BoundingBox:
+    """The box to cover for a shared face: a detected face's box, or the axis-aligned extent
+    of a landmarked face's ROI (coarse geometry: the rotated square the mesh was found in)."""
+    if isinstance(face, DetectedFace):
+        return face.box
+    roi = face.roi
+    cos, sin = abs(math.cos(roi.rotation)), abs(math.sin(roi.rotation))
+    width = roi.width * cos + roi.height * sin
+    height = roi.width * sin + roi.height * cos
+    return BoundingBox(roi.center_x - width / 2, roi.center_y - height / 2, width, height)

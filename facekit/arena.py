@@ -10,6 +10,13 @@ read-only) rather than reused by later frames, and unmapped with the last view.
 
 Thread-safety: an arena has at most one open frame; a frame belongs to the thread that uses it.
 Pipelines own one arena each, so run pipelines in parallel, not frames of one pipeline.
+
+Internal seam (not public API): pipelines work on a frame only through this module's functions
+:func:`native_arena` (the native arena, for native calls that write into the frame),
+:func:`crop` / :func:`crop_batch` (network inputs), :func:`allocate` (network outputs) and
+:func:`expose` (results handed to the application); and on a pipeline or a result only through
+the functions at the end of ``facekit/_pipeline.py``. No module reads another module's private
+attributes (tests/test_seams.py checks it).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from . import _debug, _native, _observe
 from ._checks import is_number
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._resource import NativeResource
-from .errors import ClosedError, FrameInUseError
+from .errors import ClosedError, ExpiredFrameError, FrameInUseError
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike, as_pixels
 
@@ -135,7 +142,7 @@ class SecureArena(NativeResource):
         """
         current = self._open() if self._open is not None else None
         if current is not None:
-            current.end()
+            current.close()
         with self._guard:
             self._native.wipe()
             self._closed = True
@@ -155,7 +162,7 @@ class Frame(Ephemeral):
     """One frame's scope over a :class:`SecureArena`.
 
     Native results created through the frame are :class:`~facekit.EphemeralArray` views into the
-    arena. Ending the frame (leaving its ``with`` block, calling :meth:`end`, or dropping it)
+    arena. Ending the frame (leaving its ``with`` block, calling :meth:`close`, or dropping it)
     wipes them.
     """
 
@@ -169,7 +176,7 @@ class Frame(Ephemeral):
     def expired(self) -> bool:
         return self._ended
 
-    def end(self) -> None:
+    def close(self) -> None:
         """Wipe every byte the frame handed out; later accessors raise ExpiredFrameError."""
         if not self._ended:
             try:
@@ -182,11 +189,11 @@ class Frame(Ephemeral):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.end()
+        self.close()
 
     def __del__(self) -> None:
         try:
-            self.end()
+            self.close()
         except Exception:  # interpreter shutdown: nothing sensible left to report
             pass
 
@@ -215,45 +222,55 @@ class Frame(Ephemeral):
             raise TypeError(f"rect must be a RotatedRect, got {type(rect).__name__}")
         width, height = _crop_size(size)
         pixels, pixel_format = as_pixels(image, color_format)
-        return self._crop(pixels, pixel_format, rect, (width, height),
-                          _per_channel(scale, "scale"), _per_channel(offset, "offset"),
-                          border, mirror)
-
-    def _crop(self, pixels: np.ndarray, pixel_format: str, rect: RotatedRect,
-              size: tuple[int, int], scale: tuple[float, float, float],
-              offset: tuple[float, float, float], border: str = "zero",
-              mirror: bool = False) -> EphemeralArray:
-        """crop_normalize for pipelines that already hold validated pixels: (1, H, W, 3)."""
-        return self._crop_batch(pixels, pixel_format, [(rect, mirror)], size, scale, offset,
-                                border)
-
-    def _crop_batch(self, pixels: np.ndarray, pixel_format: str,
-                    rects: list[tuple[RotatedRect, bool]], size: tuple[int, int],
-                    scale: tuple[float, float, float], offset: tuple[float, float, float],
-                    border: str = "zero") -> EphemeralArray:
-        """Several (rect, mirror) crops as one (N, H, W, 3) batch in one arena block."""
-        self._check_alive()
-        width, height = size
-        transforms = [_transform(rect, mirror, width, height) for rect, mirror in rects]
-        view = _native.warp.crop_normalize(
-            self._arena._native, pixels, pixel_format, transforms, width, height, scale, offset,
-            border,
-        )
-        return view.view(EphemeralArray)
-
-    def _allocate(self, shape: tuple[int, ...]) -> EphemeralArray:
-        """A zeroed float32 block in the arena for native writers (bound network outputs)."""
-        self._check_alive()
-        return self._arena._native.allocate(list(shape)).view(EphemeralArray)
-
-    def _expose(self, array: np.ndarray) -> EphemeralArray:
-        """The form results take when handed to the application: a row-padded arena copy,
-        which marshal and other flat-buffer readers refuse (see PRIVACY.md)."""
-        self._check_alive()
-        return self._arena._native.expose(array).view(EphemeralArray)
+        return crop(self, pixels, pixel_format, rect, (width, height),
+                    _per_channel(scale, "scale"), _per_channel(offset, "offset"), border, mirror)
 
     def __repr__(self) -> str:
         return f"Frame({'ended' if self._ended else 'open'})"
+
+
+# ---- The internal seam: what pipelines do with a frame ----------------------------------------
+# Module functions rather than methods, so that Frame's public surface stays crop_normalize,
+# end and expired, and no other module reaches into a frame's private attributes. Not public
+# API (not in __all__): arguments are trusted to be validated already.
+
+def native_arena(frame: Frame) -> _native.arena.Arena:
+    """The native arena of an open `frame`, for native calls that write into it (their
+    results are wiped with the frame)."""
+    if frame.expired:
+        raise ExpiredFrameError("this Frame has ended: the arena holding its values was wiped")
+    return frame._arena._native
+
+
+def crop(frame: Frame, pixels: np.ndarray, pixel_format: str, rect: RotatedRect,
+         size: tuple[int, int], scale: tuple[float, float, float],
+         offset: tuple[float, float, float], border: str = "zero",
+         mirror: bool = False) -> EphemeralArray:
+    """:meth:`Frame.crop_normalize` on pixels already validated: a (1, H, W, 3) tensor."""
+    return crop_batch(frame, pixels, pixel_format, [(rect, mirror)], size, scale, offset, border)
+
+
+def crop_batch(frame: Frame, pixels: np.ndarray, pixel_format: str,
+               rects: list[tuple[RotatedRect, bool]], size: tuple[int, int],
+               scale: tuple[float, float, float], offset: tuple[float, float, float],
+               border: str = "zero") -> EphemeralArray:
+    """Several (rect, mirror) crops as one (N, H, W, 3) batch in one arena block."""
+    width, height = size
+    transforms = [_transform(rect, mirror, width, height) for rect, mirror in rects]
+    view = _native.warp.crop_normalize(native_arena(frame), pixels, pixel_format, transforms,
+                                       width, height, scale, offset, border)
+    return view.view(EphemeralArray)
+
+
+def allocate(frame: Frame, shape: tuple[int, ...]) -> EphemeralArray:
+    """A zeroed float32 block in the frame for native writers (bound network outputs)."""
+    return native_arena(frame).allocate(list(shape)).view(EphemeralArray)
+
+
+def expose(frame: Frame, array: np.ndarray) -> EphemeralArray:
+    """The form results take when handed to the application: a row-padded arena copy,
+    which marshal and other flat-buffer readers refuse (see PRIVACY.md)."""
+    return native_arena(frame).expose(array).view(EphemeralArray)
 
 
 def _transform(rect: RotatedRect, mirror: bool, width: int, height: int) -> tuple[float, ...]:

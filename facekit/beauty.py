@@ -1,6 +1,7 @@
 """Beauty effects on every face of an image or video: skin, shape, makeup and colour grading.
 
-The landmarker finds each face's 468-point mesh in the frame arena; the native engine builds
+The landmarker finds each face's 468-point mesh in the frame arena (or the caller passes the
+result of its own FaceLandmarker: ``faces=``); the native engine builds
 masks and a warp field from it (also in the arena), applies the effects to the face's region
 only and writes the output image. No landmark, mask or warp value reaches Python; all of them
 are wiped when the call returns.
@@ -12,21 +13,24 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _native
-from ._checks import is_number
-from ._pipeline import RunningMode
+from ._checks import (checked_color_format, checked_running_mode, is_number, options_from,
+                      whole_number)
+from ._pipeline import RunningMode, begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
 from .image import ColorFormat, ImageLike, as_pixels
-from .landmarker import FaceLandmarker, FaceLandmarkerOptions
+from .detector import MAX_FACES, MAX_THREADS
+from .arena import native_arena
+from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkerResult
 from .lut import load_lut
 
-__all__ = ["BeautyOptions", "Beautifier", "PRESETS", "RGB", "EFFECTS", "gallery"]
+__all__ = ["BeautyOptions", "Beautifier", "BeautifierOptions", "PRESETS", "RGB", "EFFECTS"]
 
 RGB = tuple[int, int, int]
 _REGION_ORDER = ("face_oval", "lips_outer", "lips_inner", "left_eye", "right_eye", "left_brow",
@@ -159,16 +163,52 @@ PRESETS: dict[str, BeautyOptions] = {
 }
 
 
-class Beautifier(NativeResource):
-    """Applies :class:`BeautyOptions` to every face found in an image or a video stream.
+@dataclass(frozen=True)
+class BeautifierOptions:
+    """How a :class:`Beautifier` runs.
 
-    Args:
-        options: the effects (default: the ``natural`` preset).
+    Attributes:
+        effects: the :class:`BeautyOptions` (default: the ``natural`` preset).
         running_mode: ``RunningMode.IMAGE`` (each call stands alone) or ``RunningMode.VIDEO``
             (frames of one stream: landmarks are tracked, so the warp of a still face does not
             move between frames; pass ``timestamp_ms``).
-        max_faces: at most this many faces get the effects.
+        max_faces: at most this many faces get the effects (1..1000).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
+        intra_op_threads: ONNX Runtime threads per network. 1 is fastest for these small
+            networks; more than 1 also makes the scrub of ONNX Runtime's buffers fall back from
+            "perturb" to "rerun" (a blank run after every inference, +65-80% of inference time:
+            see ``facekit._inference.SCRUB_MODES``).
+    """
+
+    effects: BeautyOptions = PRESETS["natural"]
+    running_mode: RunningMode = RunningMode.IMAGE
+    max_faces: int = 4
+    color_format: ColorFormat = "rgb"
+    intra_op_threads: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.effects, BeautyOptions):
+            raise TypeError(f"effects must be BeautyOptions, got {type(self.effects).__name__}")
+        checked_running_mode(self.running_mode)
+        store = partial(object.__setattr__, self)
+        store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
+        store("color_format", checked_color_format(self.color_format))
+        store("intra_op_threads",
+              whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
+
+    def landmarker_options(self) -> FaceLandmarkerOptions:
+        """The landmarker configuration these options run (468 points, no iris)."""
+        return FaceLandmarkerOptions(running_mode=self.running_mode, max_faces=self.max_faces,
+                                     color_format=self.color_format,
+                                     intra_op_threads=self.intra_op_threads)
+
+
+class Beautifier(NativeResource):
+    """Applies :class:`BeautyOptions` to every face found in an image or a video stream.
+
+    Build it from :class:`BeautifierOptions` (``Beautifier.create_from_options(options)``), or
+    with the shorthand ``Beautifier(effects, running_mode=..., max_faces=...)``: the effects
+    and any :class:`BeautifierOptions` field as a keyword.
 
     ``apply`` returns a new image of the input's shape and channel order; ``apply_into``
     writes into an array you own. Use as a context manager or call :meth:`close`. One thread
@@ -176,68 +216,89 @@ class Beautifier(NativeResource):
     :class:`~facekit.errors.ConcurrentUseError` (create one Beautifier per thread).
     """
 
-    def __init__(self, options: BeautyOptions | None = None, *,
-                 running_mode: RunningMode = RunningMode.IMAGE, max_faces: int = 4,
-                 color_format: ColorFormat = "rgb") -> None:
-        self.options = PRESETS["natural"] if options is None else options
-        if not isinstance(self.options, BeautyOptions):
-            raise TypeError(f"options must be BeautyOptions, got {type(self.options).__name__}")
-        self.running_mode = running_mode
-        self.color_format = color_format
-        self._lut = None if self.options.lut is None else load_lut(self.options.lut)
-        self._strengths = self.options._strengths()
-        self._landmarker = FaceLandmarker(
-            self.landmarker_options(running_mode, max_faces, color_format))
+    def __init__(self, options: BeautifierOptions | BeautyOptions | None = None,
+                 **fields: Any) -> None:
+        self.options = options_from(BeautifierOptions, options, "effects", fields)
+        effects = self.options.effects
+        self._lut = None if effects.lut is None else load_lut(effects.lut)
+        self._strengths = effects._strengths()
+        self._landmarker = FaceLandmarker(self.options.landmarker_options())
+
+    @classmethod
+    def create_from_options(cls, options: BeautifierOptions) -> "Beautifier":
+        """MediaPipe Tasks-style constructor."""
+        return cls(options_from(BeautifierOptions, options, None, {}))
 
     @staticmethod
-    def landmarker_options(running_mode: RunningMode = RunningMode.IMAGE, max_faces: int = 4,
-                           color_format: ColorFormat = "rgb") -> FaceLandmarkerOptions:
+    def landmarker_options(options: BeautifierOptions | None = None) -> FaceLandmarkerOptions:
         """The landmarker configuration a Beautifier runs (468 points, no iris)."""
-        return FaceLandmarkerOptions(running_mode=running_mode, max_faces=max_faces,
-                                     color_format=color_format)
+        return (options or BeautifierOptions()).landmarker_options()
 
-    def apply(self, image: ImageLike, timestamp_ms: int | None = None) -> np.ndarray:
-        """The image with the effects applied to every face (a new uint8 array)."""
-        pixels, _ = as_pixels(image, self.color_format)
+    def apply(self, image: ImageLike, timestamp_ms: int | None = None, *,
+              faces: LandmarkerResult | None = None) -> np.ndarray:
+        """The image with the effects applied to every face (a new uint8 array).
+
+        ``faces``: an open result of :meth:`FaceLandmarker.detect` (or ``detect_for_video``)
+        on this same image, so that landmarks found once serve every effect; the Beautifier
+        then runs no network, and ``timestamp_ms`` is not taken. Each of its faces gets the
+        effects (up to ``max_faces``; iris points, if any, are not used). The effects' own
+        values (masks, warps) live in this Beautifier's arena and are wiped when the call
+        returns. Refused: a result that has ended (ExpiredFrameError), one of another image
+        size (ValueError) or one opened by another thread (ConcurrentUseError).
+        """
+        pixels, _ = as_pixels(image, self.options.color_format)
         out = np.array(pixels, copy=True)
-        self.apply_into(pixels, out, timestamp_ms)
+        self.apply_into(pixels, out, timestamp_ms, faces=faces)
         return out
 
-    def apply_into(self, image: ImageLike, out: np.ndarray,
-                   timestamp_ms: int | None = None) -> None:
-        """Write the result into `out` (uint8, the input's shape; may be the input itself)."""
-        self._apply(image, out, timestamp_ms, trace=False)
+    def apply_into(self, image: ImageLike, out: np.ndarray, timestamp_ms: int | None = None,
+                   *, faces: LandmarkerResult | None = None) -> None:
+        """Write the result into `out` (uint8, the input's shape; may be the input itself).
+        ``faces`` as in :meth:`apply`."""
+        self._apply(image, out, timestamp_ms, trace=False, faces=faces)
 
     def _apply(self, image: ImageLike, out: np.ndarray, timestamp_ms: int | None,
-               trace: bool, inspect=None) -> list[dict]:
-        pixels, pixel_format = as_pixels(image, self.color_format)
+               trace: bool, inspect=None, faces: LandmarkerResult | None = None) -> list[dict]:
+        pixels, pixel_format = as_pixels(image, self.options.color_format)
         if pixel_format == "gray":
             raise ValueError("beauty effects need a colour image (HxWx3 or HxWx4), got gray")
         if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != pixels.shape:
             raise ValueError(f"out must be a uint8 array of shape {pixels.shape}")
         if not out.flags.writeable:
             raise ValueError("out is read-only")
-        if self.running_mode == RunningMode.VIDEO and timestamp_ms is None:
+        video = self.options.running_mode == RunningMode.VIDEO
+        if faces is not None:
+            shared = shared_faces(faces, (LandmarkerResult,), pixels.shape)
+            if timestamp_ms is not None:
+                raise ValueError("timestamp_ms is for the Beautifier's own landmarker; with "
+                                 "faces= no landmarker runs: leave it out")
+        elif video and timestamp_ms is None:
             raise ValueError("VIDEO mode needs timestamp_ms")
         # When out overlaps the input (it is the input, or a view shifted over the same
         # buffer), writing out would change pixels still to be read: read from a copy.
         source = np.array(pixels, copy=True) if np.may_share_memory(out, pixels) else pixels
         np.copyto(out, source)
-        if self.options.is_identity:
+        if self.options.effects.is_identity:
             return []
-        # The effects use the landmarker's result and arena: the whole apply is one call.
-        with self._landmarker._exclusive():
-            if self.running_mode == RunningMode.VIDEO:
-                result = self._landmarker.detect_for_video(source, timestamp_ms)  # type: ignore[arg-type]
+        # The effects use the landmarker's arena: the whole apply is one call of it.
+        with exclusive(self._landmarker):
+            if faces is not None:
+                frame = begin_frame(self._landmarker)  # for the effects' masks and warps
+                landmarks = [face.landmarks for face in shared[:self.options.max_faces]]
             else:
-                result = self._landmarker.detect(source)
+                if video:
+                    result = self._landmarker.detect_for_video(source, timestamp_ms)
+                else:
+                    result = self._landmarker.detect(source)
+                frame = frame_of(result)
+                landmarks = [face.landmarks for face in result.faces]
             traces = []
-            with result:
-                arena = self._landmarker._arena._native
-                for face in result.faces:
+            with frame:
+                scratch = native_arena(frame)
+                for points in landmarks:
                     traces.append(_native.beauty.apply(
-                        source, out, pixel_format, face.landmarks, _regions(), self._strengths,
-                        self._lut, arena, trace))
+                        source, out, pixel_format, points, _regions(), self._strengths,
+                        self._lut, scratch, trace))
                 if inspect is not None:
                     inspect(traces)
         return traces
@@ -255,45 +316,8 @@ class Beautifier(NativeResource):
     def __repr__(self) -> str:
         on = [k for k, v in self._strengths.items()
               if (v[0] if isinstance(v, tuple) else v) and k != "lut"]
-        return f"Beautifier(effects={on}, mode={self.running_mode.value})"
+        return f"Beautifier(effects={on}, mode={self.options.running_mode.value})"
 
 
-# Every effect, in the native table's order (the gallery shows each at 0.5 and 1.0).
+# Every effect, in the native table's order (`facekit gallery` shows each at 0.5 and 1.0).
 EFFECTS: tuple[str, ...] = tuple(_KINDS)
-
-
-def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
-    """Write ``<effect>.png`` for every effect (and each preset) into `folder`: the face region
-    of the photo before, at strength 0.5 and at 1.0, side by side. Returns the files."""
-    from PIL import Image
-
-    from .image import load_image
-
-    source = image_path or Path(__file__).resolve().parent / "data" / "sample.jpg"
-    image = load_image(source)
-    folder.mkdir(parents=True, exist_ok=True)
-    cases: dict[str, list[BeautyOptions]] = {}
-    for effect in EFFECTS:
-        if _KINDS[effect] == "lut":
-            cases["lut_warm"] = [BeautyOptions(lut="warm", lut_strength=s) for s in (0.5, 1.0)]
-        else:
-            cases[effect] = [BeautyOptions(**{effect: s}) for s in (0.5, 1.0)]  # type: ignore[arg-type]
-    for name in ("natural", "studio"):
-        cases[f"preset_{name}"] = [PRESETS[name]]
-    written = []
-    box = None
-    for name, variants in cases.items():
-        panels = [image]
-        for options in variants:
-            with Beautifier(options) as beautifier:
-                out = np.array(image, copy=True)
-                traces = beautifier._apply(image, out, None, trace=False)
-            panels.append(out)
-            if traces and box is None:
-                box = traces[0]["region"]  # the face's bounding region: coarse geometry only
-        x0, y0, x1, y1 = box or (0, 0, image.shape[1], image.shape[0])
-        strip = np.concatenate([p[y0:y1, x0:x1] for p in panels], axis=1)
-        path = folder / f"{name}.png"
-        Image.fromarray(np.ascontiguousarray(strip)).save(path)
-        written.append(path)
-    return written

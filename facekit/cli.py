@@ -169,7 +169,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _gallery(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .beauty import gallery
+    from ._gallery import gallery
 
     source = Path(args.image) if args.image else None
     written = gallery(Path(args.out), source)

@@ -4,33 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 
-from . import _native
-from ._checks import fraction, whole_number
+from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
+from ._checks import (checked_color_format, checked_running_mode, fraction, options_from,
+                      whole_number)
 from ._ephemeral import Ephemeral, EphemeralArray
-from ._inference import Network
-from ._pipeline import FrameResult, Pipeline
-from .arena import Frame
-from .geometry import RotatedRect
+from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
+from .arena import Frame, expose
 from .image import ColorFormat, ImageLike
 
 __all__ = ["FaceDetector", "FaceDetectorOptions", "DetectionResult", "DetectedFace", "BoundingBox"]
-
-DetectorModel = Literal["short_range", "full_range", "auto"]
-_MODELS = ("short_range", "full_range", "auto")
-MAX_FACES = 1000   # far beyond any photo; keeps counts well inside the native int range
-MAX_THREADS = 256
-
-# facekit model name -> network (input side, anchors and default score: _native.detection).
-_NETWORKS = {
-    "short_range": "face_detection_short_range",
-    "full_range": "face_detection_full_range_sparse",
-}
-# "auto" must find small faces too. Measured on the sample portrait scaled onto a 1280x960
-# canvas: the short-range network misses faces under about 1/5 of the image width; the
-# full-range network (192x192, 2304 anchors) still finds them at 1/18.
-_AUTO = "full_range"
 
 
 @dataclass(frozen=True)
@@ -38,15 +21,23 @@ class FaceDetectorOptions:
     """How a :class:`FaceDetector` runs.
 
     Attributes:
+        running_mode: ``RunningMode.IMAGE`` (use :meth:`FaceDetector.detect`) or
+            ``RunningMode.VIDEO`` (frames of one stream with increasing timestamps; use
+            :meth:`FaceDetector.detect_for_video`). The detector keeps nothing between frames,
+            so both modes find the same faces in the same image.
         model: ``"short_range"`` (faces within ~2 m, 128x128 input), ``"full_range"`` (faces
             within ~5 m, 192x192) or ``"auto"`` (the configuration that finds small faces too).
         min_detection_confidence: minimum score in [0, 1]; ``None`` uses MediaPipe's default
             for the model (0.5 short range, 0.6 full range).
         max_faces: at most this many faces, best first (1..1000).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
-        intra_op_threads: ONNX Runtime threads per network (1 is fastest for these networks).
+        intra_op_threads: ONNX Runtime threads per network. 1 is fastest for these small
+            networks; more than 1 also makes the scrub of ONNX Runtime's buffers fall back from
+            "perturb" to "rerun" (a blank run after every inference, +65-80% of inference time:
+            see ``facekit._inference.SCRUB_MODES``).
     """
 
+    running_mode: RunningMode = RunningMode.IMAGE
     model: DetectorModel = "short_range"
     min_detection_confidence: float | None = None
     max_faces: int = 10
@@ -56,14 +47,14 @@ class FaceDetectorOptions:
     def __post_init__(self) -> None:
         # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
         store = partial(object.__setattr__, self)
-        if not isinstance(self.model, str) or self.model not in _MODELS:
+        checked_running_mode(self.running_mode)
+        if not isinstance(self.model, str) or self.model not in MODELS:
             raise ValueError(f"model must be short_range, full_range or auto, got {self.model!r}")
         if self.min_detection_confidence is not None:
             store("min_detection_confidence",
                   fraction("min_detection_confidence", self.min_detection_confidence))
         store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
-        if self.color_format not in ("rgb", "bgr"):
-            raise ValueError(f"color_format must be 'rgb' or 'bgr', got {self.color_format!r}")
+        store("color_format", checked_color_format(self.color_format))
         store("intra_op_threads",
               whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
 
@@ -121,39 +112,11 @@ class DetectionResult(FrameResult[DetectedFace]):
     __slots__ = ("_keypoints",)
 
     def __init__(self, frame: Frame, faces: list[tuple[float, float, float, float, float]],
-                 keypoints: EphemeralArray):
-        super().__init__(frame)
+                 keypoints: EphemeralArray, image_shape: tuple[int, ...]):
+        super().__init__(frame, image_shape)
         self._keypoints = keypoints
         self._faces = [DetectedFace(frame, keypoints, i, f[0], BoundingBox(*f[1:]))
                        for i, f in enumerate(faces)]
-
-
-class _BlazeFace:
-    """One detection network plus its native decoder, run inside a caller's frame."""
-
-    def __init__(self, model: DetectorModel, intra_op_threads: int) -> None:
-        self.kind = _AUTO if model == "auto" else model
-        self.size = _native.detection.input_size(self.kind)
-        self.default_score = _native.detection.default_min_score(self.kind)
-        self.network = Network(_NETWORKS[self.kind], intra_op_threads)
-        by_width = {shape[-1]: n for n, shape in self.network.outputs.items()}
-        self.regressors = by_width[_native.detection.VALUES_PER_ANCHOR]
-        self.classificators = by_width[1]
-
-    def detect(self, frame: Frame, pixels, pixel_format: str, min_score: float | None,
-               max_faces: int):
-        height, width = pixels.shape[:2]
-        side = float(max(width, height))
-        # Letterbox: a square around the whole image, zero intensity outside (-1 after scaling).
-        rect = RotatedRect(width / 2, height / 2, side, side)
-        tensor = frame._crop(pixels, pixel_format, rect, (self.size, self.size),
-                             (1 / 127.5,) * 3, (-1.0,) * 3)
-        outputs = self.network.run(frame, tensor)
-        return _native.detection.decode(
-            frame._arena._native, outputs[self.regressors], outputs[self.classificators],
-            self.kind, (rect.center_x, rect.center_y, rect.width, rect.height, rect.rotation),
-            self.default_score if min_score is None else min_score, max_faces,
-        )
 
 
 class FaceDetector(Pipeline):
@@ -169,8 +132,9 @@ class FaceDetector(Pipeline):
 
     def __init__(self, options: FaceDetectorOptions | None = None) -> None:
         super().__init__()
-        self.options = options or FaceDetectorOptions()
-        self._blazeface = _BlazeFace(self.options.model, self.options.intra_op_threads)
+        self.options = options_from(FaceDetectorOptions, options, None, {})
+        self._blazeface = BlazeFace(self.options.model, self.options.intra_op_threads)
+        self._last_timestamp_ms: int | None = None
 
     @classmethod
     def create_from_options(cls, options: FaceDetectorOptions) -> FaceDetector:
@@ -178,18 +142,33 @@ class FaceDetector(Pipeline):
         return cls(options)
 
     def detect(self, image: ImageLike) -> DetectionResult:
-        """Detect faces in a uint8 image (numpy HxW, HxWx3, HxWx4 or PIL).
+        """Detect faces in a uint8 image (numpy HxW, HxWx3, HxWx4 or PIL); IMAGE mode.
 
         The previous result of this detector expires.
         """
+        self._require_mode(RunningMode.IMAGE, "detect", "detect_for_video")
         with self._exclusive():
-            pixels, pixel_format = self._pixels(image, self.options.color_format)
-            frame = self._begin_frame()
-            try:
-                faces, keypoints = self._blazeface.detect(
-                    frame, pixels, pixel_format, self.options.min_detection_confidence,
-                    self.options.max_faces)
-                return DetectionResult(frame, faces, frame._expose(keypoints))
-            except BaseException:
-                frame.end()  # nothing computed before the failure stays in the arena
-                raise
+            return self._detect(image)
+
+    def detect_for_video(self, image: ImageLike, timestamp_ms: int) -> DetectionResult:
+        """Detect faces in one video frame (VIDEO mode); `timestamp_ms`, an integer, must
+        increase from frame to frame. The faces are those :meth:`detect` finds in the same
+        image: the detector keeps no state between frames (the ordering check is for
+        pipelines that share a stream with a :class:`~facekit.FaceLandmarker`)."""
+        self._require_mode(RunningMode.VIDEO, "detect_for_video", "detect")
+        timestamp_ms = video_timestamp(timestamp_ms)
+        with self._exclusive():
+            self._last_timestamp_ms = check_timestamp(self._last_timestamp_ms, timestamp_ms)
+            return self._detect(image)
+
+    def _detect(self, image: ImageLike) -> DetectionResult:
+        pixels, pixel_format = self._pixels(image, self.options.color_format)
+        frame = self._begin_frame()
+        try:
+            faces, keypoints = self._blazeface.detect(
+                frame, pixels, pixel_format, self.options.min_detection_confidence,
+                self.options.max_faces)
+            return DetectionResult(frame, faces, expose(frame, keypoints), pixels.shape)
+        except BaseException:
+            frame.close()  # nothing computed before the failure stays in the arena
+            raise

@@ -11,15 +11,15 @@ import math
 from dataclasses import dataclass, field
 from functools import partial
 
-import numpy as np
 
 from . import _native
-from ._checks import fraction, whole_number
+from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
+from ._checks import (checked_color_format, checked_running_mode, flag, fraction, options_from,
+                      whole_number)
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
-from ._pipeline import FrameResult, Pipeline, RunningMode, video_timestamp
-from .arena import Frame
-from .detector import _MODELS, MAX_FACES, MAX_THREADS, DetectorModel, _BlazeFace
+from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
+from .arena import Frame, crop, crop_batch, expose, native_arena
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike
 
@@ -47,7 +47,10 @@ class FaceLandmarkerOptions:
             (2: a face that enters the scene is found at most one frame late, for half the
             cost of searching every frame).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
-        intra_op_threads: ONNX Runtime threads per network.
+        intra_op_threads: ONNX Runtime threads per network. 1 is fastest for these small
+            networks; more than 1 also makes the scrub of ONNX Runtime's buffers fall back from
+            "perturb" to "rerun" (a blank run after every inference, +65-80% of inference time:
+            see ``facekit._inference.SCRUB_MODES``).
     """
 
     running_mode: RunningMode = RunningMode.IMAGE
@@ -64,10 +67,9 @@ class FaceLandmarkerOptions:
     def __post_init__(self) -> None:
         # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
         store = partial(object.__setattr__, self)
-        if not isinstance(self.running_mode, RunningMode):
-            raise ValueError(f"running_mode must be a RunningMode, got {self.running_mode!r}")
+        checked_running_mode(self.running_mode)
         store("max_faces", whole_number("max_faces", self.max_faces, 1, MAX_FACES))
-        if not isinstance(self.detector_model, str) or self.detector_model not in _MODELS:
+        if not isinstance(self.detector_model, str) or self.detector_model not in MODELS:
             raise ValueError(f"detector_model must be short_range, full_range or auto, got "
                              f"{self.detector_model!r}")
         if self.min_detection_confidence is not None:
@@ -75,13 +77,10 @@ class FaceLandmarkerOptions:
                   fraction("min_detection_confidence", self.min_detection_confidence))
         store("min_presence_confidence",
               fraction("min_presence_confidence", self.min_presence_confidence))
-        if not isinstance(self.iris, (bool, np.bool_)):
-            raise TypeError(f"iris must be True or False, got {self.iris!r}")
-        store("iris", bool(self.iris))
+        store("iris", flag("iris", self.iris))
         for name in ("redetect_every", "search_every"):
             store(name, whole_number(name, getattr(self, name), 1, 1 << 30))
-        if self.color_format not in ("rgb", "bgr"):
-            raise ValueError(f"color_format must be 'rgb' or 'bgr', got {self.color_format!r}")
+        store("color_format", checked_color_format(self.color_format))
         store("intra_op_threads",
               whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
 
@@ -137,9 +136,12 @@ class LandmarkerResult(FrameResult[LandmarkedFace]):
 
     __slots__ = ("detector_ran",)
 
-    def __init__(self, frame: Frame, detector_ran: bool):
-        super().__init__(frame)
+    def __init__(self, frame: Frame, image_shape: tuple[int, ...], detector_ran: bool):
+        super().__init__(frame, image_shape)
         self.detector_ran = detector_ran  # a plain fact, for video statistics
+
+    def _add(self, face: LandmarkedFace) -> None:
+        self._faces.append(face)
 
 
 @dataclass
@@ -172,9 +174,9 @@ class FaceLandmarker(Pipeline):
 
     def __init__(self, options: FaceLandmarkerOptions | None = None) -> None:
         super().__init__()
-        self.options = options or FaceLandmarkerOptions()
+        self.options = options_from(FaceLandmarkerOptions, options, None, {})
         threads = self.options.intra_op_threads
-        self._detector = _BlazeFace(self.options.detector_model, threads)
+        self._detector = BlazeFace(self.options.detector_model, threads)
         self._mesh = Network("face_landmark", threads)
         self._iris = Network("iris_landmark", threads) if self.options.iris else None
         by_size = {math.prod(shape[1:]): name for name, shape in self._mesh.outputs.items()}
@@ -188,18 +190,17 @@ class FaceLandmarker(Pipeline):
 
     def detect(self, image: ImageLike) -> LandmarkerResult:
         """Landmarks of the faces in one image (IMAGE mode). The previous result expires."""
-        if self.options.running_mode is not RunningMode.IMAGE:
-            raise ValueError("detect() is for RunningMode.IMAGE; use detect_for_video()")
+        self._require_mode(RunningMode.IMAGE, "detect", "detect_for_video")
         with self._exclusive():
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
             try:
-                result = LandmarkerResult(frame, detector_ran=True)
+                result = LandmarkerResult(frame, pixels.shape, detector_ran=True)
                 for index, roi in enumerate(self._detect_rois(frame, pixels, pixel_format)):
                     self._landmark(frame, result, pixels, pixel_format, roi, index)
                 return result
             except BaseException:
-                frame.end()  # nothing computed before the failure stays in the arena
+                frame.close()  # nothing computed before the failure stays in the arena
                 raise
 
     def detect_for_video(self, image: ImageLike, timestamp_ms: int) -> LandmarkerResult:
@@ -210,21 +211,17 @@ class FaceLandmarker(Pipeline):
         is tracked, every ``redetect_every`` frames while fewer than ``max_faces`` are, and not
         at all while every slot is tracked.
         """
-        if self.options.running_mode is not RunningMode.VIDEO:
-            raise ValueError("detect_for_video() is for RunningMode.VIDEO; use detect()")
+        self._require_mode(RunningMode.VIDEO, "detect_for_video", "detect")
         timestamp_ms = video_timestamp(timestamp_ms)
         with self._exclusive():
             state = self._video
-            if state.last_timestamp_ms is not None and timestamp_ms <= state.last_timestamp_ms:
-                raise ValueError(
-                    f"timestamp {timestamp_ms} ms is not after the previous frame's "
-                    f"{state.last_timestamp_ms} ms: video timestamps must increase")
+            check_timestamp(state.last_timestamp_ms, timestamp_ms)
             pixels, pixel_format = self._pixels(image, self.options.color_format)
             frame = self._begin_frame()
             try:
                 state.last_timestamp_ms = timestamp_ms
                 run_detector = self._detector_due()
-                result = LandmarkerResult(frame, detector_ran=run_detector)
+                result = LandmarkerResult(frame, pixels.shape, detector_ran=run_detector)
                 if run_detector:
                     self._add_tracks(frame, pixels, pixel_format)
                     state.since_detection = 0
@@ -241,7 +238,7 @@ class FaceLandmarker(Pipeline):
                 state.tracks = survivors
                 return result
             except BaseException:
-                frame.end()  # nothing computed before the failure stays in the arena
+                frame.close()  # nothing computed before the failure stays in the arena
                 raise
 
     def _detector_due(self) -> bool:
@@ -280,20 +277,19 @@ class FaceLandmarker(Pipeline):
         imply for the next frame, or None when the presence score is too low."""
         height, width = pixels.shape[:2]
         # Face and eye crops repeat the edge pixels, as MediaPipe's do.
-        crop = frame._crop(pixels, pixel_format, roi, (_MESH_SIZE, _MESH_SIZE),
-                           (1 / 255,) * 3, (0.0,) * 3, border="clamp")
-        outputs = self._mesh.run(frame, crop)
+        face_crop = crop(frame, pixels, pixel_format, roi, (_MESH_SIZE, _MESH_SIZE),
+                         (1 / 255,) * 3, (0.0,) * 3, border="clamp")
+        outputs = self._mesh.run(frame, face_crop)
         # The presence logit is a plain score, not a landmark: it may enter Python.
         presence = _sigmoid(float(outputs[self._mesh_presence].reshape(-1)[0]))
         if presence < self.options.min_presence_confidence:
             return None
         box = (roi.center_x, roi.center_y, roi.width, roi.height, roi.rotation)
-        landmarks = _native.landmarks.project(frame._arena._native, outputs[self._mesh_points],
+        landmarks = _native.landmarks.project(native_arena(frame), outputs[self._mesh_points],
                                               box, _MESH_SIZE)
         if self._iris is not None:
             landmarks = self._add_iris(frame, pixels, pixel_format, landmarks)
-        result._faces.append(LandmarkedFace(frame, frame._expose(landmarks), presence, roi,
-                                            track_id))
+        result._add(LandmarkedFace(frame, expose(frame, landmarks), presence, roi, track_id))
         return RotatedRect(*_native.landmarks.roi_from_landmarks(landmarks, width, height))
 
     def _add_iris(self, frame: Frame, pixels, pixel_format: str, landmarks):
@@ -301,13 +297,12 @@ class FaceLandmarker(Pipeline):
         both eyes as a batch of two (the subject's left eye mirrored, as MediaPipe does)."""
         (right_roi, right_mirrored), (left_roi, left_mirrored) = eyes = \
             _native.landmarks.eye_rois(landmarks)
-        crops = frame._crop_batch(pixels, pixel_format,
-                                  [(RotatedRect(*roi), mirrored) for roi, mirrored in eyes],
-                                  (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3,
-                                  border="clamp")
-        iris = self._iris.run(frame, crops)["output_iris"]  # type: ignore[union-attr]  # iris on
+        crops = crop_batch(frame, pixels, pixel_format,
+                           [(RotatedRect(*roi), mirrored) for roi, mirrored in eyes],
+                           (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3, border="clamp")
+        iris = self._iris.run(frame, crops)["output_iris"]
         return _native.landmarks.project_iris(
-            frame._arena._native, landmarks, iris[0], iris[1], right_roi, left_roi,
+            native_arena(frame), landmarks, iris[0], iris[1], right_roi, left_roi,
             right_mirrored, left_mirrored, _IRIS_SIZE)
 
 

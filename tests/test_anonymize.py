@@ -184,10 +184,11 @@ def test_bad_options_are_refused(kwargs, error, message):
 def test_numpy_numbers_are_accepted_as_options():
     with Anonymizer(np.str_("solid"), padding=np.float32(0.5),
                     color=np.array([1, 2, 3], np.uint8), on_failure="raise") as worker:
-        assert worker.padding == 0.5 and type(worker.padding) is float
-        assert worker.color == (1, 2, 3) and all(type(c) is int for c in worker.color)
+        assert worker.options.padding == 0.5 and type(worker.options.padding) is float
+        color = worker.options.color
+        assert color == (1, 2, 3) and all(type(c) is int for c in color)
     with Anonymizer(padding=np.int64(1), color=(np.int16(255), 0, np.uint8(7))) as worker:
-        assert worker.padding == 1.0 and worker.color == (255, 0, 7)
+        assert worker.options.padding == 1.0 and worker.options.color == (255, 0, 7)
 
 
 def test_bad_images_are_refused():

@@ -206,7 +206,8 @@ def test_huge_images_are_refused_without_reading_them(arena):
 def test_a_batch_of_crops_is_one_block_equal_to_single_crops(arena, photo):
     rects = [(RECTS[0], False), (RECTS[1], True), (RECTS[2], False)]
     with arena.frame() as frame:
-        batch = frame._crop_batch(photo, "rgb", rects, (33, 17), (0.5, 1, 2), (0, 0, 1))
+        batch = facekit.arena.crop_batch(frame, photo, "rgb", rects, (33, 17), (0.5, 1, 2),
+                                         (0, 0, 1))
         assert batch.shape == (3, 17, 33, 3)
         for index, (rect, mirror) in enumerate(rects):
             single = frame.crop_normalize(photo, rect, (33, 17), scale=(0.5, 1, 2),

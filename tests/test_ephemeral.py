@@ -115,7 +115,7 @@ def test_export_error_is_a_type_error_with_the_reason(crop):
 def points(frame):
     """A (478, 3) landmark-shaped view, laid out as faces hand landmarks out (padded rows)."""
     values = np.linspace(1.5, 900.5, 478 * 3, dtype=np.float32).reshape(478, 3)
-    return frame._expose(values)
+    return facekit.arena.expose(frame, values)
 
 
 ONES = np.ones(3, np.float32)
@@ -278,7 +278,7 @@ def test_asarray_is_a_plain_read_only_view_that_expires(frame, points):
     assert not plain.flags.writeable
     with pytest.raises(ValueError):
         plain.setflags(write=True)
-    frame.end()
+    frame.close()
     assert not plain.any() and not points.any()  # the arena was wiped under both views
     assert kept.all()  # the copy is the application's; facekit cannot and does not wipe it
 

@@ -12,6 +12,7 @@ from support import dlib_reference, shared_face
 
 import facekit
 from facekit import _native
+from facekit._pipeline import frame_of
 from facekit.errors import AmbiguousFaceError, BiometricExportError, FaceTooSmallError, NoFaceError
 from facekit.models import read_verified
 from facekit.verify import FaceVerifier
@@ -108,7 +109,7 @@ def test_chip_is_dlibs_chip_for_the_same_points(images, tmp_path_factory):
         shape = predictor(image, max(detector(image, 1), key=lambda r: r.width()))
         points = np.array([(p.x, p.y) for p in shape.parts()], np.float32)
         with arena.frame() as frame:
-            chip = np.array(_native.verify.chip(image, "rgb", frame._expose(points),
+            chip = np.array(_native.verify.chip(image, "rgb", facekit.arena.expose(frame, points),
                                                 arena._native, raw=True))
         expected = dlib.get_face_chip(image, shape, size=150, padding=0.25)
         assert np.array_equal(chip, expected), name
@@ -166,7 +167,7 @@ def test_chip_and_descriptor_equal_dlibs_pipeline(images, tmp_path_factory):
                                                     raw=True))
                 tensor = _native.verify.chip(image, "rgb", points, arena._native)
                 descriptor = np.array(verifier._network.run(
-                    result._frame, tensor.view(facekit.EphemeralArray))["descriptor"])[0]
+                    frame_of(result), tensor.view(facekit.EphemeralArray))["descriptor"])[0]
             shape = predictor(image, max(detector(image, 1), key=lambda r: r.width()))
             theirs = dlib.get_face_chip(image, shape, size=150, padding=0.25)
             assert found, name
