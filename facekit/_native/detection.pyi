@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['KEYPOINTS', 'anchor_count', 'decode', 'default_min_score', 'input_size']
+__all__: list[str] = ['KEYPOINTS', 'VALUES_PER_ANCHOR', 'anchor_count', 'decode', 'default_min_score', 'input_size']
 def anchor_count(model: str) -> int:
     """
     Number of SSD anchors of 'short_range' (896) or 'full_range' (2304).
@@ -24,3 +24,4 @@ def input_size(model: str) -> int:
     Square network input side: 128 (short_range) or 192 (full_range).
     """
 KEYPOINTS: int = 6
+VALUES_PER_ANCHOR: int = 16

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['HogFaceDetector', 'ShapePredictor', 'chip', 'chip_points', 'distance']
+__all__: list[str] = ['CHIP_MEAN_RGB', 'CHIP_PADDING', 'CHIP_SCALE', 'CHIP_SIZE', 'HogFaceDetector', 'ShapePredictor', 'chip', 'chip_points', 'distance']
 class ShapePredictor:
     """
     dlib's regression-tree shape predictor (facekit's flat form).
@@ -37,9 +37,9 @@ class HogFaceDetector:
     @property
     def filters(self) -> int:
         ...
-def chip(image: numpy.ndarray, format: str, points: numpy.ndarray, arena: typing.Any, size: typing.SupportsInt | typing.SupportsIndex = 150, padding: typing.SupportsFloat | typing.SupportsIndex = 0.25, raw: bool = False) -> typing.Any:
+def chip(image: numpy.ndarray, format: str, points: numpy.ndarray, arena: typing.Any, size: typing.SupportsInt | typing.SupportsIndex = 150, padding: typing.SupportsFloat | typing.SupportsIndex = 0.25, raw: bool = False, mean: typing.Annotated[collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], "FixedSize(3)"] = [122.78199768066406, 117.0009994506836, 104.2979965209961], scale: typing.SupportsFloat | typing.SupportsIndex = 0.00390625) -> typing.Any:
     """
-    dlib's aligned face chip for five points (float32 (5, 2), dlib's order), in the arena: the network's normalized float32 (1, size, size, 3) input, or with raw=True the 8-bit chip.
+    dlib's aligned face chip for five points (float32 (5, 2), dlib's order), in the arena: the network's float32 (1, size, size, 3) input, (pixel - mean) * scale per RGB channel, or with raw=True the 8-bit chip.
     """
 def chip_points(image: numpy.ndarray, format: str, landmarks: numpy.ndarray, detector: HogFaceDetector, predictor: ShapePredictor, arena: typing.Any) -> tuple[numpy.typing.NDArray[numpy.float32], bool]:
     """
@@ -49,3 +49,7 @@ def distance(a: numpy.ndarray, b: numpy.ndarray) -> float:
     """
     Euclidean distance of two descriptors (a plain float).
     """
+CHIP_MEAN_RGB: tuple = (122.78199768066406, 117.0009994506836, 104.2979965209961)
+CHIP_PADDING: float = 0.25
+CHIP_SCALE: float = 0.00390625
+CHIP_SIZE: int = 150
