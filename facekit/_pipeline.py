@@ -7,8 +7,8 @@ import numbers
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, ContextManager, Generic, Iterator, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -185,7 +185,7 @@ class Pipeline(NativeResource):
 # ---- The internal seam: what other facekit modules do with a pipeline or its results ---------
 # (functions here, so that no module reaches into another module's private attributes).
 
-def exclusive(pipeline: Pipeline) -> ContextManager[None]:
+def exclusive(pipeline: Pipeline) -> AbstractContextManager[None]:
     """Hold `pipeline` for one call (see :meth:`Pipeline._exclusive`): an effect that runs a
     pipeline it owns holds it for the whole effect, so no other thread ends its frame."""
     return pipeline._exclusive()

@@ -25,8 +25,14 @@ from ._checks import checked_color_format, choice, options_from, real, rgb, whol
 from ._pipeline import begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
 from .arena import native_arena
-from .detector import (MAX_THREADS, BoundingBox, DetectedFace, DetectionResult, FaceDetector,
-                       FaceDetectorOptions)
+from .detector import (
+    MAX_THREADS,
+    BoundingBox,
+    DetectedFace,
+    DetectionResult,
+    FaceDetector,
+    FaceDetectorOptions,
+)
 from .errors import AnonymizationError
 from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import LandmarkedFace, LandmarkerResult
@@ -109,7 +115,7 @@ class Anonymizer(NativeResource):
             for model in ("short_range", "full_range")]
 
     @classmethod
-    def create_from_options(cls, options: AnonymizerOptions) -> "Anonymizer":
+    def create_from_options(cls, options: AnonymizerOptions) -> Anonymizer:
         """MediaPipe Tasks-style constructor."""
         return cls(options_from(AnonymizerOptions, options, None, {}))
 

@@ -20,13 +20,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _native
-from ._checks import (checked_color_format, checked_running_mode, is_number, options_from,
-                      whole_number)
+from ._checks import (
+    checked_color_format,
+    checked_running_mode,
+    is_number,
+    options_from,
+    whole_number,
+)
 from ._pipeline import RunningMode, begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
-from .image import ColorFormat, ImageLike, as_pixels
-from .detector import MAX_FACES, MAX_THREADS
 from .arena import native_arena
+from .detector import MAX_FACES, MAX_THREADS
+from .image import ColorFormat, ImageLike, as_pixels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkerResult
 from .lut import load_lut
 
@@ -225,7 +230,7 @@ class Beautifier(NativeResource):
         self._landmarker = FaceLandmarker(self.options.landmarker_options())
 
     @classmethod
-    def create_from_options(cls, options: BeautifierOptions) -> "Beautifier":
+    def create_from_options(cls, options: BeautifierOptions) -> Beautifier:
         """MediaPipe Tasks-style constructor."""
         return cls(options_from(BeautifierOptions, options, None, {}))
 
@@ -287,7 +292,7 @@ class Beautifier(NativeResource):
                 landmarks = [face.landmarks for face in shared[:self.options.max_faces]]
             else:
                 if video:
-                    result = self._landmarker.detect_for_video(source, timestamp_ms)
+                    result = self._landmarker.detect_for_video(source, timestamp_ms)  # type: ignore[arg-type]
                 else:
                     result = self._landmarker.detect(source)
                 frame = frame_of(result)

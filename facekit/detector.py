@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
-from ._checks import (checked_color_format, checked_running_mode, fraction, options_from,
-                      whole_number)
+from ._checks import (
+    checked_color_format,
+    checked_running_mode,
+    fraction,
+    options_from,
+    whole_number,
+)
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
 from .arena import Frame, expose

@@ -11,11 +11,16 @@ import math
 from dataclasses import dataclass, field
 from functools import partial
 
-
 from . import _native
 from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
-from ._checks import (checked_color_format, checked_running_mode, flag, fraction, options_from,
-                      whole_number)
+from ._checks import (
+    checked_color_format,
+    checked_running_mode,
+    flag,
+    fraction,
+    options_from,
+    whole_number,
+)
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
@@ -300,7 +305,7 @@ class FaceLandmarker(Pipeline):
         crops = crop_batch(frame, pixels, pixel_format,
                            [(RotatedRect(*roi), mirrored) for roi, mirrored in eyes],
                            (_IRIS_SIZE, _IRIS_SIZE), (1 / 255,) * 3, (0.0,) * 3, border="clamp")
-        iris = self._iris.run(frame, crops)["output_iris"]
+        iris = self._iris.run(frame, crops)["output_iris"]  # type: ignore[union-attr]  # iris on
         return _native.landmarks.project_iris(
             native_arena(frame), landmarks, iris[0], iris[1], right_roi, left_roi,
             right_mirrored, left_mirrored, _IRIS_SIZE)

@@ -137,7 +137,7 @@ class FaceVerifier(NativeResource):
         self._closed = False
 
     @classmethod
-    def create_from_options(cls, options: FaceVerifierOptions) -> "FaceVerifier":
+    def create_from_options(cls, options: FaceVerifierOptions) -> FaceVerifier:
         """MediaPipe Tasks-style constructor."""
         return cls(options_from(FaceVerifierOptions, options, None, {}))
 
@@ -163,7 +163,7 @@ class FaceVerifier(NativeResource):
         return VerifyResult(distance < threshold, distance, threshold)
 
     def reference(self, avatar: ImageLike, *,
-                  faces: LandmarkerResult | None = None) -> "Reference":
+                  faces: LandmarkerResult | None = None) -> Reference:
         """A reference scope for checking a stream against one photo::
 
             with verifier.reference(avatar) as ref:

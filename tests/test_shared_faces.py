@@ -10,15 +10,23 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from support import shared_face
 
 import facekit
-from facekit import (Anonymizer, Beautifier, BeautifierOptions, FaceDetector, FaceLandmarker,
-                     FaceLandmarkerOptions, FaceVerifier, RunningMode)
+from facekit import (
+    Anonymizer,
+    Beautifier,
+    BeautifierOptions,
+    FaceDetector,
+    FaceLandmarker,
+    FaceLandmarkerOptions,
+    FaceVerifier,
+    RunningMode,
+)
 from facekit._inference import Network
 from facekit.anonymize import SEARCH_SCORE
 from facekit.beauty import PRESETS
 from facekit.errors import ConcurrentUseError, ExpiredFrameError
-from support import shared_face
 
 MESH, SHORT, FULL = "face_landmark", "face_detection_short_range", \
     "face_detection_full_range_sparse"

@@ -10,9 +10,20 @@ import numpy as np
 import pytest
 
 import facekit
-from facekit import (Anonymizer, AnonymizerOptions, Beautifier, BeautifierOptions, BeautyOptions,
-                     FaceDetector, FaceDetectorOptions, FaceLandmarker, FaceLandmarkerOptions,
-                     FaceVerifier, FaceVerifierOptions, RunningMode)
+from facekit import (
+    Anonymizer,
+    AnonymizerOptions,
+    Beautifier,
+    BeautifierOptions,
+    BeautyOptions,
+    FaceDetector,
+    FaceDetectorOptions,
+    FaceLandmarker,
+    FaceLandmarkerOptions,
+    FaceVerifier,
+    FaceVerifierOptions,
+    RunningMode,
+)
 
 TASKS = {
     "detector": (FaceDetector, FaceDetectorOptions),

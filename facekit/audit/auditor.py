@@ -15,13 +15,20 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 from .checks import FAIL, Check
 from .checks.io import check_python_io, check_syscalls, check_whole_process
-from .checks.memory import (check_memory_beauty, check_memory_image, check_memory_threads,
-                            check_memory_unclosed, check_memory_verify, check_memory_video)
+from .checks.memory import (
+    check_memory_beauty,
+    check_memory_image,
+    check_memory_threads,
+    check_memory_unclosed,
+    check_memory_verify,
+    check_memory_video,
+)
 from .checks.process import check_arena_protections, check_hardening, check_models
 from .checks.refusal import check_refusals
 from .environment import environment, package_hashes

@@ -305,7 +305,7 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
         # The alignment points come from the verifier's own native steps, run again here on
         # the same landmarks (no event carries them).
         for record, photo in zip(records, photos):
-            pixels, pixel_format = as_pixels(photo, verifier.color_format)
+            pixels, pixel_format = as_pixels(photo, verifier.options.color_format)
             with verifier._landmarker.detect(pixels) as result:
                 face = max(result.faces, key=lambda f: f.roi.width)
                 points, _ = _native.verify.chip_points(

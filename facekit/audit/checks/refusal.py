@@ -14,8 +14,16 @@ def check_refusals(env: dict[str, str]) -> Check:
     import facekit
     from facekit.errors import BiometricExportError
 
-    from ..channels import (ARRAY_OBJECTS, ARRAY_ONLY, DOCUMENTED_OPEN, REFUSED,
-                            ephemeral_objects, marshal_refused, printed_forms, text_channels)
+    from ..channels import (
+        ARRAY_OBJECTS,
+        ARRAY_ONLY,
+        DOCUMENTED_OPEN,
+        REFUSED,
+        ephemeral_objects,
+        marshal_refused,
+        printed_forms,
+        text_channels,
+    )
     from ..memscan_child import SAMPLE
 
     check = Check(
