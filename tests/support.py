@@ -62,6 +62,14 @@ def models_package():
     return sys.modules["models"]
 
 
+def converter(module: str):
+    """A converter of the repository's `models` package (`tflite_to_onnx`, `dlib_to_onnx`,
+    `build`); skips when onnx (dev extra) is not installed."""
+    require("onnx", "the converters need the dev extra (pip install '.[dev]')")
+    models_package()
+    return importlib.import_module(f"models.{module}")
+
+
 def model_source(name: str) -> bytes:
     """The original (TFLite or dlib) file of a network, from the cached source packages.
 

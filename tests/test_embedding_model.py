@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import dlib_reference, model_source, models_package, onnx_model, shared_face
+import support
+from support import dlib_reference, model_source, onnx_model, shared_face
 
 from facekit.models import open_session
 
@@ -33,11 +34,7 @@ def source() -> bytes:
 
 @pytest.fixture(scope="module")
 def converter():
-    pytest.importorskip("onnx", reason="the converters need the dev extra (pip install '.[dev]')")
-    models_package()
-    from models import dlib_to_onnx
-
-    return dlib_to_onnx
+    return support.converter("dlib_to_onnx")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import model_source, models_package, onnx_model, require, shared_face
+from support import converter, model_source, onnx_model, require, shared_face
 
 from facekit.models import open_session
 
@@ -146,7 +146,7 @@ def test_the_real_crops_hold_faces(photo_name, photo):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_conversion_is_deterministic(name):
-    from models import tflite_to_onnx
+    tflite_to_onnx = converter("tflite_to_onnx")
 
     source = model_source(name)
     first = tflite_to_onnx.convert(source, name).SerializeToString(deterministic=True)
@@ -155,7 +155,7 @@ def test_conversion_is_deterministic(name):
 
 
 def test_graph_keeps_tflite_inputs_and_outputs():
-    from models import tflite_to_onnx
+    tflite_to_onnx = converter("tflite_to_onnx")
 
     model = tflite_to_onnx.convert(model_source("iris_landmark"), "iris_landmark")
     shapes = {v.name: [d.dim_value if d.HasField("dim_value") else d.dim_param
@@ -220,8 +220,7 @@ def test_a_batch_of_two_matches_two_single_runs_and_tflite(name, photo):
 
 
 def test_rejects_files_that_are_not_tflite():
-    models_package()
-    from models import tflite_to_onnx
+    tflite_to_onnx = converter("tflite_to_onnx")
 
     with pytest.raises(ValueError, match="not a TFLite model"):
         tflite_to_onnx.convert(b"\x00" * 64, "junk")
@@ -233,8 +232,7 @@ def test_rejects_files_that_are_not_tflite():
 
 
 def test_names_an_unsupported_operator(monkeypatch):
-    models_package()
-    from models import tflite_to_onnx
+    tflite_to_onnx = converter("tflite_to_onnx")
 
     monkeypatch.delitem(tflite_to_onnx._HANDLERS, tflite_to_onnx.PRELU)
     with pytest.raises(ValueError, match="unsupported TFLite operator PRELU"):

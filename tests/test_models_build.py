@@ -4,13 +4,12 @@ committed bytes (needs the dev extra and the source packages; CI has both)."""
 from __future__ import annotations
 
 import pytest
-from support import models_package
+from support import converter
 
 
 def test_rebuild_matches_the_manifest_byte_for_byte():
-    pytest.importorskip("onnx", reason="the converters need the dev extra (pip install '.[dev]')")
-    models_package()
-    from models import build, sources
+    build = converter("build")
+    sources = converter("sources")
 
     missing = [m.package.requirement for m in sources.MODELS
                if sources.archive_path(m.package) is None]
