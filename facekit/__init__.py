@@ -2,7 +2,8 @@
 
 Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
 whose results live in a secure arena for one frame), :class:`Beautifier` with
-:class:`BeautifierOptions` and :class:`BeautyOptions` (beauty effects), :func:`anonymize` /
+:class:`BeautifierOptions` and :class:`BeautyOptions` (beauty effects), :class:`FaceFuser`
+with :class:`FusionOptions` (face fusion and swap, labelled as AI-generated), :func:`anonymize` /
 :class:`Anonymizer` with :class:`AnonymizerOptions` (covering faces), :class:`FaceVerifier`
 with :class:`FaceVerifierOptions` (same-person checks), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
@@ -36,6 +37,7 @@ from .beauty import EFFECTS, PRESETS, Beautifier, BeautifierOptions, BeautyOptio
 from .cpu import active_simd as _active_simd
 from .cpu import cpu_features
 from .detector import BoundingBox, DetectedFace, DetectionResult, FaceDetector, FaceDetectorOptions
+from .fusion import FaceFuser, FusionOptions, FusionResult, UserFace
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike, load_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
@@ -62,10 +64,13 @@ __all__ = [
     "EphemeralArray",
     "FaceDetector",
     "FaceDetectorOptions",
+    "FaceFuser",
     "FaceLandmarker",
     "FaceLandmarkerOptions",
     "FaceVerifier",
     "Frame",
+    "FusionOptions",
+    "FusionResult",
     "ImageLike",
     "FaceVerifierOptions",
     "LandmarkedFace",
@@ -74,6 +79,7 @@ __all__ = [
     "RotatedRect",
     "RunningMode",
     "SecureArena",
+    "UserFace",
     "VerifyResult",
     "anonymize",
     "cpu_features",
