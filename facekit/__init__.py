@@ -7,8 +7,9 @@ with :class:`FusionOptions` (face fusion and swap, labelled as AI-generated), :f
 :class:`Anonymizer` with :class:`AnonymizerOptions` (covering faces), :class:`FaceVerifier`
 with :class:`FaceVerifierOptions` (same-person checks), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
-:func:`cpu_features`, :func:`telemetry_status`, :mod:`facekit.models` and the exceptions in
-:mod:`facekit.errors`.
+:func:`cpu_features`, :func:`telemetry_status`, AI-content labels (:func:`save_image`,
+:func:`read_labels`, :class:`Provenance`, :class:`LabelOptions`; see :mod:`facekit.labels`),
+:mod:`facekit.models` and the exceptions in :mod:`facekit.errors`.
 """
 
 # First of all: switch ONNX Runtime's telemetry off before anything can import onnxruntime,
@@ -40,6 +41,7 @@ from .detector import BoundingBox, DetectedFace, DetectionResult, FaceDetector, 
 from .fusion import FaceFuser, FusionOptions, FusionResult, UserFace
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike, load_image
+from .labels import LabelOptions, Provenance, read_labels, save_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .process import harden_process
 from .verify import FaceVerifier, FaceVerifierOptions, Reference, VerifyResult
@@ -73,8 +75,10 @@ __all__ = [
     "FusionResult",
     "ImageLike",
     "FaceVerifierOptions",
+    "LabelOptions",
     "LandmarkedFace",
     "LandmarkerResult",
+    "Provenance",
     "Reference",
     "RotatedRect",
     "RunningMode",
@@ -87,6 +91,8 @@ __all__ = [
     "harden_process",
     "load_image",
     "models",
+    "read_labels",
+    "save_image",
     "telemetry_status",
 ]
 
