@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import uuid
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -30,8 +29,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _native
-from ._checks import checked_color_format, checked_running_mode, choice, flag, fraction, \
-    options_from, whole_number
+from ._checks import (
+    checked_color_format,
+    checked_running_mode,
+    choice,
+    flag,
+    fraction,
+    options_from,
+    whole_number,
+)
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._pipeline import (
     RunningMode,
@@ -43,7 +49,7 @@ from ._pipeline import (
     video_timestamp,
 )
 from ._resource import NativeResource
-from .arena import Frame, SecureArena, allocate, native_arena
+from .arena import SecureArena, allocate, native_arena
 from .beauty import mesh_regions
 from .detector import MAX_THREADS
 from .errors import (
@@ -66,8 +72,6 @@ __all__ = ["FusionOptions", "FaceFuser", "UserFace", "FusionResult", "MAX_TEMPLA
 MAX_TEMPLATE_FACES = 6  # as the commercial fusion services: up to 6 faces per template
 CONSENT_RULE = ("Deep Synthesis Provisions, Art. 14: editing a person's face needs that "
                 "person's separate consent")
-# IPTC digital source type of an image composited from a capture and generated content.
-DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 AMBIGUOUS = 0.85  # a second face at least this fraction of the largest one's size: ambiguous
 
 
@@ -349,22 +353,17 @@ class FaceFuser(NativeResource):
                         pixels, out, pixel_format, by_size[index].landmarks,
                         user._prepared["texture"], user._prepared["mesh"],
                         user._prepared["skin"], self._triangles, mesh_regions(), params,
-                        scratch, user._state[index] if video else None)
-        return self._finish(out)
+                        scratch, user._video_state(index) if video else None)
+        return self._finish(out, pixel_format)
 
-    def _finish(self, out: np.ndarray) -> FusionResult:
+    def _finish(self, out: np.ndarray, pixel_format: str) -> FusionResult:
         """The labelled result and its provenance."""
-        from . import __version__
-
         options = self.options
         if options.label:
-            draw_label(out, options.label_options, color_format=options.color_format)
+            draw_label(out, options.label_options, color_format=pixel_format)
         provenance = Provenance(
-            ai_generated=True, visible_label=options.label,
-            label_text=options.label_options.text if options.label else None,
-            operation="face_fusion", producer="facekit", producer_version=__version__,
-            content_id=uuid.uuid4().hex, digital_source_type=DIGITAL_SOURCE_TYPE,
-            consent=str(options.consent))
+            consent=str(options.consent), visible_label=options.label,
+            label_text=options.label_options.text if options.label else None)
         return FusionResult(out, provenance)
 
     def _template_indices(self, found: int) -> list[int]:
@@ -374,7 +373,7 @@ class FaceFuser(NativeResource):
             return [0]
         if chosen == "all":
             return list(range(max(found, 1)))  # none found: face 0 is reported missing
-        return list(chosen)
+        return [int(i) for i in chosen]
 
     def _check_open(self) -> None:
         if self._closed:
@@ -437,6 +436,11 @@ class UserFace(Ephemeral):
         except BaseException:
             self.close()
             raise
+
+    def _video_state(self, index: int) -> EphemeralArray:
+        """The smoothed colour statistics of template face `index` (VIDEO mode)."""
+        assert self._state is not None
+        return self._state[index]
 
     @property
     def expired(self) -> bool:
