@@ -16,7 +16,8 @@ collected, never closed (``after-drop``), then ``after-close``. ``--mode excepti
 fails inside the pipeline, right after the iris network ran (checkpoint ``inside``, just before
 the failure), and the exception is kept, traceback and all (``after-exception``); then
 ``after-close``. Both use the "image" configuration.
-``--mode fusion``: a FaceFuser (swap preset) prepares the mirrored sample as the user's face
+``--mode fusion``: a FaceFuser (swap preset) prepares the mirrored sample (twice its size) as
+the user's face
 and fuses it into the sample, the template's landmarks shared from an open result
 (checkpoint ``inside``: the user scope and the template's result open), then ``after-scope``
 (both ended) and ``after-close``.
@@ -333,8 +334,11 @@ def fuser():
 
 
 def fusion_pair(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (user photo, template) of the fusion audit: the sample's mirror image, the sample."""
-    return np.ascontiguousarray(image[:, ::-1]), image
+    """The (user photo, template) of the fusion audit: the sample's mirror image at twice its
+    size (so that the prepared texture is resampled: its rows are then values of the
+    texture's own, not rows of the photo the application holds anyway), and the sample."""
+    photo = np.repeat(np.repeat(image[:, ::-1], 2, axis=0), 2, axis=1)
+    return np.ascontiguousarray(photo), image
 
 
 def _fusion_child(image: np.ndarray) -> int:
