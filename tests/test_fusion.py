@@ -247,7 +247,8 @@ def test_options_are_frozen_plain_and_the_swap_preset_composes():
     with pytest.raises(AttributeError):
         options.shape = 1.0  # type: ignore[misc]
     swap = FusionOptions.swap(consent=CONSENT, label=False)
-    assert (swap.shape, swap.features, swap.label) == (1.0, 1.0, False)
+    assert (swap.shape, swap.features, swap.keep_eyes, swap.keep_mouth, swap.label) == (
+        1.0, 1.0, True, True, False)
     assert swap.replace(shape=0.5).shape == 0.5
 
 
