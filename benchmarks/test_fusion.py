@@ -5,6 +5,8 @@ The template is the committed portrait in a 1920x1080 frame; the user's face is 
 prepared once (``fuser.user``). Cases, interleaved:
 - ``facekit fuse, effects only``: ``user.fuse(template, faces=result)`` with the template's
   landmarks already found (warp, colour transfer, masks, multi-band blend, label);
+- ``facekit fuse, effects only, no visible label``: the same with ``label=False`` (the mark's
+  text rendering left out);
 - ``facekit fuse, end to end``: ``user.fuse(template)`` (detector and mesh too);
 - ``baseline opencv, effects only``: the classic swap an app engineer writes with OpenCV from
   the same landmarks: similarity alignment (``cv2.estimateAffinePartial2D``), Delaunay
@@ -106,10 +108,14 @@ def test_fusion_1080p_vs_opencv(compare, frame_1080p):
     template = frame_1080p
     user_photo = _user_photo(template[:, 528:1392])
     fuser = facekit.FaceFuser.create_from_options(OPTIONS)
+    unlabelled = facekit.FaceFuser.create_from_options(OPTIONS.replace(label=False))
     landmarker = facekit.FaceLandmarker(OPTIONS.landmarker_options())
-    with fuser.user(user_photo) as user, landmarker.detect(template) as faces:
+    with fuser.user(user_photo) as user, unlabelled.user(user_photo) as plain, \
+            landmarker.detect(template) as faces:
         cases = {
             "facekit fuse, effects only": lambda: user.fuse(template, faces=faces),
+            "facekit fuse, effects only, no visible label":
+                lambda: plain.fuse(template, faces=faces),
             "facekit fuse, end to end": lambda: user.fuse(template),
             "baseline opencv, effects only": opencv_fusion(
                 template, user_photo, _landmarks(template), _landmarks(user_photo)),
@@ -117,4 +123,5 @@ def test_fusion_1080p_vs_opencv(compare, frame_1080p):
         report = compare("face fusion 1080p (user prepared)", cases, rounds=40)
     assert report["facekit fuse, effects only"]["p50_us"] > 0
     landmarker.close()
+    unlabelled.close()
     fuser.close()
