@@ -11,10 +11,12 @@ close a loop, and the generator fails if any group of three does not.
 Winding: the listing is consistently oriented (every interior edge is walked once each way by
 its two triangles), and on a face in image coordinates (x right, y down) its triangles have
 negative signed area, (b - a) x (c - a) < 0. Each triangle is written here as (a, c, b), so
-that every triangle has positive signed area in image coordinates (counter-clockwise in the
-y-down frame); tests/test_face_triangles.py checks it on a detected face. The holes of the mesh
-are the mouth slit and the two eye openings. Only the mesh topology is read, never a face's
-coordinates.
+that triangles have positive signed area in image coordinates (counter-clockwise as seen in
+the y-down frame). The exceptions are slivers where the 2D projection of the 3D mesh folds
+over itself (mouth corners, nose wings, the sides of the jaw): on frontal photos they are a
+few percent of the triangles and under 3% of the area; tests/test_face_triangles.py checks
+both on detected faces. The holes of the mesh are the mouth slit and the two eye openings.
+Only the mesh topology is read, never a face's coordinates.
 
     python -m models.face_triangles            # rewrite facekit/data/face_triangles.json
     python -m models.face_triangles --check    # compare with the committed file
@@ -57,8 +59,8 @@ def build(cache: Path = sources.DEFAULT_CACHE) -> str:
     document = {
         "source": {"package": package.name, "version": package.version, "path": MEMBER,
                    "licence": package.licence},
-        "note": "triangles of 468-point mesh indices, each with positive signed area in image "
-                "coordinates (x right, y down); see models/face_triangles.py",
+        "note": "triangles of 468-point mesh indices, wound to positive signed area in image "
+                "coordinates (x right, y down) on a frontal face; see models/face_triangles.py",
         "triangles": triangles(text),
     }
     return json.dumps(document, indent=1, separators=(",", ": ")).replace(
