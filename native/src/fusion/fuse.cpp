@@ -1,0 +1,229 @@
+// Fusing a prepared user face into a template face: validation, the region, the order of work.
+//
+// Order of work, inside the region R (the outer ring's box and the blend's reach around the
+// mask, clipped to the image):
+//   1. geometry: the user's mesh aligned to the template's, the target geometry (shape), the
+//      ring, and the displacements halved where a triangle would turn over (geometry.cpp);
+//      the smallest signed triangle area (relative to the template's winding) is the fold check;
+//   2. the template's R warped to the target geometry (identity when shape is 0);
+//   3. the user's texture warped to the target geometry, its skin colour moved to the
+//      template's in Lab (a 3D table through kernels::lut3d);
+//   4. the mask: the target face oval, shrunk inside the jaw line and hairline, less the mouth
+//      opening and eyes when kept, feathered, times `features`;
+//   5. the multi-band (or Poisson) blend of the user's face into the warped template, written
+//      back. Pixels the blend's weights never reach keep the warped template; outside the ring
+//      that is the template itself, bit for bit.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "facekit/landmarks.h"
+#include "fusion/fusion_internal.h"
+#include "kernels/beauty_kernels.h"
+
+namespace facekit {
+
+using namespace fusion;
+
+namespace {
+
+void check_params(const FusionParams& p) {
+    auto unit = [](float v, const char* name) {
+        if (!(v >= 0.0f && v <= 1.0f))
+            throw std::invalid_argument(std::string(name) + " must be a finite number in [0, 1]");
+    };
+    unit(p.shape, "shape");
+    unit(p.features, "features");
+    unit(p.smoothing, "smoothing");
+    if (p.blend != FusionBlend::Multiband && p.blend != FusionBlend::Poisson)
+        throw std::invalid_argument("blend must be multiband or poisson");
+}
+
+void check_user(const FusionUser& u) {
+    if (u.texture == nullptr || u.mesh == nullptr || u.skin == nullptr || u.width < 8 ||
+        u.height < 8 || u.width > kFusionMaxTextureSide || u.height > kFusionMaxTextureSide)
+        throw std::invalid_argument("texture must be a prepared user texture (8.." +
+                                    std::to_string(kFusionMaxTextureSide) + " pixels a side)");
+    for (int i = 0; i < 2 * kMeshLandmarks; ++i)
+        if (!std::isfinite(u.mesh[i])) throw std::invalid_argument("mesh holds a non-finite coordinate");
+    for (int i = 0; i < kFusionSkinStats; ++i)
+        if (!std::isfinite(u.skin[i])) throw std::invalid_argument("skin holds a non-finite value");
+}
+
+Vec2 oval_centre(const Vec2* points, const std::vector<int>& oval) {
+    Vec2 c{0, 0};
+    for (int i : oval) c = c + points[i];
+    return c * (1.0f / static_cast<float>(oval.size()));
+}
+
+}  // namespace
+
+void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_stride,
+               const float* landmarks, int count, int point_stride, const FusionUser& user,
+               const int* triangles, int triangle_count, const MeshRegions& regions,
+               const FusionParams& params, float* state, Arena& arena, FusionTrace* trace) {
+    validate(src);
+    if (src.format == PixelFormat::Gray)
+        throw std::invalid_argument("fusion needs a colour image (RGB, BGR, RGBA or BGRA)");
+    if (dst == nullptr) throw std::invalid_argument("no output image");
+    if (landmarks == nullptr || count < kMeshLandmarks || point_stride < 2)
+        throw std::invalid_argument("fusion needs the " + std::to_string(kMeshLandmarks) +
+                                    "-point mesh, got " + std::to_string(count) + " points");
+    check_regions(regions);
+    check_params(params);
+    check_user(user);
+    if (triangles == nullptr || triangle_count < 1)
+        throw std::invalid_argument("triangles must hold at least one triangle");
+    for (int i = 0; i < 3 * triangle_count; ++i)
+        if (triangles[i] < 0 || triangles[i] >= kMeshLandmarks)
+            throw std::invalid_argument("triangle index out of range");
+    if (state != nullptr && !(state[7] == 0.0f || state[7] == 1.0f))
+        throw std::invalid_argument("state must be a fusion state array (last value 0 or 1)");
+
+    // 1. Geometry.
+    const Vec2* templ = read_points(landmarks, kMeshLandmarks, point_stride, arena);
+    const float face_width = oval_width(templ, regions);
+    if (!(face_width >= static_cast<float>(kFusionMinFaceWidth)))
+        throw std::invalid_argument("the template face is too small: fusion needs a face at least " +
+                                    std::to_string(kFusionMinFaceWidth) + " pixels wide");
+    const Vec2* user_mesh = read_points(user.mesh, kMeshLandmarks, 2, arena);
+    Geometry g = build_geometry(templ, user_mesh, regions, params.shape, arena);
+    unfold(g, triangles, triangle_count, arena);
+    const float min_area =
+        std::min(min_signed_area(g.target, g.source, triangles, triangle_count),
+                 min_signed_area(g.target, g.source, g.ring_triangles, g.ring_triangle_count));
+    if (trace) trace->min_area = min_area;
+
+    // The mask's polygon: the target oval shrunk toward its centre, more from the hairline.
+    const auto& oval = regions[static_cast<int>(Region::FaceOval)];
+    const Vec2 centre = oval_centre(g.target, oval);
+    const ArenaVector<Vec2> mask_polygon = beauty::scaled(polygon(g.target, oval, arena), centre,
+                                                          0.9f, 0.88f, {1, 0}, {0, 1});
+    const int levels = std::clamp(static_cast<int>(std::log2(face_width / 12.0f)), 2, 5);
+    const int reach = blend_reach(levels);
+    const int soft = std::max(2, static_cast<int>(0.04f * face_width));
+    float lo_x = 1e30f, lo_y = 1e30f, hi_x = -1e30f, hi_y = -1e30f;
+    for (Vec2 p : mask_polygon) {
+        lo_x = std::min(lo_x, p.x), hi_x = std::max(hi_x, p.x);
+        lo_y = std::min(lo_y, p.y), hi_y = std::max(hi_y, p.y);
+    }
+    float rlo_x = lo_x - reach - soft, rlo_y = lo_y - reach - soft;
+    float rhi_x = hi_x + reach + soft, rhi_y = hi_y + reach + soft;
+    for (int i = kMeshLandmarks; i < g.points; ++i) {
+        rlo_x = std::min(rlo_x, g.source[i].x - 1), rhi_x = std::max(rhi_x, g.source[i].x + 1);
+        rlo_y = std::min(rlo_y, g.source[i].y - 1), rhi_y = std::max(rhi_y, g.source[i].y + 1);
+    }
+    const int margin = static_cast<int>(std::ceil(std::max({lo_x - rlo_x, lo_y - rlo_y, rhi_x - hi_x, rhi_y - hi_y}))) + 1;
+    if (trace) trace->margin = margin;
+    if (params.shape == 0.0f && params.features == 0.0f) return;  // the template as it is
+    auto inside = [](float v, int size) {
+        return v > 0 ? static_cast<int>(std::min(v, static_cast<float>(size))) : 0;
+    };
+    const int x0 = inside(std::floor(rlo_x), src.width), y0 = inside(std::floor(rlo_y), src.height);
+    const int x1 = inside(std::ceil(rhi_x), src.width), y1 = inside(std::ceil(rhi_y), src.height);
+    if (x1 - x0 < 4 || y1 - y0 < 4) return;  // the face lies outside the image
+    const Frame f{x0, y0, x1 - x0, y1 - y0, arena};
+    const std::size_t pixels = static_cast<std::size_t>(f.width) * f.height;
+    if (trace) trace->x0 = x0, trace->y0 = y0, trace->x1 = x1, trace->y1 = y1;
+
+    // 2. The template's region, warped to the target geometry.
+    auto* base = arena.allocate_array<std::uint8_t>(pixels * 3);
+    copy_rgb(src, x0, y0, f.width, f.height, base);
+    const std::uint8_t* warped = base;
+    const bool want_map = params.shape > 0.0f || (trace && trace->maps);
+    float* map = nullptr;
+    if (want_map) {
+        map = arena.allocate_array<float>(pixels * 2);
+        for (int y = 0; y < f.height; ++y)
+            for (int x = 0; x < f.width; ++x) {
+                const std::size_t i = static_cast<std::size_t>(y) * f.width + x;
+                map[2 * i] = static_cast<float>(x), map[2 * i + 1] = static_cast<float>(y);
+            }
+    }
+    if (params.shape > 0.0f) {
+        const float ox = static_cast<float>(x0), oy = static_cast<float>(y0);
+        rasterize_map(f, g.target, g.source, triangles, triangle_count, ox, oy, map, nullptr);
+        rasterize_map(f, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
+        auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
+        kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
+                                3, map, pixels, out);
+        warped = out;
+    }
+    if (trace && trace->maps) {
+        for (std::size_t i = 0; i < pixels; ++i)
+            map[2 * i] += static_cast<float>(x0), map[2 * i + 1] += static_cast<float>(y0);
+        trace->warp = map;
+    }
+
+    const std::uint8_t* result = warped;
+    if (params.features > 0.0f) {
+        // 3. The user's texture on the target geometry, in the template's skin colour.
+        auto* user_map = arena.allocate_array<float>(pixels * 2);
+        auto* covered = arena.allocate_array<std::uint8_t>(pixels);
+        rasterize_map(f, g.target, user_mesh, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+        auto* top = arena.allocate_array<std::uint8_t>(pixels * 3);
+        kernels::remap_bilinear(user.texture, user.width, user.height,
+                                static_cast<std::ptrdiff_t>(user.width) * 3, 3, user_map, pixels, top);
+        float stats[kFusionSkinStats];
+        const Plane skin = skin_mask(f, templ, regions, soft);
+        if (skin_stats(f, base, skin, 2, stats) == 0)
+            std::memcpy(stats, user.skin, sizeof stats);  // no skin visible: no colour change
+        if (state != nullptr) {
+            const float keep = state[7] == 0.0f ? 0.0f : params.smoothing;
+            for (int k = 0; k < kFusionSkinStats; ++k)
+                state[k] = keep * state[k] + (1.0f - keep) * stats[k], stats[k] = state[k];
+            state[7] = 1.0f;
+        }
+        const std::uint8_t* lut = transfer_lut(user.skin, stats, arena);
+        kernels::lut3d(top, pixels, lut, kTransferLutSize, top);
+
+        // 4. The mask.
+        Plane mask = f.plane();
+        beauty::fill_polygon(f, mask_polygon, mask);
+        Plane kept = f.plane();
+        if (params.keep_mouth)
+            beauty::fill_polygon(f, polygon(g.target, regions[static_cast<int>(Region::LipsInner)], arena), kept);
+        if (params.keep_eyes)
+            for (Region r : {Region::LeftEye, Region::RightEye})
+                beauty::fill_polygon(f, polygon(g.target, regions[static_cast<int>(r)], arena), kept);
+        const bool keep = params.keep_mouth || params.keep_eyes;
+        if (keep) {
+            beauty::dilate(f, kept, std::max(1, soft / 3));
+            beauty::subtract(mask, kept);
+        }
+        for (std::size_t i = 0; i < pixels; ++i) mask.data[i] = covered[i] ? mask.data[i] : 0;
+        beauty::feather(f, mask, soft, 2);
+        if (trace && trace->maps) trace->mask = mask.data;
+        auto* alpha = arena.allocate_array<float>(pixels);
+        const float weight = params.features / 255.0f;
+        for (std::size_t i = 0; i < pixels; ++i) alpha[i] = static_cast<float>(mask.data[i]) * weight;
+
+        // 5. The blend.
+        auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
+        multiband(f, warped, top, alpha, levels, out);
+        if (params.blend == FusionBlend::Poisson) poisson(f, warped, top, alpha, 150, out);
+        // The low bands reach into small holes: the kept openings are put back after the blend,
+        // feathered, so teeth and eyes are the template's own.
+        if (keep) {
+            beauty::feather(f, kept, std::max(1, soft / 3), 1);
+            kernels::blend(out, warped, kept.data, 256, pixels, 3, out);
+        }
+        result = out;
+    }
+
+    const ChannelMap channels = rgb_channel_map(src.format);
+    const int bpp = bytes_per_pixel(src.format);
+    for (int y = 0; y < f.height; ++y) {
+        std::uint8_t* row = dst + (y + y0) * dst_stride + static_cast<std::ptrdiff_t>(x0) * bpp;
+        const std::uint8_t* in = result + static_cast<std::size_t>(y) * f.width * 3;
+        for (int x = 0; x < f.width; ++x) {
+            row[x * bpp + channels.r] = in[x * 3];
+            row[x * bpp + channels.g] = in[x * 3 + 1];
+            row[x * bpp + channels.b] = in[x * 3 + 2];
+        }
+    }
+}
+
+}  // namespace facekit

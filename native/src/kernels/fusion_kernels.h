@@ -1,0 +1,45 @@
+// Pixel kernels of face fusion (internal): the rows of the Laplacian pyramid and its masked sum.
+// The scalar functions are the reference; every per-ISA variant repeats their float operations
+// in the same order with contraction off, so outputs match bit for bit. All are element-wise
+// over `count` floats (planes are single-channel), so tails go to the scalar functions.
+#pragma once
+#include <cstddef>
+
+namespace facekit::kernels {
+
+// One output row of a 5-tap [1 4 6 4 1] / 16 vertical filter:
+// out = (((a + e) + (b + d) * 4) + c * 6) * 0.0625.
+void pyr_down_rows_scalar(const float* a, const float* b, const float* c, const float* d,
+                          const float* e, std::size_t count, float* out);
+
+// The two output rows of a 2x vertical upsampling between input rows b and c (a is the row
+// before b): even = ((a + c) + b * 6) * 0.125, odd = (b + c) * 0.5.
+void pyr_up_rows_scalar(const float* a, const float* b, const float* c, std::size_t count,
+                        float* even, float* odd);
+
+// acc = acc + lap * mask (one band of the multi-band blend).
+void masked_add_scalar(const float* lap, const float* mask, std::size_t count, float* acc);
+
+#ifdef FACEKIT_HAVE_AVX2
+void pyr_down_rows_avx2(const float* a, const float* b, const float* c, const float* d,
+                        const float* e, std::size_t count, float* out);
+void pyr_up_rows_avx2(const float* a, const float* b, const float* c, std::size_t count,
+                      float* even, float* odd);
+void masked_add_avx2(const float* lap, const float* mask, std::size_t count, float* acc);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+void pyr_down_rows_neon(const float* a, const float* b, const float* c, const float* d,
+                        const float* e, std::size_t count, float* out);
+void pyr_up_rows_neon(const float* a, const float* b, const float* c, std::size_t count,
+                      float* even, float* odd);
+void masked_add_neon(const float* lap, const float* mask, std::size_t count, float* acc);
+#endif
+
+// Dispatching entry points (the active SIMD path, one count_call per call).
+void pyr_down_rows(const float* a, const float* b, const float* c, const float* d,
+                   const float* e, std::size_t count, float* out);
+void pyr_up_rows(const float* a, const float* b, const float* c, std::size_t count, float* even,
+                 float* odd);
+void masked_add(const float* lap, const float* mask, std::size_t count, float* acc);
+
+}  // namespace facekit::kernels
