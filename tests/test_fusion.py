@@ -635,25 +635,28 @@ def warp_user(landmarker: FaceLandmarker, user_photo: np.ndarray, template: np.n
 
 # ---- video ------------------------------------------------------------------------------------
 
-def test_a_still_clip_gives_identical_frames_from_the_second_on(fuser_for, sample):
+def test_a_still_clip_gives_identical_frames_from_the_second_on(sample):
     template, photo = sample
-    fuser = fuser_for(shape=0.6, features=0.8, running_mode=RunningMode.VIDEO)
-    with fuser.user(photo) as user:
+    options = FusionOptions(consent=CONSENT, shape=0.6, features=0.8, label=False,
+                            running_mode=RunningMode.VIDEO)
+    with FaceFuser.create_from_options(options) as fuser, fuser.user(photo) as user:
         frames = [user.fuse_for_video(template, 33 * i).image for i in range(5)]
     assert np.any(frames[0] != template)
     for frame in frames[2:]:
         assert np.array_equal(frame, frames[1])
 
 
-def test_video_does_not_flicker_beyond_the_input(fuser_for, record_property):
+def test_video_does_not_flicker_beyond_the_input(record_property):
     av = pytest.importorskip("av", reason="PyAV comes with the test extra")
     path = shared_video("short_hamilton_clip.mp4")
     with av.open(str(path)) as container:  # frames 90-149: one face in every frame
         frames = [f.to_ndarray(format="rgb24") for i, f in zip(range(150),
                                                                 container.decode(video=0))
                   if i >= 90]
-    fuser = fuser_for(shape=0.6, features=0.8, running_mode=RunningMode.VIDEO)
-    with fuser.user(_face("biden.jpg")) as user:
+    options = FusionOptions(consent=CONSENT, shape=0.6, features=0.8, label=False,
+                            running_mode=RunningMode.VIDEO)
+    with FaceFuser.create_from_options(options) as fuser, \
+            fuser.user(_face("biden.jpg")) as user:  # a fuser of its own: a stream from 0 ms
         outputs = [user.fuse_for_video(f, 40 * i).image for i, f in enumerate(frames)]
     changed = np.zeros(frames[0].shape[:2], bool)
     for frame, out in zip(frames, outputs):

@@ -131,8 +131,12 @@ void register_fusion(py::module_& m) {
                       throw std::invalid_argument("state must be None or a float32 (8,) array");
                   py::array s = state.cast<py::array>();
                   exact<float>(s, "state", {kFusionStateSize}, "float32 (8,)");
-                  if (!s.writeable()) throw std::invalid_argument("state must be writable");
-                  state_data = static_cast<float*>(s.mutable_data());
+                  if (s.owndata())
+                      throw std::invalid_argument("state must be an arena array "
+                                                  "(facekit.arena.allocate in the user scope)");
+                  // Arena views are read-only to Python; native code is their one writer (as
+                  // for ONNX Runtime's bound outputs).
+                  state_data = const_cast<float*>(static_cast<const float*>(s.data()));
               }
               auto& arena = arena_owner.cast<Arena&>();
               FusionTrace t;
