@@ -411,6 +411,20 @@ def test_fuse_many_fuses_each_user_into_its_face(fuser_for, landmarker):
                           first[changed_first & ~_grown(changed_both & ~changed_first)])
 
 
+def test_template_faces_chooses_which_faces_receive_the_user(fuser_for):
+    template = _face("two_people.jpg")  # two faces of about the same size
+    photo = _face("rose_leslie_img1.jpg")
+    changed = {}
+    for chosen in ("largest", "all", (1,)):
+        out = fuse(fuser_for(shape=0.8, features=0.8, template_faces=chosen), photo, template)
+        changed[chosen] = np.any(out != template, axis=2)
+    largest, second, both = changed["largest"], changed[(1,)], changed["all"]
+    assert largest.sum() > 1000 and second.sum() > 1000 and not np.any(largest & second)
+    assert np.array_equal(both, largest | second)
+    with pytest.raises(facekit.errors.AmbiguousFaceError, match="same size"):
+        fuser_for(shape=0.8, features=0.8).user(template)  # whose face would it be?
+
+
 def _grown(mask: np.ndarray, by: int = 3) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), np.ones((2 * by + 1,) * 2, np.uint8)) > 0
 
