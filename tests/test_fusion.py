@@ -542,6 +542,31 @@ def test_shape_zero_keeps_the_templates_pose_and_mouth(fuser_for, landmarker, re
     record_property("pose_error", json.dumps(errors))
 
 
+@pytest.mark.parametrize("keep, region", [("keep_eyes", ("left_eye", "right_eye")),
+                                           ("keep_mouth", ("lips_inner",))])
+def test_the_templates_eye_openings_and_mouth_interior_are_kept(fuser_for, landmarker, keep,
+                                                                region):
+    from facekit.beauty import _REGION_ORDER, mesh_regions
+
+    polygons = dict(zip(_REGION_ORDER, mesh_regions()))
+    for user_name, template_name in DIFFERENT[:4]:
+        photo, template = _face(user_name), _face(template_name)
+        points = mesh(landmarker, template)
+        inside = np.zeros(template.shape[:2], np.uint8)
+        for name in region:
+            cv2.fillPoly(inside, [points[list(polygons[name])].round().astype(np.int32)], 1)
+        inside = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
+        if inside.sum() < 20:
+            continue  # a closed mouth has no interior to keep
+        kept, replaced = (fuse(fuser_for(shape=0.0, features=1.0, **{keep: flag}), photo,
+                               template) for flag in (True, False))
+        kept_error = np.abs(kept[inside].astype(int) - template[inside]).mean()
+        replaced_error = np.abs(replaced[inside].astype(int) - template[inside]).mean()
+        print(f"{keep} {user_name} -> {template_name}: mean abs difference from the template "
+              f"inside {kept_error:.1f} (kept) vs {replaced_error:.1f}")
+        assert kept_error < 0.5 * replaced_error
+
+
 def test_pixels_beyond_the_blend_margin_are_untouched(fuser_for, landmarker, sample):
     template, photo = sample
     fuser = fuser_for(shape=1.0, features=1.0)
