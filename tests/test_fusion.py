@@ -8,6 +8,7 @@ and the verifier are shared per module: each loads its networks once.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import pickle
 import subprocess
@@ -266,6 +267,13 @@ def test_fused_output_is_labelled_and_carries_provenance(fuser_for, sample, tmp_
     unlabelled = fuse(plain, photo, template)
     corner = (slice(int(0.9 * template.shape[0]), None), slice(int(0.6 * template.shape[1]), None))
     assert np.any(result.image[corner] != unlabelled[corner])  # the visible mark
+    with labelled.user(photo) as user:
+        again = user.fuse(template)
+    assert np.array_equal(again.image, result.image)
+    # A fresh random id per result, never derived from the faces; no field but the consent
+    # text comes from the caller.
+    assert again.provenance.content_id != provenance.content_id
+    assert dataclasses.replace(again.provenance, content_id=provenance.content_id) == provenance
     with plain.user(photo) as user:
         off = user.fuse(template).provenance
     assert not off.visible_label and off.label_text is None and off.ai_generated
