@@ -158,28 +158,12 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     }
 
     const std::uint8_t* result = warped;
-    if (params.features > 0.0f) {
-        // 3. The user's texture on the target geometry, in the template's skin colour.
+    const bool traced = trace && trace->maps;
+    if (params.features > 0.0f || traced) {
+        // 3. Where the user's texture lands on the target geometry, and 4. the mask.
         auto* user_map = arena.allocate_array<float>(pixels * 2);
         auto* covered = arena.allocate_array<std::uint8_t>(pixels);
         rasterize_map(f, g.target, user_mesh, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
-        auto* top = arena.allocate_array<std::uint8_t>(pixels * 3);
-        kernels::remap_bilinear(user.texture, user.width, user.height,
-                                static_cast<std::ptrdiff_t>(user.width) * 3, 3, user_map, pixels, top);
-        float stats[kFusionSkinStats];
-        const Plane skin = skin_mask(f, templ, regions, soft);
-        if (skin_stats(f, base, skin, 2, stats) == 0)
-            std::memcpy(stats, user.skin, sizeof stats);  // no skin visible: no colour change
-        if (state != nullptr) {
-            const float keep = state[7] == 0.0f ? 0.0f : params.smoothing;
-            for (int k = 0; k < kFusionSkinStats; ++k)
-                state[k] = keep * state[k] + (1.0f - keep) * stats[k], stats[k] = state[k];
-            state[7] = 1.0f;
-        }
-        const std::uint8_t* lut = transfer_lut(user.skin, stats, arena);
-        kernels::lut3d(top, pixels, lut, kTransferLutSize, top);
-
-        // 4. The mask.
         Plane mask = f.plane();
         beauty::fill_polygon(f, mask_polygon, mask);
         Plane kept = f.plane();
@@ -195,22 +179,43 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         }
         for (std::size_t i = 0; i < pixels; ++i) mask.data[i] = covered[i] ? mask.data[i] : 0;
         beauty::feather(f, mask, soft, 2);
-        if (trace && trace->maps) trace->mask = mask.data;
-        auto* alpha = arena.allocate_array<float>(pixels);
-        const float weight = params.features / 255.0f;
-        for (std::size_t i = 0; i < pixels; ++i) alpha[i] = static_cast<float>(mask.data[i]) * weight;
+        if (traced) trace->mask = mask.data;
 
-        // 5. The blend.
-        auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
-        multiband(f, warped, top, alpha, levels, out);
-        if (params.blend == FusionBlend::Poisson) poisson(f, warped, top, alpha, 150, out);
-        // The low bands reach into small holes: the kept openings are put back after the blend,
-        // feathered, so teeth and eyes are the template's own.
-        if (keep) {
-            beauty::feather(f, kept, std::max(1, soft / 3), 1);
-            kernels::blend(out, warped, kept.data, 256, pixels, 3, out);
+        if (params.features > 0.0f) {
+            // 3. The user's texture on the target geometry, in the template's skin colour.
+            auto* top = arena.allocate_array<std::uint8_t>(pixels * 3);
+            kernels::remap_bilinear(user.texture, user.width, user.height,
+                                    static_cast<std::ptrdiff_t>(user.width) * 3, 3, user_map,
+                                    pixels, top);
+            float stats[kFusionSkinStats];
+            const Plane skin = skin_mask(f, templ, regions, soft);
+            if (skin_stats(f, base, skin, 2, stats) == 0)
+                std::memcpy(stats, user.skin, sizeof stats);  // no skin visible: no colour change
+            if (state != nullptr) {
+                const float past = state[7] == 0.0f ? 0.0f : params.smoothing;
+                for (int k = 0; k < kFusionSkinStats; ++k)
+                    state[k] = past * state[k] + (1.0f - past) * stats[k], stats[k] = state[k];
+                state[7] = 1.0f;
+            }
+            const std::uint8_t* lut = transfer_lut(user.skin, stats, arena);
+            kernels::lut3d(top, pixels, lut, kTransferLutSize, top);
+
+            auto* alpha = arena.allocate_array<float>(pixels);
+            const float weight = params.features / 255.0f;
+            for (std::size_t i = 0; i < pixels; ++i) alpha[i] = static_cast<float>(mask.data[i]) * weight;
+
+            // 5. The blend.
+            auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
+            multiband(f, warped, top, alpha, levels, out);
+            if (params.blend == FusionBlend::Poisson) poisson(f, warped, top, alpha, 150, out);
+            // The low bands reach into small holes: the kept openings are put back after the
+            // blend, feathered, so teeth and eyes are the template's own.
+            if (keep) {
+                beauty::feather(f, kept, std::max(1, soft / 3), 1);
+                kernels::blend(out, warped, kept.data, 256, pixels, 3, out);
+            }
+            result = out;
         }
-        result = out;
     }
 
     const ChannelMap channels = rgb_channel_map(src.format);
