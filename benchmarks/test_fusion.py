@@ -7,6 +7,8 @@ prepared once (``fuser.user``). Cases, interleaved:
   landmarks already found (warp, colour transfer, masks, multi-band blend, label);
 - ``facekit fuse, effects only, no visible label``: the same with ``label=False`` (the mark's
   text rendering left out);
+- ``facekit native fuse alone``: the native engine on the same arena views in a fresh arena
+  frame per call (its wipe included), as ``benchmarks/test_beauty.py`` times "effects only";
 - ``facekit fuse, end to end``: ``user.fuse(template)`` (detector and mesh too);
 - ``baseline opencv, effects only``: the classic swap an app engineer writes with OpenCV from
   the same landmarks: similarity alignment (``cv2.estimateAffinePartial2D``), Delaunay
@@ -24,6 +26,10 @@ import numpy as np
 import pytest
 
 import facekit
+from facekit import _native
+from facekit.arena import native_arena
+from facekit.beauty import mesh_regions
+from facekit.fusion import triangles
 
 cv2 = pytest.importorskip("cv2")
 cv2.setNumThreads(1)
@@ -104,6 +110,21 @@ def opencv_fusion(template: np.ndarray, user: np.ndarray, template_points: np.nd
     return run
 
 
+def _native_alone(template: np.ndarray, faces, user) -> object:
+    """The native fuse on the template's landmarks and the prepared user, in a fresh frame."""
+    arena = facekit.SecureArena(region_bytes=64 << 20)
+    out = template.copy()
+    params = OPTIONS.replace(label=False)._params()
+    prepared = user._prepared  # benchmark-only: the arena views the public call passes
+
+    def run():
+        with arena.frame() as frame:
+            _native.fusion.fuse(template, out, "rgb", faces.faces[0].landmarks,
+                                prepared["texture"], prepared["mesh"], prepared["skin"],
+                                triangles(), mesh_regions(), params, native_arena(frame), None)
+    return run
+
+
 def test_fusion_1080p_vs_opencv(compare, frame_1080p):
     template = frame_1080p
     user_photo = _user_photo(template[:, 528:1392])
@@ -116,6 +137,7 @@ def test_fusion_1080p_vs_opencv(compare, frame_1080p):
             "facekit fuse, effects only": lambda: user.fuse(template, faces=faces),
             "facekit fuse, effects only, no visible label":
                 lambda: plain.fuse(template, faces=faces),
+            "facekit native fuse alone": _native_alone(template, faces, user),
             "facekit fuse, end to end": lambda: user.fuse(template),
             "baseline opencv, effects only": opencv_fusion(
                 template, user_photo, _landmarks(template), _landmarks(user_photo)),
