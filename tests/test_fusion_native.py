@@ -177,6 +177,12 @@ def test_bad_arguments_are_refused(photos):
             fusion.fuse(template, out, "rgb", landmarks, prepared["texture"], prepared["mesh"],
                         prepared["skin"], _triangles(), REGIONS, {}, arena,
                         state=np.zeros(3, np.float32))
+        frozen = np.zeros(8, np.float32)
+        frozen.flags.writeable = False
+        with pytest.raises(ValueError, match="state must be writable"):
+            fusion.fuse(template, out, "rgb", landmarks, prepared["texture"], prepared["mesh"],
+                        prepared["skin"], _triangles(), REGIONS, {"features": 1.0}, arena,
+                        state=frozen)
     # A face too small to fuse: the message states the minimum.
     small = np.ascontiguousarray(user[::8, ::8])
     with facekit.FaceLandmarker() as a, a.detect(small) as result:
@@ -185,3 +191,25 @@ def test_bad_arguments_are_refused(photos):
         with pytest.raises(ValueError, match=f"{fusion.MIN_FACE_WIDTH} pixels"):
             fusion.prepare_user(small, "rgb", result.faces[0].landmarks, REGIONS,
                                 native_arena(frame_of(result)))
+
+
+def test_video_state_holds_the_template_statistics_and_a_still_frame_repeats(photos):
+    from facekit.arena import allocate
+
+    template, user = photos
+    with facekit.FaceLandmarker() as a, facekit.FaceLandmarker() as b:
+        with a.detect(user) as ur, b.detect(template) as tr:
+            user_frame = frame_of(ur)
+            prepared = fusion.prepare_user(user, "rgb", ur.faces[0].landmarks, REGIONS,
+                                           native_arena(user_frame))
+            state = allocate(user_frame, (fusion.STATE_SIZE,))
+            outputs = []
+            for _ in range(3):
+                out = template.copy()
+                fusion.fuse(template, out, "rgb", tr.faces[0].landmarks, prepared["texture"],
+                            prepared["mesh"], prepared["skin"], _triangles(), REGIONS,
+                            {"shape": 0.5, "features": 1.0, "smoothing": 0.8},
+                            native_arena(frame_of(tr)), state=state)
+                outputs.append(out)
+            assert state[7] == 1.0 and 20 < state[0] < 95
+            assert np.array_equal(outputs[0], outputs[1]) and np.array_equal(outputs[1], outputs[2])

@@ -71,6 +71,14 @@ const T* exact(const py::array& a, const char* name, std::vector<py::ssize_t> sh
     return static_cast<const T*>(a.data());
 }
 
+// Arena arrays (Arena.allocate) are read-only to Python but meant for native writers: their
+// base chain ends in the capsule that holds their region (region_owner).
+bool arena_owned(const py::array& a) {
+    py::object base = a.attr("base");
+    while (py::isinstance<py::array>(base)) base = base.attr("base");
+    return py::isinstance<py::capsule>(base);
+}
+
 }  // namespace
 
 void register_fusion(py::module_& m) {
@@ -131,11 +139,10 @@ void register_fusion(py::module_& m) {
                       throw std::invalid_argument("state must be None or a float32 (8,) array");
                   py::array s = state.cast<py::array>();
                   exact<float>(s, "state", {kFusionStateSize}, "float32 (8,)");
-                  if (s.owndata())
-                      throw std::invalid_argument("state must be an arena array "
-                                                  "(facekit.arena.allocate in the user scope)");
-                  // Arena views are read-only to Python; native code is their one writer (as
-                  // for ONNX Runtime's bound outputs).
+                  if (!s.writeable() && !arena_owned(s))
+                      throw std::invalid_argument(
+                          "state must be writable or an arena array (facekit.arena.allocate)");
+                  // An arena array's flag says read-only to Python; native code owns its writes.
                   state_data = const_cast<float*>(static_cast<const float*>(s.data()));
               }
               auto& arena = arena_owner.cast<Arena&>();

@@ -22,49 +22,71 @@ Level level(int width, int height, Arena& arena) {
     return {arena.allocate_array<float>(static_cast<std::size_t>(width) * height), width, height};
 }
 
-int clamp_index(int i, int n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
-
-// The 5-tap [1 4 6 4 1] / 16 filter and 2x decimation, borders replicated.
-Level down(const Level& src, Arena& arena) {
-    const int w = (src.width + 1) / 2, h = (src.height + 1) / 2;
-    Level tmp = level(w, src.height, arena), out = level(w, h, arena);
-    for (int y = 0; y < src.height; ++y) {
-        const float* s = src.row(y);
-        float* t = tmp.row(y);
-        for (int x = 0; x < w; ++x) {
-            auto at = [&](int i) { return s[clamp_index(2 * x + i, src.width)]; };
-            t[x] = (((at(-2) + at(2)) + (at(-1) + at(1)) * 4.0f) + at(0) * 6.0f) * 0.0625f;
-        }
-    }
-    for (int y = 0; y < h; ++y) {
-        auto r = [&](int i) { return tmp.row(clamp_index(2 * y + i, src.height)); };
-        kernels::pyr_down_rows(r(-2), r(-1), r(0), r(1), r(2), static_cast<std::size_t>(w),
-                               out.row(y));
-    }
-    return out;
+// Rounded to the nearest byte (halves up; NaN to 0).
+std::uint8_t to_byte(float v) {
+    return static_cast<std::uint8_t>(v > 0.0f ? (v < 255.0f ? v + 0.5f : 255.0f) : 0.0f);
 }
 
-// 2x upsampling of `src` to width x height (the inverse of down's sizes), borders replicated.
-Level up(const Level& src, int width, int height, Arena& arena) {
-    Level tmp = level(width, src.height, arena), out = level(width, height, arena);
-    for (int y = 0; y < src.height; ++y) {
-        const float* s = src.row(y);
-        float* t = tmp.row(y);
-        for (int i = 0; i < src.width; ++i) {
-            const float a = s[clamp_index(i - 1, src.width)], b = s[i];
-            const float c = s[clamp_index(i + 1, src.width)];
-            if (2 * i < width) t[2 * i] = ((a + c) + b * 6.0f) * 0.125f;
-            if (2 * i + 1 < width) t[2 * i + 1] = (b + c) * 0.5f;
-        }
+int clamp_index(int i, int n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
+
+// Scratch for the separable filters, one per pyramid level, reused by every channel.
+struct Scratch {
+    Level* rows;  // the horizontal pass's output at each level
+    float* spare;  // an odd output row that falls past the bottom
+};
+
+// One row of the 5-tap [1 4 6 4 1] / 16 filter with 2x decimation, borders replicated: the
+// interior without index clamps (the same operations in the same order as the edges).
+void down_row(const float* s, int n, float* t, int w) {
+    auto at = [&](int i) { return s[clamp_index(i, n)]; };
+    auto tap = [](float a, float b, float c, float d, float e) {
+        return (((a + e) + (b + d) * 4.0f) + c * 6.0f) * 0.0625f;
+    };
+    int x = 0;
+    for (; x < w && 2 * x - 2 < 0; ++x) t[x] = tap(at(2 * x - 2), at(2 * x - 1), at(2 * x), at(2 * x + 1), at(2 * x + 2));
+    for (; x < w && 2 * x + 2 < n; ++x)
+        t[x] = tap(s[2 * x - 2], s[2 * x - 1], s[2 * x], s[2 * x + 1], s[2 * x + 2]);
+    for (; x < w; ++x) t[x] = tap(at(2 * x - 2), at(2 * x - 1), at(2 * x), at(2 * x + 1), at(2 * x + 2));
+}
+
+// One row of 2x upsampling from n to w samples (w is 2n or 2n - 1), borders replicated.
+void up_row(const float* s, int n, float* t, int w) {
+    auto even = [](float a, float b, float c) { return ((a + c) + b * 6.0f) * 0.125f; };
+    auto odd = [](float b, float c) { return (b + c) * 0.5f; };
+    if (n == 1) {
+        for (int x = 0; x < w; ++x) t[x] = x % 2 ? odd(s[0], s[0]) : even(s[0], s[0], s[0]);
+        return;
     }
-    float* spare = arena.allocate_array<float>(static_cast<std::size_t>(width));
+    t[0] = even(s[0], s[0], s[1]);
+    t[1] = odd(s[0], s[1]);
+    for (int i = 1; i < n - 1; ++i) {
+        t[2 * i] = even(s[i - 1], s[i], s[i + 1]);
+        t[2 * i + 1] = odd(s[i], s[i + 1]);
+    }
+    const int i = n - 1;
+    t[2 * i] = even(s[i - 1], s[i], s[i]);
+    if (2 * i + 1 < w) t[2 * i + 1] = odd(s[i], s[i]);
+}
+
+// src (one level) filtered and decimated into out (the next level's size).
+void down(const Level& src, const Level& tmp, const Level& out) {
+    for (int y = 0; y < src.height; ++y) down_row(src.row(y), src.width, tmp.row(y), out.width);
+    for (int y = 0; y < out.height; ++y) {
+        auto r = [&](int i) { return tmp.row(clamp_index(2 * y + i, src.height)); };
+        kernels::pyr_down_rows(r(-2), r(-1), r(0), r(1), r(2), static_cast<std::size_t>(out.width),
+                               out.row(y));
+    }
+}
+
+// src upsampled 2x into out (the previous level's size).
+void up(const Level& src, const Level& tmp, float* spare, const Level& out) {
+    for (int y = 0; y < src.height; ++y) up_row(src.row(y), src.width, tmp.row(y), out.width);
     for (int i = 0; i < src.height; ++i) {
-        float* odd = 2 * i + 1 < height ? out.row(2 * i + 1) : spare;
+        float* odd = 2 * i + 1 < out.height ? out.row(2 * i + 1) : spare;
         kernels::pyr_up_rows(tmp.row(clamp_index(i - 1, src.height)), tmp.row(i),
                              tmp.row(clamp_index(i + 1, src.height)),
-                             static_cast<std::size_t>(width), out.row(2 * i), odd);
+                             static_cast<std::size_t>(out.width), out.row(2 * i), odd);
     }
-    return out;
 }
 
 }  // namespace
@@ -73,32 +95,47 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
                const float* alpha, int levels, std::uint8_t* out) {
     Arena& arena = f.arena;
     const std::size_t pixels = static_cast<std::size_t>(f.width) * f.height;
-    // The weight's Gaussian pyramid.
-    Level* mask = arena.allocate_array<Level>(static_cast<std::size_t>(levels) + 1);
+    const std::size_t n = static_cast<std::size_t>(levels) + 1;
+    // Sizes, the weight's Gaussian pyramid, and buffers every channel reuses: its Gaussian (then
+    // Laplacian) pyramid, an upsampled level, the collapsed sum and the filters' scratch.
+    Level* mask = arena.allocate_array<Level>(n);
+    Level* band = arena.allocate_array<Level>(n);
+    Level* wide = arena.allocate_array<Level>(n);  // horizontal pass at each level's width
+    Level* tall = arena.allocate_array<Level>(n);  // horizontal pass at each next level's width
+    Level* acc = arena.allocate_array<Level>(n);
     mask[0] = {const_cast<float*>(alpha), f.width, f.height};
-    for (int k = 1; k <= levels; ++k) mask[k] = down(mask[k - 1], arena);
-    Level* gauss = arena.allocate_array<Level>(static_cast<std::size_t>(levels) + 1);
+    for (std::size_t k = 0; k < n; ++k) {
+        const int w = k == 0 ? f.width : (band[k - 1].width + 1) / 2;
+        const int h = k == 0 ? f.height : (band[k - 1].height + 1) / 2;
+        band[k] = level(w, h, arena);
+        acc[k] = level(w, h, arena);
+        if (k > 0) mask[k] = level(w, h, arena);
+        if (k + 1 < n) {
+            tall[k] = level((w + 1) / 2, h, arena);  // down: rows of level k at level k+1's width
+            wide[k] = level(w, (h + 1) / 2, arena);  // up: rows of level k+1 at level k's width
+        }
+    }
+    float* spare = arena.allocate_array<float>(static_cast<std::size_t>(f.width));
+    for (std::size_t k = 1; k < n; ++k) down(mask[k - 1], tall[k - 1], mask[k]);
     for (int c = 0; c < 3; ++c) {
-        gauss[0] = level(f.width, f.height, arena);
         for (std::size_t i = 0; i < pixels; ++i)
-            gauss[0].data[i] = static_cast<float>(top[3 * i + c]) - static_cast<float>(base[3 * i + c]);
-        for (int k = 1; k <= levels; ++k) gauss[k] = down(gauss[k - 1], arena);
-        // Laplacian bands in place: G_k - up(G_k+1).
-        for (int k = 0; k < levels; ++k) {
-            const Level u = up(gauss[k + 1], gauss[k].width, gauss[k].height, arena);
-            for (std::size_t i = 0; i < u.size(); ++i) gauss[k].data[i] -= u.data[i];
+            band[0].data[i] = static_cast<float>(top[3 * i + c]) - static_cast<float>(base[3 * i + c]);
+        for (std::size_t k = 1; k < n; ++k) down(band[k - 1], tall[k - 1], band[k]);
+        // Laplacian bands in place: G_k - up(G_k+1) (acc[k] is free scratch here).
+        for (std::size_t k = 0; k + 1 < n; ++k) {
+            up(band[k + 1], wide[k], spare, acc[k]);
+            for (std::size_t i = 0; i < band[k].size(); ++i) band[k].data[i] -= acc[k].data[i];
         }
         // Collapse, each band weighted by the mask at its scale.
-        Level acc = level(gauss[levels].width, gauss[levels].height, arena);
-        kernels::masked_add(gauss[levels].data, mask[levels].data, acc.size(), acc.data);
-        for (int k = levels - 1; k >= 0; --k) {
-            acc = up(acc, gauss[k].width, gauss[k].height, arena);
-            kernels::masked_add(gauss[k].data, mask[k].data, acc.size(), acc.data);
+        const std::size_t last = n - 1;
+        std::fill(acc[last].data, acc[last].data + acc[last].size(), 0.0f);
+        kernels::masked_add(band[last].data, mask[last].data, acc[last].size(), acc[last].data);
+        for (std::size_t k = last; k-- > 0;) {
+            up(acc[k + 1], wide[k], spare, acc[k]);
+            kernels::masked_add(band[k].data, mask[k].data, acc[k].size(), acc[k].data);
         }
-        for (std::size_t i = 0; i < pixels; ++i) {
-            const float v = static_cast<float>(base[3 * i + c]) + acc.data[i];
-            out[3 * i + c] = static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
-        }
+        for (std::size_t i = 0; i < pixels; ++i)
+            out[3 * i + c] = to_byte(static_cast<float>(base[3 * i + c]) + acc[0].data[i]);
     }
 }
 
@@ -136,10 +173,8 @@ void poisson(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
                         const float target = (d[i - 1] + d[i + 1] + d[i - w] + d[i + w] - guide[i]) * 0.25f;
                         d[i] += omega * (target - d[i]);
                     }
-        for (std::size_t i = 0; i < pixels; ++i) {
-            const float v = static_cast<float>(base[3 * i + c]) + (alpha[i] > 0 ? d[i] : 0.0f);
-            out[3 * i + c] = static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
-        }
+        for (std::size_t i = 0; i < pixels; ++i)
+            out[3 * i + c] = to_byte(static_cast<float>(base[3 * i + c]) + (alpha[i] > 0 ? d[i] : 0.0f));
     }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include "facekit/landmarks.h"
 #include "fusion/fusion_internal.h"
@@ -178,20 +179,35 @@ void rasterize_map(const Frame& f, const Vec2* to, const Vec2* from, const int* 
         if (bx0 > bx1 || by0 > by1) continue;
         const float inv = 1.0f / area;
         const Vec2 sa = from[v[0]], sb = from[v[1]], sc = from[v[2]];
-        // Barycentric weights are affine in x: step them along each row.
-        const float d0x = -(c.y - b.y) * inv, d1x = -(a.y - c.y) * inv;
+        // Barycentric weights are affine in x: along each row, the pixels where all three are
+        // at least `tolerance` form one interval, found first so that only it is visited.
+        const float d0x = -(c.y - b.y) * inv, d1x = -(a.y - c.y) * inv, d2x = -d0x - d1x;
         const float tolerance = -1e-4f;
         for (int y = by0; y <= by1; ++y) {
             const Vec2 p{static_cast<float>(bx0), static_cast<float>(y)};
-            float w0 = cross(b, c, p) * inv, w1 = cross(c, a, p) * inv;
-            float* row = map + (static_cast<std::size_t>(y - f.y0) * f.width + (bx0 - f.x0)) * 2;
-            std::uint8_t* cov = covered ? covered + static_cast<std::size_t>(y - f.y0) * f.width + (bx0 - f.x0) : nullptr;
-            for (int x = bx0; x <= bx1; ++x, w0 += d0x, w1 += d1x, row += 2) {
-                const float w2 = 1.0f - w0 - w1;
-                if (w0 < tolerance || w1 < tolerance || w2 < tolerance) continue;
-                row[0] = w0 * sa.x + w1 * sb.x + w2 * sc.x - ox;
-                row[1] = w0 * sa.y + w1 * sb.y + w2 * sc.y - oy;
-                if (cov) cov[x - bx0] = 255;
+            const float w0 = cross(b, c, p) * inv, w1 = cross(c, a, p) * inv;
+            const float w2 = 1.0f - w0 - w1;
+            // w + d * t >= tolerance for t = x - bx0 in [lo, hi].
+            float lo = 0.0f, hi = static_cast<float>(bx1 - bx0);
+            for (const auto& [w, d] : {std::pair{w0, d0x}, std::pair{w1, d1x}, std::pair{w2, d2x}}) {
+                if (d > 0) lo = std::max(lo, (tolerance - w) / d);
+                else if (d < 0) hi = std::min(hi, (tolerance - w) / d);
+                else if (w < tolerance) hi = -1.0f;
+            }
+            if (!(lo <= hi)) continue;
+            // One pixel of slack either side; the exact test below decides.
+            const int first = bx0 + std::max(0, static_cast<int>(std::floor(lo)) - 1);
+            const int last = bx0 + std::min(bx1 - bx0, static_cast<int>(std::ceil(hi)) + 1);
+            const float t0 = static_cast<float>(first - bx0);
+            float u0 = w0 + d0x * t0, u1 = w1 + d1x * t0;
+            float* row = map + (static_cast<std::size_t>(y - f.y0) * f.width + (first - f.x0)) * 2;
+            std::uint8_t* cov = covered ? covered + static_cast<std::size_t>(y - f.y0) * f.width + (first - f.x0) : nullptr;
+            for (int x = first; x <= last; ++x, u0 += d0x, u1 += d1x, row += 2) {
+                const float u2 = 1.0f - u0 - u1;
+                if (u0 < tolerance || u1 < tolerance || u2 < tolerance) continue;
+                row[0] = u0 * sa.x + u1 * sb.x + u2 * sc.x - ox;
+                row[1] = u0 * sa.y + u1 * sb.y + u2 * sc.y - oy;
+                if (cov) cov[x - first] = 255;
             }
         }
     }
