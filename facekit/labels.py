@@ -54,6 +54,10 @@ AIGC_NAMESPACE = "http://www.tc260.org.cn/ns/AIGC/1.0/"
 # Smallest height, in pixels, of the label's text (its ink, ascenders to descenders) that stays
 # legible; a short side too small for this, with the box around it, is refused.
 MIN_TEXT_HEIGHT = 8
+# The least text height as a fraction of the short side (GB 45438-2025 asks for a prominent mark;
+# Tencent Cloud's and this project's promise is 5%). A larger requested height shrinks toward it
+# when the text would not fit the image, never below it.
+_MIN_FRACTION = 0.05
 
 _IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 _FACEKIT_NS = "urn:facekit:ns:provenance:1"
@@ -157,9 +161,11 @@ class Provenance:
 
 @dataclass(frozen=True)
 class LabelOptions:
-    """The visible mark: ``text`` drawn at ``position`` with its ink at least ``min_height`` of
-    the image's short side (and at least :data:`MIN_TEXT_HEIGHT` pixels). ``font`` is a
-    TrueType/OpenType file for scripts Pillow's default font lacks; None uses that default."""
+    """The visible mark: ``text`` drawn at ``position`` with its ink ``min_height`` (0.05..0.5)
+    of the image's short side high, and at least :data:`MIN_TEXT_HEIGHT` pixels. A text too wide
+    for the image at the requested height is scaled down to fit, but never below 5% of the short
+    side. ``font`` is a TrueType/OpenType file for scripts Pillow's default font lacks; None uses
+    Pillow's scalable default font."""
 
     text: str = "AI-generated"
     position: Position = "bottom-right"
@@ -177,7 +183,7 @@ class LabelOptions:
         if self.font is not None and not isinstance(self.font, (str, os.PathLike)):
             raise TypeError("LabelOptions.font must be a font file path or None")
         if (isinstance(self.min_height, bool) or not isinstance(self.min_height, (int, float))
-                or not 0.05 <= self.min_height <= 0.5):
+                or not _MIN_FRACTION <= self.min_height <= 0.5):
             raise ValueError("LabelOptions.min_height must be a fraction of the short side "
                              f"from 0.05 to 0.5, got {self.min_height!r}")
 
@@ -241,7 +247,8 @@ def draw_label(image: np.ndarray, options: LabelOptions | None = None,
 
     ``image``: writable uint8 HxW, HxWx1, HxWx3 or HxWx4 array; ``color_format``: "rgb", "bgr",
     "rgba" or "bgra" (the channel order of 3/4-channel images; gray ignores it). The text's ink is
-    at least ``options.min_height`` of the short side and :data:`MIN_TEXT_HEIGHT` pixels high, on
+    ``options.min_height`` of the short side high (scaled down only as far as 5% when it would not
+    fit) and at least :data:`MIN_TEXT_HEIGHT` pixels, on
     a filled box whose shade contrasts with what it covers (dark text on white over dark pixels,
     white text on black over light ones); 4-channel images get an opaque box. Only the box's
     pixels change. Raises ``ValueError`` for a wrong array or an image too small for the mark.
@@ -259,10 +266,20 @@ def draw_label(image: np.ndarray, options: LabelOptions | None = None,
     if not image.flags.writeable:
         raise ValueError("image is read-only; draw_label draws in place (pass a writable copy)")
     rows, cols = image.shape[:2]
-    height = max(MIN_TEXT_HEIGHT, int(np.ceil(options.min_height * min(rows, cols))))
-    font, ink = _fit_font(options, height)
-    x0, y0, x1, y1, pad = _layout((rows, cols), (ink[2] - ink[0], ink[3] - ink[1]),
-                                  options.position)
+    floor = max(MIN_TEXT_HEIGHT, int(np.ceil(_MIN_FRACTION * min(rows, cols))))
+    height = max(floor, int(np.ceil(options.min_height * min(rows, cols))))
+    while True:
+        font, ink = _fit_font(options, height)
+        ink_w, ink_h = ink[2] - ink[0], ink[3] - ink[1]
+        try:
+            x0, y0, x1, y1, pad = _layout((rows, cols), (ink_w, ink_h), options.position)
+            break
+        except ValueError:
+            if height == floor:
+                raise
+            # Too wide or tall: shrink the text toward the floor, never below it.
+            height = max(floor, min(height - 1, height * (cols - 2) // (ink_w + 2),
+                                    height * (rows - 2) // (ink_h + 2)))
     region = image[y0:y1, x0:x1]
     dark_under = _luma(region, color_format, channels) < 128
     box, text = (255, 0) if dark_under else (0, 255)
