@@ -69,6 +69,8 @@ _PNG_AIGC_KEY = "AIGC"
 # The AIGC fields of GB 45438-2025 (Annex E), in the standard's order; all values are strings.
 _AIGC_FIELDS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator",
                 "PropagateID", "ReservedCode2")
+# A JPEG segment holds 65533 payload bytes, less the 29-byte XMP namespace header.
+_JPEG_XMP_MAX = 65533 - 29
 _SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right")
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -391,6 +393,10 @@ def save_image(path: str | os.PathLike[str], image_or_result: Any,
         options["quality"] = quality
         if provenance is not None:
             options["xmp"] = provenance.to_xmp().encode("utf-8")
+            if len(options["xmp"]) > _JPEG_XMP_MAX:
+                raise ValueError(f"the provenance's XMP packet ({len(options['xmp'])} bytes) "
+                                 f"exceeds a JPEG APP1 segment ({_JPEG_XMP_MAX} bytes); shorten "
+                                 "its strings or save as .png")
             if provenance.ai_generated:
                 options["comment"] = _aigc_json(provenance.to_aigc()).encode("utf-8")
 
@@ -438,13 +444,13 @@ def read_labels(path: str | os.PathLike[str]) -> dict[str, Any]:
     else:
         return {}
     if isinstance(xmp, bytes):
-        xmp = xmp.decode("utf-8", errors="strict")
+        xmp = xmp.decode("utf-8", errors="replace")
     if isinstance(extra, bytes):
         extra = extra.decode("utf-8", errors="replace")
     fields = _parse_xmp(xmp) if xmp else {}
     aigc_text = fields.pop(f"{{{AIGC_NAMESPACE}}}AIGC", None) or _aigc_candidate(extra)
     dst = fields.get(f"{{{_IPTC_EXT}}}DigitalSourceType")
-    if not xmp and not aigc_text:
+    if not dst and not aigc_text:  # no XMP, or another tool's XMP without these labels
         return {}
     return {"digital_source_type": dst, "aigc": _parse_aigc(aigc_text) if aigc_text else {},
             "xmp": xmp or "", "provenance": _provenance_from(fields)}

@@ -285,6 +285,10 @@ def test_png_carries_xmp_and_aigc_itxt_read_back_both_ways(tmp_path):
     xmp = chunks["XML:com.adobe.xmp"]
     assert f"<Iptc4xmpExt:DigitalSourceType>{COMPOSITE_SYNTHETIC}<" in xmp
     assert xmp_aigc(xmp) == p.to_aigc() == json.loads(chunks["AIGC"])
+    # The labels hold the provenance and nothing else (no pixel- or face-derived value).
+    properties = set(re.findall(r"<(\w+:\w+)>", xmp)) - {"rdf:RDF"}
+    assert properties == {"Iptc4xmpExt:DigitalSourceType", "TC260:AIGC", "xmp:CreatorTool"} | {
+        f"facekit:{name}" for name in Provenance.__dataclass_fields__}
     labels = read_labels(path)
     assert labels["digital_source_type"] == COMPOSITE_SYNTHETIC
     assert labels["aigc"] == p.to_aigc()
@@ -389,6 +393,40 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
         save_image(path, photo(seed=2), Provenance(consent="ok"))
     assert path.read_bytes() == old
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_the_content_id_is_random_not_derived_from_pixels(tmp_path):
+    img = photo()
+    ids = set()
+    for i in range(3):
+        save_image(tmp_path / f"{i}.png", img, Provenance(consent="ok"))
+        ids.add(read_labels(tmp_path / f"{i}.png")["aigc"]["ProduceID"])
+    assert len(ids) == 3  # the same pixels, three ids
+
+
+def test_another_tools_xmp_is_not_taken_for_a_label(tmp_path):
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf='
+                  '"http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about=""/>'
+                  "</rdf:RDF></x:xmpmeta>")
+    Image.fromarray(photo()).save(tmp_path / "camera.png", pnginfo=info)
+    assert read_labels(tmp_path / "camera.png") == {}
+    hostile = PngImagePlugin.PngInfo()
+    hostile.add_itxt("XML:com.adobe.xmp", '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    Image.fromarray(photo()).save(tmp_path / "hostile.png", pnginfo=hostile)
+    with pytest.raises(ValueError, match="DOCTYPE"):
+        read_labels(tmp_path / "hostile.png")
+
+
+def test_an_oversized_provenance_is_refused_for_jpeg(tmp_path):
+    p = Provenance(consent="x" * 70000)
+    with pytest.raises(ValueError, match="APP1"):
+        save_image(tmp_path / "big.jpg", photo(), p)
+    save_image(tmp_path / "big.png", photo(), p)  # PNG chunks have no such limit
+    assert read_labels(tmp_path / "big.png")["provenance"] == p
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["big.png"]
 
 
 def test_read_labels_bad_inputs(tmp_path):
