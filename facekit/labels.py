@@ -38,15 +38,7 @@ __all__ = [
     "save_image",
 ]
 
-# The IPTC NewsCodes digital source type of a face fusion (http://cv.iptc.org/newscodes/
-# digitalsourcetype/). Of the composite family, "compositeCapture" says every element is a capture
-# of real life, which a warped, colour-transferred and blended face is not; "composite" says
-# nothing about synthesis at all; "compositeWithTrainedAlgorithmicMedia" claims an element made by
-# a trained generative model, and no model generates pixels here (the landmarker only locates
-# points). "compositeSynthetic" -- a composite of elements at least one of which is synthetic --
-# is what a geometric and photometric fusion of two photos is: the fused face is synthesized by
-# algorithm and pasted into a captured scene. Platforms that read the type (search engines, C2PA
-# tools) treat it as altered content, which is the point of the label.
+# The IPTC digital source type of a face fusion (why this one: see Provenance's docstring).
 COMPOSITE_SYNTHETIC = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"
 # The XMP namespace of the TC260 practice guide (TC260-PG-20258A) for GB 45438-2025's metadata
 # label: one property, TC260:AIGC, whose value is the label's JSON object.
@@ -94,10 +86,21 @@ def _new_content_id() -> str:
 class Provenance:
     """Where an output image came from, written into its file by :func:`save_image`.
 
-    ``consent`` is the attestation string the application gave (the people whose faces were used
-    agreed); it is required. ``content_id`` is a fresh random uuid4 hex per instance, never
-    derived from pixels. ``label_text`` is the visible mark's text, None exactly when
-    ``visible_label`` is False (a mark switched off explicitly, and recorded so).
+    Fields are keyword-only. ``consent`` is the attestation string the application gave (the
+    people whose faces were used agreed); it is required. ``content_id`` is a fresh random uuid4
+    hex per instance, never derived from pixels. ``label_text`` is the visible mark's text, None
+    exactly when ``visible_label`` is False (a mark switched off explicitly, and recorded so).
+
+    ``digital_source_type`` defaults to IPTC's :data:`COMPOSITE_SYNTHETIC` (NewsCodes
+    vocabulary http://cv.iptc.org/newscodes/digitalsourcetype/), the composite type that fits a
+    geometric and photometric fusion of two photos. "compositeCapture" would say every element
+    is a capture of real life, which a warped, colour-transferred, blended face is not;
+    "composite" says nothing about synthesis; "compositeWithTrainedAlgorithmicMedia" claims an
+    element made by a trained generative model, and no model generates pixels here (the
+    landmarker only locates points). "compositeSynthetic" -- a composite including at least one
+    synthetic element -- is what this is: a face synthesized by algorithm, pasted into a captured
+    scene; and readers of the type (search engines, C2PA tools) treat it as altered content,
+    which is the label's purpose.
     """
 
     consent: str
@@ -194,7 +197,11 @@ def _load_font(options: LabelOptions, size: int) -> Any:
     from PIL import ImageFont
 
     if options.font is None:
-        return ImageFont.load_default(size=size)
+        font = ImageFont.load_default(size=size)
+        if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow built without FreeType
+            raise ValueError("this Pillow has no FreeType, so its default font cannot be scaled; "
+                             "pass LabelOptions(font=...) with a TrueType/OpenType file")
+        return font
     path = Path(options.font)
     if not path.is_file():
         raise FileNotFoundError(f"label font file {str(path)!r} does not exist")
@@ -248,12 +255,13 @@ def draw_label(image: np.ndarray, options: LabelOptions | None = None,
     """Draw the visible AI-content mark into ``image`` in place.
 
     ``image``: writable uint8 HxW, HxWx1, HxWx3 or HxWx4 array; ``color_format``: "rgb", "bgr",
-    "rgba" or "bgra" (the channel order of 3/4-channel images; gray ignores it). The text's ink is
-    ``options.min_height`` of the short side high (scaled down only as far as 5% when it would not
-    fit) and at least :data:`MIN_TEXT_HEIGHT` pixels, on
-    a filled box whose shade contrasts with what it covers (dark text on white over dark pixels,
-    white text on black over light ones); 4-channel images get an opaque box. Only the box's
-    pixels change. Raises ``ValueError`` for a wrong array or an image too small for the mark.
+    "rgba" or "bgra" (the channel order of 3/4-channel images; gray ignores it). The text's ink
+    is ``options.min_height`` of the short side high (scaled down, when it would not fit, only as
+    far as 5%) and at least :data:`MIN_TEXT_HEIGHT` pixels, on a filled box whose shade contrasts
+    with what it covers (dark text on white over dark pixels, white text on black over light
+    ones); 4-channel images get an opaque box. Only the box's pixels change. Raises
+    ``ValueError`` for a wrong array or an image too small for the mark (stating the size the
+    mark needs), ``FileNotFoundError`` for a missing font file.
     """
     options = LabelOptions() if options is None else options
     if not isinstance(options, LabelOptions):
