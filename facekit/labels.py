@@ -38,15 +38,7 @@ __all__ = [
     "save_image",
 ]
 
-# The IPTC NewsCodes digital source type of a face fusion (http://cv.iptc.org/newscodes/
-# digitalsourcetype/). Of the composite family, "compositeCapture" says every element is a capture
-# of real life, which a warped, colour-transferred and blended face is not; "composite" says
-# nothing about synthesis at all; "compositeWithTrainedAlgorithmicMedia" claims an element made by
-# a trained generative model, and no model generates pixels here (the landmarker only locates
-# points). "compositeSynthetic" -- a composite of elements at least one of which is synthetic --
-# is what a geometric and photometric fusion of two photos is: the fused face is synthesized by
-# algorithm and pasted into a captured scene. Platforms that read the type (search engines, C2PA
-# tools) treat it as altered content, which is the point of the label.
+# The IPTC digital source type of a face fusion (why this one: see Provenance's docstring).
 COMPOSITE_SYNTHETIC = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"
 # The XMP namespace of the TC260 practice guide (TC260-PG-20258A) for GB 45438-2025's metadata
 # label: one property, TC260:AIGC, whose value is the label's JSON object.
@@ -54,6 +46,10 @@ AIGC_NAMESPACE = "http://www.tc260.org.cn/ns/AIGC/1.0/"
 # Smallest height, in pixels, of the label's text (its ink, ascenders to descenders) that stays
 # legible; a short side too small for this, with the box around it, is refused.
 MIN_TEXT_HEIGHT = 8
+# The least text height as a fraction of the short side (GB 45438-2025 asks for a prominent mark;
+# Tencent Cloud's and this project's promise is 5%). A larger requested height shrinks toward it
+# when the text would not fit the image, never below it.
+_MIN_FRACTION = 0.05
 
 _IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 _FACEKIT_NS = "urn:facekit:ns:provenance:1"
@@ -65,6 +61,8 @@ _PNG_AIGC_KEY = "AIGC"
 # The AIGC fields of GB 45438-2025 (Annex E), in the standard's order; all values are strings.
 _AIGC_FIELDS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator",
                 "PropagateID", "ReservedCode2")
+# A JPEG segment holds 65533 payload bytes, less the 29-byte XMP namespace header.
+_JPEG_XMP_MAX = 65533 - 29
 _SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right")
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -88,10 +86,21 @@ def _new_content_id() -> str:
 class Provenance:
     """Where an output image came from, written into its file by :func:`save_image`.
 
-    ``consent`` is the attestation string the application gave (the people whose faces were used
-    agreed); it is required. ``content_id`` is a fresh random uuid4 hex per instance, never
-    derived from pixels. ``label_text`` is the visible mark's text, None exactly when
-    ``visible_label`` is False (a mark switched off explicitly, and recorded so).
+    Fields are keyword-only. ``consent`` is the attestation string the application gave (the
+    people whose faces were used agreed); it is required. ``content_id`` is a fresh random uuid4
+    hex per instance, never derived from pixels. ``label_text`` is the visible mark's text, None
+    exactly when ``visible_label`` is False (a mark switched off explicitly, and recorded so).
+
+    ``digital_source_type`` defaults to IPTC's :data:`COMPOSITE_SYNTHETIC` (NewsCodes
+    vocabulary http://cv.iptc.org/newscodes/digitalsourcetype/), the composite type that fits a
+    geometric and photometric fusion of two photos. "compositeCapture" would say every element
+    is a capture of real life, which a warped, colour-transferred, blended face is not;
+    "composite" says nothing about synthesis; "compositeWithTrainedAlgorithmicMedia" claims an
+    element made by a trained generative model, and no model generates pixels here (the
+    landmarker only locates points). "compositeSynthetic" -- a composite including at least one
+    synthetic element -- is what this is: a face synthesized by algorithm, pasted into a captured
+    scene; and readers of the type (search engines, C2PA tools) treat it as altered content,
+    which is the label's purpose.
     """
 
     consent: str
@@ -157,9 +166,11 @@ class Provenance:
 
 @dataclass(frozen=True)
 class LabelOptions:
-    """The visible mark: ``text`` drawn at ``position`` with its ink at least ``min_height`` of
-    the image's short side (and at least :data:`MIN_TEXT_HEIGHT` pixels). ``font`` is a
-    TrueType/OpenType file for scripts Pillow's default font lacks; None uses that default."""
+    """The visible mark: ``text`` drawn at ``position`` with its ink ``min_height`` (0.05..0.5)
+    of the image's short side high, and at least :data:`MIN_TEXT_HEIGHT` pixels. A text too wide
+    for the image at the requested height is scaled down to fit, but never below 5% of the short
+    side. ``font`` is a TrueType/OpenType file for scripts Pillow's default font lacks; None uses
+    Pillow's scalable default font."""
 
     text: str = "AI-generated"
     position: Position = "bottom-right"
@@ -177,7 +188,7 @@ class LabelOptions:
         if self.font is not None and not isinstance(self.font, (str, os.PathLike)):
             raise TypeError("LabelOptions.font must be a font file path or None")
         if (isinstance(self.min_height, bool) or not isinstance(self.min_height, (int, float))
-                or not 0.05 <= self.min_height <= 0.5):
+                or not _MIN_FRACTION <= self.min_height <= 0.5):
             raise ValueError("LabelOptions.min_height must be a fraction of the short side "
                              f"from 0.05 to 0.5, got {self.min_height!r}")
 
@@ -186,7 +197,11 @@ def _load_font(options: LabelOptions, size: int) -> Any:
     from PIL import ImageFont
 
     if options.font is None:
-        return ImageFont.load_default(size=size)
+        font = ImageFont.load_default(size=size)
+        if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow built without FreeType
+            raise ValueError("this Pillow has no FreeType, so its default font cannot be scaled; "
+                             "pass LabelOptions(font=...) with a TrueType/OpenType file")
+        return font
     path = Path(options.font)
     if not path.is_file():
         raise FileNotFoundError(f"label font file {str(path)!r} does not exist")
@@ -240,11 +255,13 @@ def draw_label(image: np.ndarray, options: LabelOptions | None = None,
     """Draw the visible AI-content mark into ``image`` in place.
 
     ``image``: writable uint8 HxW, HxWx1, HxWx3 or HxWx4 array; ``color_format``: "rgb", "bgr",
-    "rgba" or "bgra" (the channel order of 3/4-channel images; gray ignores it). The text's ink is
-    at least ``options.min_height`` of the short side and :data:`MIN_TEXT_HEIGHT` pixels high, on
-    a filled box whose shade contrasts with what it covers (dark text on white over dark pixels,
-    white text on black over light ones); 4-channel images get an opaque box. Only the box's
-    pixels change. Raises ``ValueError`` for a wrong array or an image too small for the mark.
+    "rgba" or "bgra" (the channel order of 3/4-channel images; gray ignores it). The text's ink
+    is ``options.min_height`` of the short side high (scaled down, when it would not fit, only as
+    far as 5%) and at least :data:`MIN_TEXT_HEIGHT` pixels, on a filled box whose shade contrasts
+    with what it covers (dark text on white over dark pixels, white text on black over light
+    ones); 4-channel images get an opaque box. Only the box's pixels change. Raises
+    ``ValueError`` for a wrong array or an image too small for the mark (stating the size the
+    mark needs), ``FileNotFoundError`` for a missing font file.
     """
     options = LabelOptions() if options is None else options
     if not isinstance(options, LabelOptions):
@@ -259,10 +276,20 @@ def draw_label(image: np.ndarray, options: LabelOptions | None = None,
     if not image.flags.writeable:
         raise ValueError("image is read-only; draw_label draws in place (pass a writable copy)")
     rows, cols = image.shape[:2]
-    height = max(MIN_TEXT_HEIGHT, int(np.ceil(options.min_height * min(rows, cols))))
-    font, ink = _fit_font(options, height)
-    x0, y0, x1, y1, pad = _layout((rows, cols), (ink[2] - ink[0], ink[3] - ink[1]),
-                                  options.position)
+    floor = max(MIN_TEXT_HEIGHT, int(np.ceil(_MIN_FRACTION * min(rows, cols))))
+    height = max(floor, int(np.ceil(options.min_height * min(rows, cols))))
+    while True:
+        font, ink = _fit_font(options, height)
+        ink_w, ink_h = ink[2] - ink[0], ink[3] - ink[1]
+        try:
+            x0, y0, x1, y1, pad = _layout((rows, cols), (ink_w, ink_h), options.position)
+            break
+        except ValueError:
+            if height == floor:
+                raise
+            # Too wide or tall: shrink the text toward the floor, never below it.
+            height = max(floor, min(height - 1, height * (cols - 2) // (ink_w + 2),
+                                    height * (rows - 2) // (ink_h + 2)))
     region = image[y0:y1, x0:x1]
     dark_under = _luma(region, color_format, channels) < 128
     box, text = (255, 0) if dark_under else (0, 255)
@@ -374,6 +401,10 @@ def save_image(path: str | os.PathLike[str], image_or_result: Any,
         options["quality"] = quality
         if provenance is not None:
             options["xmp"] = provenance.to_xmp().encode("utf-8")
+            if len(options["xmp"]) > _JPEG_XMP_MAX:
+                raise ValueError(f"the provenance's XMP packet ({len(options['xmp'])} bytes) "
+                                 f"exceeds a JPEG APP1 segment ({_JPEG_XMP_MAX} bytes); shorten "
+                                 "its strings or save as .png")
             if provenance.ai_generated:
                 options["comment"] = _aigc_json(provenance.to_aigc()).encode("utf-8")
 
@@ -421,13 +452,13 @@ def read_labels(path: str | os.PathLike[str]) -> dict[str, Any]:
     else:
         return {}
     if isinstance(xmp, bytes):
-        xmp = xmp.decode("utf-8", errors="strict")
+        xmp = xmp.decode("utf-8", errors="replace")
     if isinstance(extra, bytes):
         extra = extra.decode("utf-8", errors="replace")
     fields = _parse_xmp(xmp) if xmp else {}
     aigc_text = fields.pop(f"{{{AIGC_NAMESPACE}}}AIGC", None) or _aigc_candidate(extra)
     dst = fields.get(f"{{{_IPTC_EXT}}}DigitalSourceType")
-    if not xmp and not aigc_text:
+    if not dst and not aigc_text:  # no XMP, or another tool's XMP without these labels
         return {}
     return {"digital_source_type": dst, "aigc": _parse_aigc(aigc_text) if aigc_text else {},
             "xmp": xmp or "", "provenance": _provenance_from(fields)}
