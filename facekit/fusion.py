@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -432,7 +431,6 @@ class UserFace(Ephemeral):
         self._store = SecureArena()
         self._frame = self._store.frame()
         self._last_ms: int | None = None
-        self._thread = threading.current_thread()
         try:
             self._prepared = fuser._prepare(self, photo, faces)
             self._state = (allocate(self._frame, (MAX_TEMPLATE_FACES, _native.fusion.STATE_SIZE))
