@@ -312,16 +312,27 @@ def test_close_ends_every_user_scope_and_the_fuser(sample):
 
 
 def test_one_thread_at_a_time(fuser_for, sample):
+    from facekit import _observe
+
     template, photo = sample
     fuser = fuser_for(shape=0.3, features=0.3)
-    with fuser.user(photo) as user, FaceLandmarker() as other:
-        with other.detect(template) as faces:
-            errors = []
-            worker = threading.Thread(target=lambda: _catch(errors, user.fuse, template,
-                                                            faces=faces))
+    errors: list[Exception] = []
+    with fuser.user(photo) as user:
+        def meanwhile(name: str, where: dict) -> None:
+            # Inside this thread's fuse call (its landmarker is running): another thread's call.
+            worker = threading.Thread(target=_catch, args=(errors, user.fuse, template))
             worker.start()
             worker.join()
-    assert errors and isinstance(errors[0], ConcurrentUseError)
+
+        with _observe.listening("network-run", meanwhile):
+            user.fuse(template)
+        with FaceLandmarker() as other, other.detect(template) as faces:
+            worker = threading.Thread(target=_catch, args=(errors, user.fuse, template),
+                                      kwargs={"faces": faces})
+            worker.start()
+            worker.join()
+    assert errors and all(isinstance(e, ConcurrentUseError) for e in errors), errors
+    assert len(errors) >= 2
 
 
 def _catch(errors, fn, *args, **kwargs):
