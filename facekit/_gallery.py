@@ -25,7 +25,8 @@ GALLERY_CONSENT = "facekit gallery: the project's test photos, for development o
 
 def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
     """Write ``<effect>.png`` for every effect (and each preset) into `folder`: the face region
-    of the photo before, at strength 0.5 and at 1.0, side by side. Returns the files."""
+    of the photo before, at strength 0.5 and at 1.0, side by side; then the fusion strips
+    (:func:`fusion_strips`). Returns the files."""
     from PIL import Image
 
     image = load_image(image_path or SAMPLE)

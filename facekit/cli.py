@@ -309,7 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            "Synthesis Provisions Art. 14); recorded in the file's metadata")
     fuse.set_defaults(run=_fuse)
     gallery = commands.add_parser(
-        "gallery", help="write before/after images of every effect at 0.5 and 1.0")
+        "gallery", help="write before/after images of every effect at 0.5 and 1.0, and fusion "
+        "strips (0, 0.5, 1, swap) of the shared test pairs or the sample")
     gallery.add_argument("--out", default="facekit-gallery", help="folder for the PNGs")
     gallery.add_argument("--image", help="a photo of your own instead of the bundled sample")
     gallery.set_defaults(run=_gallery)
