@@ -109,8 +109,10 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         lo_x = std::min(lo_x, p.x), hi_x = std::max(hi_x, p.x);
         lo_y = std::min(lo_y, p.y), hi_y = std::max(hi_y, p.y);
     }
-    float rlo_x = lo_x - reach - soft, rlo_y = lo_y - reach - soft;
-    float rhi_x = hi_x + reach + soft, rhi_y = hi_y + reach + soft;
+    // The feathering (two box passes of radius `soft`) and the pyramid's reach beyond it.
+    const float spread = static_cast<float>(reach + 2 * soft + 2);
+    float rlo_x = lo_x - spread, rlo_y = lo_y - spread;
+    float rhi_x = hi_x + spread, rhi_y = hi_y + spread;
     for (int i = kMeshLandmarks; i < g.points; ++i) {
         rlo_x = std::min(rlo_x, g.source[i].x - 1), rhi_x = std::max(rhi_x, g.source[i].x + 1);
         rlo_y = std::min(rlo_y, g.source[i].y - 1), rhi_y = std::max(rhi_y, g.source[i].y + 1);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "facekit/landmarks.h"
+#include "facekit/warp.h"
 #include "fusion/fusion_internal.h"
 
 namespace facekit::fusion {
@@ -34,8 +35,9 @@ Vec2* read_points(const float* data, int count, int stride, Arena& arena) {
     for (int i = 0; i < count; ++i) {
         points[i] = {data[static_cast<std::ptrdiff_t>(i) * stride],
                      data[static_cast<std::ptrdiff_t>(i) * stride + 1]};
-        if (!std::isfinite(points[i].x) || !std::isfinite(points[i].y))
-            throw std::invalid_argument("landmarks hold a non-finite coordinate");
+        // Finite and within kMaxCoordinate: the region's integer bounds are computed from them.
+        if (!(std::fabs(points[i].x) <= kMaxCoordinate && std::fabs(points[i].y) <= kMaxCoordinate))
+            throw std::invalid_argument("landmarks hold a non-finite or far out-of-image coordinate");
     }
     return points;
 }
