@@ -91,6 +91,7 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     const Vec2* user_mesh = read_points(user.mesh, kMeshLandmarks, 2, arena);
     Geometry g = build_geometry(templ, user_mesh, regions, params.shape, arena);
     unfold(g, triangles, triangle_count, arena);
+    place_hole_centres(g, regions);
     const float min_area =
         std::min(min_signed_area(g.target, g.source, triangles, triangle_count),
                  min_signed_area(g.target, g.source, g.ring_triangles, g.ring_triangle_count));
@@ -148,6 +149,7 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         const float ox = static_cast<float>(x0), oy = static_cast<float>(y0);
         rasterize_map(f, g.target, g.source, triangles, triangle_count, ox, oy, map, nullptr);
         rasterize_map(f, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
+        rasterize_map(f, g.target, g.source, g.hole_triangles, g.hole_triangle_count, ox, oy, map, nullptr);
         auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
         kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
                                 3, map, pixels, out);
@@ -165,7 +167,9 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         // 3. Where the user's texture lands on the target geometry, and 4. the mask.
         auto* user_map = arena.allocate_array<float>(pixels * 2);
         auto* covered = arena.allocate_array<std::uint8_t>(pixels);
-        rasterize_map(f, g.target, user_mesh, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+        rasterize_map(f, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+        rasterize_map(f, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
+                      user_map, covered);
         Plane mask = f.plane();
         beauty::fill_polygon(f, mask_polygon, mask);
         Plane kept = f.plane();
@@ -199,8 +203,19 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                     state[k] = past * state[k] + (1.0f - past) * stats[k], stats[k] = state[k];
                 state[7] = 1.0f;
             }
-            const std::uint8_t* lut = transfer_lut(user.skin, stats, arena);
-            kernels::lut3d(top, pixels, lut, kTransferLutSize, top);
+            // Skin takes the template's skin colour; the user's eyes, brows and lips keep their
+            // own colour and take only the template's lighting (else eye whites turn skin-tinted).
+            auto* lit = arena.allocate_array<std::uint8_t>(pixels * 3);
+            kernels::lut3d(top, pixels, transfer_lut(user.skin, stats, false, arena),
+                           kTransferLutSize, lit);
+            kernels::lut3d(top, pixels, transfer_lut(user.skin, stats, true, arena),
+                           kTransferLutSize, top);
+            Plane features = f.plane();
+            for (Region r : {Region::LeftEye, Region::RightEye, Region::LeftBrow,
+                             Region::RightBrow, Region::LipsOuter})
+                beauty::fill_polygon(f, polygon(g.target, regions[static_cast<int>(r)], arena), features);
+            beauty::feather(f, features, std::max(1, soft / 2), 2);
+            kernels::blend(top, lit, features.data, 256, pixels, 3, top);
 
             auto* alpha = arena.allocate_array<float>(pixels);
             const float weight = params.features / 255.0f;
