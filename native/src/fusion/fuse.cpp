@@ -188,11 +188,17 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         if (traced) trace->mask = mask.data;
 
         if (params.features > 0.0f) {
-            // 3. The user's texture on the target geometry, in the template's skin colour.
+            // 3. The user's texture on the target geometry, in the template's skin colour, inside
+            // the mask's box; elsewhere (and wherever the mask is 0) top = the warped template,
+            // so the blended difference is 0 there and no user background leaks in.
+            int bx0 = f.width, bx1 = 0, by0 = f.height, by1 = 0;
+            for (int y = 0; y < f.height; ++y) {
+                const std::uint8_t* row = mask.data + static_cast<std::size_t>(y) * f.width;
+                for (int x = 0; x < f.width; ++x)
+                    if (row[x]) bx0 = std::min(bx0, x), bx1 = std::max(bx1, x + 1), by0 = std::min(by0, y), by1 = y + 1;
+            }
             auto* top = arena.allocate_array<std::uint8_t>(pixels * 3);
-            kernels::remap_bilinear(user.texture, user.width, user.height,
-                                    static_cast<std::ptrdiff_t>(user.width) * 3, 3, user_map,
-                                    pixels, top);
+            std::memcpy(top, warped, pixels * 3);
             float stats[kFusionSkinStats];
             const Plane skin = skin_mask(f, templ, regions, soft);
             if (skin_stats(f, base, skin, 2, stats) == 0)
@@ -203,19 +209,33 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                     state[k] = past * state[k] + (1.0f - past) * stats[k], stats[k] = state[k];
                 state[7] = 1.0f;
             }
-            // Skin takes the template's skin colour; the user's eyes, brows and lips keep their
-            // own colour and take only the template's lighting (else eye whites turn skin-tinted).
-            auto* lit = arena.allocate_array<std::uint8_t>(pixels * 3);
-            kernels::lut3d(top, pixels, transfer_lut(user.skin, stats, false, arena),
-                           kTransferLutSize, lit);
-            kernels::lut3d(top, pixels, transfer_lut(user.skin, stats, true, arena),
-                           kTransferLutSize, top);
-            Plane features = f.plane();
-            for (Region r : {Region::LeftEye, Region::RightEye, Region::LeftBrow,
-                             Region::RightBrow, Region::LipsOuter})
-                beauty::fill_polygon(f, polygon(g.target, regions[static_cast<int>(r)], arena), features);
-            beauty::feather(f, features, std::max(1, soft / 2), 2);
-            kernels::blend(top, lit, features.data, 256, pixels, 3, top);
+            if (bx1 > bx0) {
+                // Skin takes the template's skin colour; the user's eyes, brows and lips keep
+                // their own and take only its lighting (else eye whites turn skin-tinted).
+                const std::uint8_t* skin_lut = transfer_lut(user.skin, stats, true, arena);
+                const std::uint8_t* light_lut = transfer_lut(user.skin, stats, false, arena);
+                Plane features = f.plane();
+                for (Region r : {Region::LeftEye, Region::RightEye, Region::LeftBrow,
+                                 Region::RightBrow, Region::LipsOuter})
+                    beauty::fill_polygon(f, polygon(g.target, regions[static_cast<int>(r)], arena), features);
+                beauty::feather(f, features, std::max(1, soft / 2), 2);
+                const std::size_t bw = static_cast<std::size_t>(bx1 - bx0);
+                auto* sampled = arena.allocate_array<std::uint8_t>(bw * 3);
+                auto* lit = arena.allocate_array<std::uint8_t>(bw * 3);
+                auto* coloured = arena.allocate_array<std::uint8_t>(bw * 3);
+                for (int y = by0; y < by1; ++y) {
+                    const std::size_t at = static_cast<std::size_t>(y) * f.width + bx0;
+                    kernels::remap_bilinear(user.texture, user.width, user.height,
+                                            static_cast<std::ptrdiff_t>(user.width) * 3, 3,
+                                            user_map + 2 * at, bw, sampled);
+                    kernels::lut3d(sampled, bw, skin_lut, kTransferLutSize, coloured);
+                    kernels::lut3d(sampled, bw, light_lut, kTransferLutSize, lit);
+                    kernels::blend(coloured, lit, features.data + at, 256, bw, 3, coloured);
+                    for (std::size_t i = 0; i < bw; ++i)
+                        if (mask.data[at + i])
+                            std::memcpy(top + 3 * (at + i), coloured + 3 * i, 3);
+                }
+            }
 
             auto* alpha = arena.allocate_array<float>(pixels);
             const float weight = params.features / 255.0f;
