@@ -5,11 +5,13 @@
 //   1. geometry: the user's mesh aligned to the template's, the target geometry (shape), the
 //      ring, and the displacements halved where a triangle would turn over (geometry.cpp);
 //      the smallest signed triangle area (relative to the template's winding) is the fold check;
-//   2. the template's R warped to the target geometry (identity when shape is 0);
-//   3. the user's texture warped to the target geometry, its skin colour moved to the
-//      template's in Lab (a 3D table through kernels::lut3d);
+//   2. the template's R warped to the target geometry (identity when shape is 0), the mesh's
+//      holes (mouth, eyes) carried along by fans from their centres;
 //   4. the mask: the target face oval, shrunk inside the jaw line and hairline, less the mouth
 //      opening and eyes when kept, feathered, times `features`;
+//   3. inside the mask's box, the user's texture warped to the target geometry, its skin moved
+//      to the template's skin colour in Lab and its eyes, brows and lips to the template's
+//      lighting (3D tables through kernels::lut3d);
 //   5. the multi-band (or Poisson) blend of the user's face into the warped template, written
 //      back. Pixels the blend's weights never reach keep the warped template; outside the ring
 //      that is the template itself, bit for bit.
