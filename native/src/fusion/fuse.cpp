@@ -7,9 +7,9 @@
 //      the smallest signed triangle area (relative to the template's winding) is the fold check;
 //   2. the template's R warped to the target geometry (identity when shape is 0), the mesh's
 //      holes (mouth, eyes) carried along by fans from their centres;
-//   4. the mask: the target face oval, shrunk inside the jaw line and hairline, less the mouth
+//   3. the mask: the target face oval, shrunk inside the jaw line and hairline, less the mouth
 //      opening and eyes when kept, feathered, times `features`;
-//   3. inside the mask's box, the user's texture warped to the target geometry, its skin moved
+//   4. inside the mask's box, the user's texture warped to the target geometry, its skin moved
 //      to the template's skin colour in Lab and its eyes, brows and lips to the template's
 //      lighting (3D tables through kernels::lut3d);
 //   5. the multi-band (or Poisson) blend of the user's face into the warped template, written
@@ -166,7 +166,7 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     const std::uint8_t* result = warped;
     const bool traced = trace && trace->maps;
     if (params.features > 0.0f || traced) {
-        // 3. Where the user's texture lands on the target geometry, and 4. the mask.
+        // 3. Where the user's texture lands on the target geometry, and the mask.
         auto* user_map = arena.allocate_array<float>(pixels * 2);
         auto* covered = arena.allocate_array<std::uint8_t>(pixels);
         rasterize_map(f, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
@@ -190,7 +190,7 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         if (traced) trace->mask = mask.data;
 
         if (params.features > 0.0f) {
-            // 3. The user's texture on the target geometry, in the template's skin colour, inside
+            // 4. The user's texture on the target geometry, in the template's skin colour, inside
             // the mask's box; elsewhere (and wherever the mask is 0) top = the warped template,
             // so the blended difference is 0 there and no user background leaks in.
             int bx0 = f.width, bx1 = 0, by0 = f.height, by1 = 0;
