@@ -99,6 +99,9 @@ def test_fusion_changes_the_face_only_and_does_not_fold(photos, amount, blend):
         cy, cx = np.nonzero(changed)
         assert cx.min() >= max(box[0], x0) and cx.max() <= min(box[2], x1 - 1)
         assert cy.min() >= max(box[1], y0) and cy.max() <= min(box[3], y1 - 1)
+        # The blend has faded out before the region's edge: stopping the writes there is seamless.
+        edges = [changed[y0, x0:x1], changed[y1 - 1, x0:x1], changed[y0:y1, x0], changed[y0:y1, x1 - 1]]
+        assert not any(e.any() for e in edges)
         # Inside the face the user's appearance shows.
         inside = mask > 200
         region = (slice(y0, y1), slice(x0, x1))

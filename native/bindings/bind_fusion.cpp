@@ -96,9 +96,15 @@ void register_fusion(py::module_& m) {
               FusionUser user;
               {
                   py::gil_scoped_release release;
-                  user = prepare_fusion_user(view, points.data, points.count, points.stride, r,
-                                             arena);
-                  wipe_stack(64 << 10);  // dead frames held the mesh and skin statistics
+                  // Dead frames held the mesh and skin statistics, on either way out.
+                  try {
+                      user = prepare_fusion_user(view, points.data, points.count, points.stride,
+                                                 r, arena);
+                  } catch (...) {
+                      wipe_stack(64 << 10);
+                      throw;
+                  }
+                  wipe_stack(64 << 10);
               }
               py::dict result;
               result["texture"] = arena_array<std::uint8_t>(arena, user.texture,
@@ -150,10 +156,16 @@ void register_fusion(py::module_& m) {
               t.maps = trace;
               {
                   py::gil_scoped_release release;
-                  fuse_face(view, static_cast<std::uint8_t*>(dst.mutable_data()), out.stride,
-                            points.data, points.count, points.stride, user, tris, triangle_count,
-                            r, p, state_data, arena, &t);
-                  wipe_stack(64 << 10);  // dead frames held both meshes and the colour stats
+                  // Dead frames held both meshes and the colour statistics, on either way out.
+                  try {
+                      fuse_face(view, static_cast<std::uint8_t*>(dst.mutable_data()), out.stride,
+                                points.data, points.count, points.stride, user, tris,
+                                triangle_count, r, p, state_data, arena, &t);
+                  } catch (...) {
+                      wipe_stack(64 << 10);
+                      throw;
+                  }
+                  wipe_stack(64 << 10);
               }
               py::dict result;
               result["region"] = py::make_tuple(t.x0, t.y0, t.x1, t.y1);

@@ -302,6 +302,11 @@ void check_locality(const std::vector<std::uint8_t>& src, const std::vector<std:
                              y > my1 + t.margin;
             const bool outside = x < t.x0 || x >= t.x1 || y < t.y0 || y >= t.y1;
             changed_far += differs && (far || outside);
+            // The blend fades out inside the region: its edge (unless the image's) keeps the
+            // template, so stopping the writes there leaves no seam.
+            const bool edge = (x == t.x0 && x > 0) || (x == t.x1 - 1 && x < w - 1) ||
+                              (y == t.y0 && y > 0) || (y == t.y1 - 1 && y < h - 1);
+            CHECK_MSG(!(differs && edge), "changed pixel on the region's edge at " << x << "," << y);
         }
     CHECK_MSG(changed_far == 0, changed_far << " pixels changed beyond the margin");
     CHECK(changed > 1000);

@@ -149,6 +149,13 @@ void poisson(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
     float* guide = arena.allocate_array<float>(pixels);
     float* source = arena.allocate_array<float>(pixels);
     constexpr float omega = 1.85f;
+    // The solve runs over the weight's support (its box, inside the region's edge).
+    int x0 = w, x1 = 0, y0 = h, y1 = 0;
+    for (int y = 1; y < h - 1; ++y)
+        for (int x = 1; x < w - 1; ++x)
+            if (alpha[static_cast<std::size_t>(y) * w + x] > 0)
+                x0 = std::min(x0, x), x1 = std::max(x1, x + 1), y0 = std::min(y0, y), y1 = y + 1;
+    if (x1 <= x0) return;
     for (int c = 0; c < 3; ++c) {
         for (std::size_t i = 0; i < pixels; ++i) {
             source[i] = alpha[i] * (static_cast<float>(top[3 * i + c]) - static_cast<float>(base[3 * i + c]));
@@ -157,8 +164,8 @@ void poisson(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
                        : 0.0f;
         }
         // The guidance: the discrete Laplacian of the weighted difference.
-        for (int y = 1; y < h - 1; ++y)
-            for (int x = 1; x < w - 1; ++x) {
+        for (int y = y0; y < y1; ++y)
+            for (int x = x0; x < x1; ++x) {
                 const std::size_t i = static_cast<std::size_t>(y) * w + x;
                 guide[i] = source[i - 1] + source[i + 1] + source[i - w] + source[i + w] - 4.0f * source[i];
             }
@@ -166,8 +173,8 @@ void poisson(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
         // template) outside it and on the region's edge.
         for (int it = 0; it < iterations; ++it)
             for (int parity = 0; parity < 2; ++parity)
-                for (int y = 1; y < h - 1; ++y)
-                    for (int x = 1 + ((y + parity) & 1); x < w - 1; x += 2) {
+                for (int y = y0; y < y1; ++y)
+                    for (int x = x0 + ((x0 + y + parity) & 1); x < x1; x += 2) {
                         const std::size_t i = static_cast<std::size_t>(y) * w + x;
                         if (!(alpha[i] > 0)) continue;
                         const float target = (d[i - 1] + d[i + 1] + d[i - w] + d[i + w] - guide[i]) * 0.25f;

@@ -81,12 +81,14 @@ std::size_t skin_stats(const Frame& f, const std::uint8_t* rgb, const Plane& mas
 }
 
 std::uint8_t* transfer_lut(const float from[kFusionSkinStats], const float to[kFusionSkinStats],
-                           Arena& arena) {
+                           bool chroma, Arena& arena) {
     const int n = kTransferLutSize;
     auto* lut = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(n) * n * n * 3);
-    float gain[3];
-    for (int k = 0; k < 3; ++k)
+    float gain[3] = {1, 1, 1}, source[3] = {0, 0, 0}, dest[3] = {0, 0, 0};
+    for (int k = 0; k < (chroma ? 3 : 1); ++k) {
         gain[k] = std::clamp(to[3 + k] / std::max(from[3 + k], 1e-3f), 0.5f, 2.0f);
+        source[k] = from[k], dest[k] = to[k];
+    }
     std::uint8_t* entry = lut;
     for (int b = 0; b < n; ++b)
         for (int g = 0; g < n; ++g)
@@ -96,8 +98,8 @@ std::uint8_t* transfer_lut(const float from[kFusionSkinStats], const float to[kF
                     static_cast<std::uint8_t>((g * 255 + (n - 1) / 2) / (n - 1)),
                     static_cast<std::uint8_t>((b * 255 + (n - 1) / 2) / (n - 1))};
                 const Lab c = lab_of(rgb);
-                rgb_of({(c.l - from[0]) * gain[0] + to[0], (c.a - from[1]) * gain[1] + to[1],
-                        (c.b - from[2]) * gain[2] + to[2]},
+                rgb_of({(c.l - source[0]) * gain[0] + dest[0], (c.a - source[1]) * gain[1] + dest[1],
+                        (c.b - source[2]) * gain[2] + dest[2]},
                        entry);
             }
     return lut;

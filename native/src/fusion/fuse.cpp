@@ -5,11 +5,13 @@
 //   1. geometry: the user's mesh aligned to the template's, the target geometry (shape), the
 //      ring, and the displacements halved where a triangle would turn over (geometry.cpp);
 //      the smallest signed triangle area (relative to the template's winding) is the fold check;
-//   2. the template's R warped to the target geometry (identity when shape is 0);
-//   3. the user's texture warped to the target geometry, its skin colour moved to the
-//      template's in Lab (a 3D table through kernels::lut3d);
-//   4. the mask: the target face oval, shrunk inside the jaw line and hairline, less the mouth
+//   2. the template's R warped to the target geometry (identity when shape is 0), the mesh's
+//      holes (mouth, eyes) carried along by fans from their centres;
+//   3. the mask: the target face oval, shrunk inside the jaw line and hairline, less the mouth
 //      opening and eyes when kept, feathered, times `features`;
+//   4. inside the mask's box, the user's texture warped to the target geometry, its skin moved
+//      to the template's skin colour in Lab and its eyes, brows and lips to the template's
+//      lighting (3D tables through kernels::lut3d);
 //   5. the multi-band (or Poisson) blend of the user's face into the warped template, written
 //      back. Pixels the blend's weights never reach keep the warped template; outside the ring
 //      that is the template itself, bit for bit.
@@ -91,6 +93,7 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     const Vec2* user_mesh = read_points(user.mesh, kMeshLandmarks, 2, arena);
     Geometry g = build_geometry(templ, user_mesh, regions, params.shape, arena);
     unfold(g, triangles, triangle_count, arena);
+    place_hole_centres(g, regions);
     const float min_area =
         std::min(min_signed_area(g.target, g.source, triangles, triangle_count),
                  min_signed_area(g.target, g.source, g.ring_triangles, g.ring_triangle_count));
@@ -109,8 +112,10 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         lo_x = std::min(lo_x, p.x), hi_x = std::max(hi_x, p.x);
         lo_y = std::min(lo_y, p.y), hi_y = std::max(hi_y, p.y);
     }
-    float rlo_x = lo_x - reach - soft, rlo_y = lo_y - reach - soft;
-    float rhi_x = hi_x + reach + soft, rhi_y = hi_y + reach + soft;
+    // The feathering (two box passes of radius `soft`) and the pyramid's reach beyond it.
+    const float spread = static_cast<float>(reach + 2 * soft + 2);
+    float rlo_x = lo_x - spread, rlo_y = lo_y - spread;
+    float rhi_x = hi_x + spread, rhi_y = hi_y + spread;
     for (int i = kMeshLandmarks; i < g.points; ++i) {
         rlo_x = std::min(rlo_x, g.source[i].x - 1), rhi_x = std::max(rhi_x, g.source[i].x + 1);
         rlo_y = std::min(rlo_y, g.source[i].y - 1), rhi_y = std::max(rhi_y, g.source[i].y + 1);
@@ -146,6 +151,7 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         const float ox = static_cast<float>(x0), oy = static_cast<float>(y0);
         rasterize_map(f, g.target, g.source, triangles, triangle_count, ox, oy, map, nullptr);
         rasterize_map(f, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
+        rasterize_map(f, g.target, g.source, g.hole_triangles, g.hole_triangle_count, ox, oy, map, nullptr);
         auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
         kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
                                 3, map, pixels, out);
@@ -160,10 +166,12 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     const std::uint8_t* result = warped;
     const bool traced = trace && trace->maps;
     if (params.features > 0.0f || traced) {
-        // 3. Where the user's texture lands on the target geometry, and 4. the mask.
+        // 3. Where the user's texture lands on the target geometry, and the mask.
         auto* user_map = arena.allocate_array<float>(pixels * 2);
         auto* covered = arena.allocate_array<std::uint8_t>(pixels);
-        rasterize_map(f, g.target, user_mesh, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+        rasterize_map(f, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+        rasterize_map(f, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
+                      user_map, covered);
         Plane mask = f.plane();
         beauty::fill_polygon(f, mask_polygon, mask);
         Plane kept = f.plane();
@@ -182,11 +190,17 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         if (traced) trace->mask = mask.data;
 
         if (params.features > 0.0f) {
-            // 3. The user's texture on the target geometry, in the template's skin colour.
+            // 4. The user's texture on the target geometry, in the template's skin colour, inside
+            // the mask's box; elsewhere (and wherever the mask is 0) top = the warped template,
+            // so the blended difference is 0 there and no user background leaks in.
+            int bx0 = f.width, bx1 = 0, by0 = f.height, by1 = 0;
+            for (int y = 0; y < f.height; ++y) {
+                const std::uint8_t* row = mask.data + static_cast<std::size_t>(y) * f.width;
+                for (int x = 0; x < f.width; ++x)
+                    if (row[x]) bx0 = std::min(bx0, x), bx1 = std::max(bx1, x + 1), by0 = std::min(by0, y), by1 = y + 1;
+            }
             auto* top = arena.allocate_array<std::uint8_t>(pixels * 3);
-            kernels::remap_bilinear(user.texture, user.width, user.height,
-                                    static_cast<std::ptrdiff_t>(user.width) * 3, 3, user_map,
-                                    pixels, top);
+            std::memcpy(top, warped, pixels * 3);
             float stats[kFusionSkinStats];
             const Plane skin = skin_mask(f, templ, regions, soft);
             if (skin_stats(f, base, skin, 2, stats) == 0)
@@ -197,8 +211,33 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                     state[k] = past * state[k] + (1.0f - past) * stats[k], stats[k] = state[k];
                 state[7] = 1.0f;
             }
-            const std::uint8_t* lut = transfer_lut(user.skin, stats, arena);
-            kernels::lut3d(top, pixels, lut, kTransferLutSize, top);
+            if (bx1 > bx0) {
+                // Skin takes the template's skin colour; the user's eyes, brows and lips keep
+                // their own and take only its lighting (else eye whites turn skin-tinted).
+                const std::uint8_t* skin_lut = transfer_lut(user.skin, stats, true, arena);
+                const std::uint8_t* light_lut = transfer_lut(user.skin, stats, false, arena);
+                Plane features = f.plane();
+                for (Region r : {Region::LeftEye, Region::RightEye, Region::LeftBrow,
+                                 Region::RightBrow, Region::LipsOuter})
+                    beauty::fill_polygon(f, polygon(g.target, regions[static_cast<int>(r)], arena), features);
+                beauty::feather(f, features, std::max(1, soft / 2), 2);
+                const std::size_t bw = static_cast<std::size_t>(bx1 - bx0);
+                auto* sampled = arena.allocate_array<std::uint8_t>(bw * 3);
+                auto* lit = arena.allocate_array<std::uint8_t>(bw * 3);
+                auto* coloured = arena.allocate_array<std::uint8_t>(bw * 3);
+                for (int y = by0; y < by1; ++y) {
+                    const std::size_t at = static_cast<std::size_t>(y) * f.width + bx0;
+                    kernels::remap_bilinear(user.texture, user.width, user.height,
+                                            static_cast<std::ptrdiff_t>(user.width) * 3, 3,
+                                            user_map + 2 * at, bw, sampled);
+                    kernels::lut3d(sampled, bw, skin_lut, kTransferLutSize, coloured);
+                    kernels::lut3d(sampled, bw, light_lut, kTransferLutSize, lit);
+                    kernels::blend(coloured, lit, features.data + at, 256, bw, 3, coloured);
+                    for (std::size_t i = 0; i < bw; ++i)
+                        if (mask.data[at + i])
+                            std::memcpy(top + 3 * (at + i), coloured + 3 * i, 3);
+                }
+            }
 
             auto* alpha = arena.allocate_array<float>(pixels);
             const float weight = params.features / 255.0f;

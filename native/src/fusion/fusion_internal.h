@@ -41,20 +41,27 @@ std::size_t skin_stats(const Frame& f, const std::uint8_t* rgb, const Plane& mas
 
 // A size^3 RGB table (red fastest, kernels::lut3d's layout) that moves colours with statistics
 // `from` to statistics `to` in Lab (per channel: (v - mean) * std_to / std_from + mean_to, the
-// ratio limited to [0.5, 2]).
+// ratio limited to [0.5, 2]); with `chroma` false, only lightness moves (a and b are kept).
 inline constexpr int kTransferLutSize = 17;
 std::uint8_t* transfer_lut(const float from[kFusionSkinStats], const float to[kFusionSkinStats],
-                           Arena& arena);
+                           bool chroma, Arena& arena);
 
 // ---- geometry (geometry.cpp) ----------------------------------------------------------------
 
-// The geometry both warps share: points 0..467 are the mesh, 468.. the outer ring.
+// The geometry both warps share: points 0..467 are the mesh, then the outer ring, then the
+// centres of the mesh's three holes (mouth, left eye, right eye).
 struct Geometry {
-    Vec2* source;  // the template's points (and the ring)
-    Vec2* target;  // the fused face's points (and the same ring)
-    int points;    // 468 + ring size
+    Vec2* source;  // the template's points
+    Vec2* target;  // the fused face's points (the ring is the template's)
+    Vec2* user;    // the user's points in texture pixels (the ring unused)
+    int points;    // 468 + ring size + 3
     int* ring_triangles;  // 2 per ring point, wound like the mesh (positive area in the template)
     int ring_triangle_count;
+    // Fans from each hole's centre to its loop, so that the warps also carry the mouth's
+    // interior and the eye openings. Not part of the fold check: a closed mouth's fan is
+    // degenerate in the template already.
+    int* hole_triangles;
+    int hole_triangle_count;
 };
 
 // Aligns `user` (texture pixels) to `templ` by a least-squares similarity transform on stable
@@ -62,6 +69,10 @@ struct Geometry {
 // by `shape`. The ring: the template's face oval pushed out from its centre, mapped to itself.
 Geometry build_geometry(const Vec2* templ, const Vec2* user, const MeshRegions& regions,
                         float shape, Arena& arena);
+
+// Places the holes' centres (the mean of each loop) in the source, target and user points;
+// after unfold, which moves the loops.
+void place_hole_centres(Geometry& g, const MeshRegions& regions);
 
 // Removes folds: while a triangle of `triangles` or of the ring has turned over relative to the
 // template (or kept under 5% of its template area), its corners' displacements are halved, up to

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "facekit/landmarks.h"
+#include "facekit/warp.h"
 #include "fusion/fusion_internal.h"
 
 namespace facekit::fusion {
@@ -34,8 +35,9 @@ Vec2* read_points(const float* data, int count, int stride, Arena& arena) {
     for (int i = 0; i < count; ++i) {
         points[i] = {data[static_cast<std::ptrdiff_t>(i) * stride],
                      data[static_cast<std::ptrdiff_t>(i) * stride + 1]};
-        if (!std::isfinite(points[i].x) || !std::isfinite(points[i].y))
-            throw std::invalid_argument("landmarks hold a non-finite coordinate");
+        // Finite and within kMaxCoordinate: the region's integer bounds are computed from them.
+        if (!(std::fabs(points[i].x) <= kMaxCoordinate && std::fabs(points[i].y) <= kMaxCoordinate))
+            throw std::invalid_argument("landmarks hold a non-finite or far out-of-image coordinate");
     }
     return points;
 }
@@ -93,14 +95,29 @@ Geometry build_geometry(const Vec2* templ, const Vec2* user, const MeshRegions& 
     const auto& oval = regions[static_cast<int>(Region::FaceOval)];
     const int ring = static_cast<int>(oval.size());
     Geometry g;
-    g.points = kMeshLandmarks + ring;
+    g.points = kMeshLandmarks + ring + 3;
     g.source = arena.allocate_array<Vec2>(static_cast<std::size_t>(g.points));
     g.target = arena.allocate_array<Vec2>(static_cast<std::size_t>(g.points));
+    g.user = arena.allocate_array<Vec2>(static_cast<std::size_t>(g.points));
     for (int i = 0; i < kMeshLandmarks; ++i) {
         const Vec2 p = user[i] - pc;
         const Vec2 aligned{a * p.x - b * p.y + qc.x, b * p.x + a * p.y + qc.y};
         g.source[i] = templ[i];
         g.target[i] = templ[i] + (aligned - templ[i]) * shape;
+        g.user[i] = user[i];
+    }
+    // The holes' fans (their centres are placed by place_hole_centres).
+    const Region holes[] = {Region::LipsInner, Region::LeftEye, Region::RightEye};
+    int fan = 0;
+    for (Region r : holes) fan += static_cast<int>(regions[static_cast<int>(r)].size());
+    g.hole_triangle_count = fan;
+    g.hole_triangles = arena.allocate_array<int>(static_cast<std::size_t>(3 * fan));
+    int* t = g.hole_triangles;
+    for (int h = 0; h < 3; ++h) {
+        const auto& loop = regions[static_cast<int>(holes[h])];
+        const int n = static_cast<int>(loop.size());
+        for (int j = 0; j < n; ++j, t += 3)
+            t[0] = kMeshLandmarks + ring + h, t[1] = loop[j], t[2] = loop[(j + 1) % n];
     }
     Vec2 centre{0, 0};
     for (int i : oval) centre = centre + templ[i];
@@ -124,6 +141,18 @@ Geometry build_geometry(const Vec2* templ, const Vec2* user, const MeshRegions& 
     if (orientation < 0)
         for (int k = 0; k < 2 * ring; ++k) std::swap(g.ring_triangles[3 * k + 1], g.ring_triangles[3 * k + 2]);
     return g;
+}
+
+void place_hole_centres(Geometry& g, const MeshRegions& regions) {
+    const Region holes[] = {Region::LipsInner, Region::LeftEye, Region::RightEye};
+    for (int h = 0; h < 3; ++h) {
+        const auto& loop = regions[static_cast<int>(holes[h])];
+        Vec2 s{0, 0}, t{0, 0}, u{0, 0};
+        for (int i : loop) s = s + g.source[i], t = t + g.target[i], u = u + g.user[i];
+        const float inv = 1.0f / static_cast<float>(loop.size());
+        const int at = g.points - 3 + h;
+        g.source[at] = s * inv, g.target[at] = t * inv, g.user[at] = u * inv;
+    }
 }
 
 void unfold(Geometry& g, const int* triangles, int count, Arena& arena) {
