@@ -9,8 +9,12 @@ void pyr_up_cols_span_scalar(const float* s, int n, float* out, int begin, int e
     auto at = [&](int i) { return s[i < 0 ? 0 : (i >= n ? n - 1 : i)]; };
     for (int x = begin; x < end; ++x) {
         const int i = x / 2;
-        out[x] = x % 2 == 0 ? ((at(i - 1) + at(i + 1)) + at(i) * 6.0f) * 0.125f
-                            : (at(i) + at(i + 1)) * 0.5f;
+        if (i >= 1 && i + 1 < n)  // inside: no clamps needed
+            out[x] = x % 2 == 0 ? ((s[i - 1] + s[i + 1]) + s[i] * 6.0f) * 0.125f
+                                : (s[i] + s[i + 1]) * 0.5f;
+        else
+            out[x] = x % 2 == 0 ? ((at(i - 1) + at(i + 1)) + at(i) * 6.0f) * 0.125f
+                                : (at(i) + at(i + 1)) * 0.5f;
     }
 }
 
