@@ -5,7 +5,8 @@
 //   facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]
 //
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
-//         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add
+//         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
+//         pyr_up_cols
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -88,7 +89,7 @@ int usage() {
     std::fprintf(stderr,
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
-                 "crop_normalize pyr_down_rows pyr_up_rows masked_add\n  ISA: scalar sse41 avx2 neon\n");
+                 "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -263,6 +264,25 @@ int main(int argc, char** argv) {
         out_data = floats_out.data();
         out_bytes = floats_out.size() * sizeof(float);
         out_elements = n;
+    } else if (kernel == "pyr_down_cols" || kernel == "pyr_up_cols") {
+        // The pyramid's horizontal passes over the region's samples as one long row (one
+        // dispatcher call; the two clamped ends are negligible): down reads n and writes n / 2,
+        // up reads n / 2 and writes n.
+        u8a.resize(n);
+        fill_bytes(u8a, 14);
+        positions.resize(n);
+        for (std::size_t i = 0; i < n; ++i) positions[i] = static_cast<float>(u8a[i]) - 128.0f;
+        const int count = static_cast<int>(n), half = (count + 1) / 2;
+        floats_out.assign(n, 0.0f);
+        if (kernel == "pyr_down_cols") {
+            run = [&, count, half] { kernels::pyr_down_cols(positions.data(), count, floats_out.data(), half); };
+            out_elements = static_cast<std::size_t>(half);
+        } else {
+            run = [&, count, half] { kernels::pyr_up_cols(positions.data(), half, floats_out.data(), count); };
+            out_elements = n;
+        }
+        out_data = floats_out.data();
+        out_bytes = floats_out.size() * sizeof(float);
     } else if (kernel == "crop_normalize") {
         // A rotated face (about 560 px) in a 1920x1080 RGB frame into a 192x192 crop (the crop's
         // side follows ELEMENTS: 192 at 420000, a face region's pixels at 1080p).

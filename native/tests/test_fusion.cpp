@@ -85,6 +85,25 @@ TEST(fusion_pyramid_kernels_match_scalar_bit_for_bit) {
     }
 }
 
+TEST(fusion_pyramid_column_kernels_match_scalar_bit_for_bit) {
+    // Row lengths around every block size and border case; inputs flush against a guard page.
+    for (int n = 1; n <= 70; ++n) {
+        Rng rng(static_cast<std::uint64_t>(n) * 31);
+        Guarded in(static_cast<std::size_t>(n) * 4);
+        fill(in.as<float>(), static_cast<std::size_t>(n), rng);
+        const int down_w = (n + 1) / 2;
+        Guarded down(static_cast<std::size_t>(down_w) * 4);
+        compare_paths("pyr_down_cols", static_cast<std::size_t>(down_w), {down.as<float>()},
+                      [&] { kernels::pyr_down_cols(in.as<float>(), n, down.as<float>(), down_w); });
+        for (int up_w : {2 * n, 2 * n - 1}) {
+            if (up_w < 1) continue;
+            Guarded up(static_cast<std::size_t>(up_w) * 4);
+            compare_paths("pyr_up_cols", static_cast<std::size_t>(up_w), {up.as<float>()},
+                          [&] { kernels::pyr_up_cols(in.as<float>(), n, up.as<float>(), up_w); });
+        }
+    }
+}
+
 TEST(fusion_pyramid_filters_keep_constants_and_a_zero_mask_adds_nothing) {
     std::vector<float> v(37, 42.5f), out(37), odd(37), acc(37, 3.0f), zero(37, 0.0f);
     kernels::pyr_down_rows(v.data(), v.data(), v.data(), v.data(), v.data(), v.size(), out.data());
@@ -92,6 +111,10 @@ TEST(fusion_pyramid_filters_keep_constants_and_a_zero_mask_adds_nothing) {
     kernels::pyr_up_rows(v.data(), v.data(), v.data(), v.size(), out.data(), odd.data());
     CHECK(std::all_of(out.begin(), out.end(), [](float x) { return x == 42.5f; }));
     CHECK(std::all_of(odd.begin(), odd.end(), [](float x) { return x == 42.5f; }));
+    kernels::pyr_down_cols(v.data(), 37, out.data(), 19);
+    CHECK(std::all_of(out.begin(), out.begin() + 19, [](float x) { return x == 42.5f; }));
+    kernels::pyr_up_cols(v.data(), 18, out.data(), 36);
+    CHECK(std::all_of(out.begin(), out.begin() + 36, [](float x) { return x == 42.5f; }));
     kernels::masked_add(v.data(), zero.data(), v.size(), acc.data());
     CHECK(std::all_of(acc.begin(), acc.end(), [](float x) { return x == 3.0f; }));
 }

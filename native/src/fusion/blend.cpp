@@ -35,42 +35,10 @@ struct Scratch {
     float* spare;  // an odd output row that falls past the bottom
 };
 
-// One row of the 5-tap [1 4 6 4 1] / 16 filter with 2x decimation, borders replicated: the
-// interior without index clamps (the same operations in the same order as the edges).
-void down_row(const float* s, int n, float* t, int w) {
-    auto at = [&](int i) { return s[clamp_index(i, n)]; };
-    auto tap = [](float a, float b, float c, float d, float e) {
-        return (((a + e) + (b + d) * 4.0f) + c * 6.0f) * 0.0625f;
-    };
-    int x = 0;
-    for (; x < w && 2 * x - 2 < 0; ++x) t[x] = tap(at(2 * x - 2), at(2 * x - 1), at(2 * x), at(2 * x + 1), at(2 * x + 2));
-    for (; x < w && 2 * x + 2 < n; ++x)
-        t[x] = tap(s[2 * x - 2], s[2 * x - 1], s[2 * x], s[2 * x + 1], s[2 * x + 2]);
-    for (; x < w; ++x) t[x] = tap(at(2 * x - 2), at(2 * x - 1), at(2 * x), at(2 * x + 1), at(2 * x + 2));
-}
-
-// One row of 2x upsampling from n to w samples (w is 2n or 2n - 1), borders replicated.
-void up_row(const float* s, int n, float* t, int w) {
-    auto even = [](float a, float b, float c) { return ((a + c) + b * 6.0f) * 0.125f; };
-    auto odd = [](float b, float c) { return (b + c) * 0.5f; };
-    if (n == 1) {
-        for (int x = 0; x < w; ++x) t[x] = x % 2 ? odd(s[0], s[0]) : even(s[0], s[0], s[0]);
-        return;
-    }
-    t[0] = even(s[0], s[0], s[1]);
-    t[1] = odd(s[0], s[1]);
-    for (int i = 1; i < n - 1; ++i) {
-        t[2 * i] = even(s[i - 1], s[i], s[i + 1]);
-        t[2 * i + 1] = odd(s[i], s[i + 1]);
-    }
-    const int i = n - 1;
-    t[2 * i] = even(s[i - 1], s[i], s[i]);
-    if (2 * i + 1 < w) t[2 * i + 1] = odd(s[i], s[i]);
-}
-
 // src (one level) filtered and decimated into out (the next level's size).
 void down(const Level& src, const Level& tmp, const Level& out) {
-    for (int y = 0; y < src.height; ++y) down_row(src.row(y), src.width, tmp.row(y), out.width);
+    for (int y = 0; y < src.height; ++y)
+        kernels::pyr_down_cols(src.row(y), src.width, tmp.row(y), out.width);
     for (int y = 0; y < out.height; ++y) {
         auto r = [&](int i) { return tmp.row(clamp_index(2 * y + i, src.height)); };
         kernels::pyr_down_rows(r(-2), r(-1), r(0), r(1), r(2), static_cast<std::size_t>(out.width),
@@ -80,7 +48,8 @@ void down(const Level& src, const Level& tmp, const Level& out) {
 
 // src upsampled 2x into out (the previous level's size).
 void up(const Level& src, const Level& tmp, float* spare, const Level& out) {
-    for (int y = 0; y < src.height; ++y) up_row(src.row(y), src.width, tmp.row(y), out.width);
+    for (int y = 0; y < src.height; ++y)
+        kernels::pyr_up_cols(src.row(y), src.width, tmp.row(y), out.width);
     for (int i = 0; i < src.height; ++i) {
         float* odd = 2 * i + 1 < out.height ? out.row(2 * i + 1) : spare;
         kernels::pyr_up_rows(tmp.row(clamp_index(i - 1, src.height)), tmp.row(i),

@@ -20,12 +20,24 @@ void pyr_up_rows_scalar(const float* a, const float* b, const float* c, std::siz
 // acc = acc + lap * mask (one band of the multi-band blend).
 void masked_add_scalar(const float* lap, const float* mask, std::size_t count, float* acc);
 
+// The horizontal passes, one row each, borders replicated (index clamped to 0..n-1):
+// down: out[x] = (((s[2x-2] + s[2x+2]) + (s[2x-1] + s[2x+1]) * 4) + s[2x] * 6) * 0.0625 for x in
+// [0, w) (w = (n + 1) / 2); up: out[2i] = ((s[i-1] + s[i+1]) + s[i] * 6) * 0.125 and
+// out[2i+1] = (s[i] + s[i+1]) * 0.5, for the `w` outputs (w is 2n or 2n - 1).
+// The span forms compute outputs [begin, end) of the row (SIMD paths use them at the ends).
+void pyr_down_cols_scalar(const float* s, int n, float* out, int w);
+void pyr_down_cols_span_scalar(const float* s, int n, float* out, int begin, int end);
+void pyr_up_cols_scalar(const float* s, int n, float* out, int w);
+void pyr_up_cols_span_scalar(const float* s, int n, float* out, int begin, int end);
+
 #ifdef FACEKIT_HAVE_AVX2
 void pyr_down_rows_avx2(const float* a, const float* b, const float* c, const float* d,
                         const float* e, std::size_t count, float* out);
 void pyr_up_rows_avx2(const float* a, const float* b, const float* c, std::size_t count,
                       float* even, float* odd);
 void masked_add_avx2(const float* lap, const float* mask, std::size_t count, float* acc);
+void pyr_down_cols_avx2(const float* s, int n, float* out, int w);
+void pyr_up_cols_avx2(const float* s, int n, float* out, int w);
 #endif
 #ifdef FACEKIT_HAVE_NEON
 void pyr_down_rows_neon(const float* a, const float* b, const float* c, const float* d,
@@ -33,6 +45,8 @@ void pyr_down_rows_neon(const float* a, const float* b, const float* c, const fl
 void pyr_up_rows_neon(const float* a, const float* b, const float* c, std::size_t count,
                       float* even, float* odd);
 void masked_add_neon(const float* lap, const float* mask, std::size_t count, float* acc);
+void pyr_down_cols_neon(const float* s, int n, float* out, int w);
+void pyr_up_cols_neon(const float* s, int n, float* out, int w);
 #endif
 
 // Dispatching entry points (the active SIMD path, one count_call per call).
@@ -41,5 +55,7 @@ void pyr_down_rows(const float* a, const float* b, const float* c, const float* 
 void pyr_up_rows(const float* a, const float* b, const float* c, std::size_t count, float* even,
                  float* odd);
 void masked_add(const float* lap, const float* mask, std::size_t count, float* acc);
+void pyr_down_cols(const float* s, int n, float* out, int w);
+void pyr_up_cols(const float* s, int n, float* out, int w);
 
 }  // namespace facekit::kernels

@@ -30,6 +30,8 @@ struct KernelTable {
     Kernel<decltype(pyr_down_rows_scalar)> pyr_down_rows;
     Kernel<decltype(pyr_up_rows_scalar)> pyr_up_rows;
     Kernel<decltype(masked_add_scalar)> masked_add;
+    Kernel<decltype(pyr_down_cols_scalar)> pyr_down_cols;
+    Kernel<decltype(pyr_up_cols_scalar)> pyr_up_cols;
 };
 
 // The table of `isa` (the scalar table for a path this build lacks).
