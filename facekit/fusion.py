@@ -158,14 +158,14 @@ class FusionOptions:
 
     @classmethod
     def swap(cls, **changes: Any) -> FusionOptions:
-        """The face-swap preset: the user's face shape and features in full; the template
-        keeps its pose, expression, mouth interior, eye openings, light and background.
-        Calibrated on the shared test pairs (tests/test_fusion.py): of the keep_eyes /
-        keep_mouth settings at shape = features = 1, dropping either moves the verifier's
-        distance to the user by under 0.02 on average, and keeping both avoids the doubled
-        teeth of a closed mouth pasted over an open one. Other fields as keywords:
-        ``FusionOptions.swap(consent=...)``."""
-        return cls(**{"shape": 1.0, "features": 1.0, **changes})
+        """The face-swap preset: the user's face shape, features and eyes in full
+        (``shape=features=1``, ``keep_eyes=False``); the template keeps its pose, expression,
+        mouth interior, light and background. Calibrated on the shared test pairs
+        (tests/test_fusion.py): of the keep_eyes / keep_mouth settings at shape = features = 1,
+        the user's eyes move the verifier closest to the user and farthest from the template,
+        while keeping the template's mouth interior avoids the doubled teeth of a closed mouth
+        pasted over an open one. Other fields as keywords: ``FusionOptions.swap(consent=...)``."""
+        return cls(**{"shape": 1.0, "features": 1.0, "keep_eyes": False, **changes})
 
     def replace(self, **changes: Any) -> FusionOptions:
         """A copy with some fields changed (validated like the constructor)."""
