@@ -23,7 +23,7 @@ allocation.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def fire(event: str, *args: Any) -> None:
             listener(*args)
 
 
-def network_ran(name: str, tensor: np.ndarray, outputs: dict[str, np.ndarray]) -> None:
+def network_ran(name: str, tensor: np.ndarray, outputs: Mapping[str, np.ndarray]) -> None:
     """Fire ``"network-run"`` for network `name`: addresses and shapes of `tensor` and
     `outputs` (arena views), built only when someone listens."""
     if "network-run" in _listeners:
