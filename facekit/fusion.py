@@ -356,7 +356,8 @@ class FaceFuser(NativeResource):
                         pixels, out, pixel_format, by_size[index].landmarks,
                         user._prepared["texture"], user._prepared["mesh"],
                         user._prepared["skin"], self._triangles, mesh_regions(), params,
-                        scratch, user._video_state(index) if video else None)
+                        scratch, user._video_state(index) if video else None,
+                        track=by_size[index].track_id if video else 0)
         return self._finish(out, pixel_format)
 
     def _finish(self, out: np.ndarray, pixel_format: str) -> FusionResult:

@@ -127,7 +127,7 @@ def trace(fuser: FaceFuser, landmarker: FaceLandmarker, user_photo: np.ndarray,
         info = _native.fusion.fuse(template, out, "rgb", face.landmarks, prepared["texture"],
                                    prepared["mesh"], prepared["skin"], triangles(),
                                    mesh_regions(), fuser.options._params(),
-                                   native_arena(frame), None, True)
+                                   native_arena(frame), None, trace=True)
         plain = {k: (np.array(v) if k in ("mask", "warp") else v) for k, v in info.items()}
     return out, plain
 
@@ -699,11 +699,6 @@ def warp_user(landmarker: FaceLandmarker, user_photo: np.ndarray, template: np.n
 
 # ---- video ------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 14's still-clip criterion is not met yet by the native video state: frame 0's "
-    "landmarks (detector ROI) differ from the tracked ones of frames 1.., and the running "
-    "average of the template's skin statistics (smoothing=0.8) keeps moving towards frame "
-    "1's, so frames 2.. differ from frame 1 (with smoothing=0 they are identical); strict"))
 def test_a_still_clip_gives_identical_frames_from_the_second_on(sample):
     template, photo = sample
     options = FusionOptions(consent=CONSENT, shape=0.6, features=0.8, label=False,

@@ -123,7 +123,7 @@ void register_fusion(py::module_& m) {
              const py::array& landmarks, const py::array& texture, const py::array& mesh,
              const py::array& skin, const py::array& triangles,
              const std::vector<std::vector<int>>& regions, const py::dict& params,
-             const py::object& arena_owner, const py::object& state, bool trace) {
+             const py::object& arena_owner, const py::object& state, int track, bool trace) {
               const ImageView view = image_view(src, format);
               const ImageView out = writable_image_view(dst, format, "output image");
               if (out.width != view.width || out.height != view.height)
@@ -138,7 +138,9 @@ void register_fusion(py::module_& m) {
               const int* tris = exact<std::int32_t>(triangles, "triangles", {-1, 3}, "int32 (T, 3)");
               const int triangle_count = static_cast<int>(triangles.shape(0));
               const MeshRegions r = mesh_regions(regions);
-              const FusionParams p = parse_params(params);
+              FusionParams p = parse_params(params);
+              if (track < 0) throw std::invalid_argument("track must be >= 0");
+              p.track = track % (1 << 24);  // kept in the float state exactly
               float* state_data = nullptr;
               if (!state.is_none()) {
                   if (!py::isinstance<py::array>(state))
@@ -181,9 +183,10 @@ void register_fusion(py::module_& m) {
           py::arg("src"), py::arg("dst"), py::arg("format"), py::arg("landmarks"),
           py::arg("texture"), py::arg("mesh"), py::arg("skin"), py::arg("triangles"),
           py::arg("regions"), py::arg("params"), py::arg("arena"), py::arg("state") = py::none(),
-          py::arg("trace") = false,
+          py::arg("track") = 0, py::arg("trace") = false,
           "Fuse a prepared user face into the template face of src, writing the face's region of "
-          "dst (which must already hold a copy of src). Returns the region written, the smallest "
+          "dst (which must already hold a copy of src). `state`: a video state array, `track`: the "
+          "template face's track id (a new id restarts the state). Returns the region written, the smallest "
           "signed triangle area of the target geometry (> 0: no fold), the blend margin and, "
           "with trace, read-only arena views of the mask and the template's warp map.");
 }

@@ -381,9 +381,29 @@ TEST(fusion_video_state_smooths_the_template_statistics) {
     p.smoothing = 0.9f;
     FusionTrace t1, t2;
     const auto first = f.run(src, w, h, place(160, 170, 110), p, t1, state);
+    CHECK(state[7] == 2.0f);  // seeded by the track's first frame
+    // The tracked landmarks of the next frame differ a little: their statistics replace the
+    // first frame's, and from then on a still template gives identical frames.
+    const auto second = f.run(src, w, h, place(161, 170, 110), p, t2, state);
     CHECK(state[7] == 1.0f);
-    const auto second = f.run(src, w, h, place(160, 170, 110), p, t2, state);
-    CHECK(first == second);  // a still template gives identical frames
+    CHECK(second != first);
+    const auto third = f.run(src, w, h, place(161, 170, 110), p, t2, state);
+    CHECK(third == second);
+    // The EMA moves towards a changed template only part of the way: a new track restarts it.
+    std::vector<std::uint8_t> darker = src;
+    for (auto& v : darker) v = static_cast<std::uint8_t>(v * 3 / 4);
+    float before[kFusionStateSize];
+    std::copy(state, state + kFusionStateSize, before);
+    f.run(darker, w, h, place(161, 170, 110), p, t2, state);
+    float fresh[kFusionStateSize] = {};
+    f.run(darker, w, h, place(161, 170, 110), p, t2, fresh);
+    for (int k = 0; k < 3; ++k) {  // Lab means: 10% of the way with smoothing 0.9
+        CHECK(std::fabs(state[k] - (before[k] + 0.1f * (fresh[k] - before[k]))) < 1e-3f);
+    }
+    p.track = 7;
+    f.run(darker, w, h, place(161, 170, 110), p, t2, state);
+    CHECK(state[7] == 2.0f && state[6] == 7.0f);
+    for (int k = 0; k < kFusionSkinStats; ++k) CHECK(state[k] == fresh[k]);
 }
 
 TEST(fusion_simd_paths_give_the_same_image) {

@@ -17,7 +17,7 @@ namespace facekit {
 inline constexpr int kFusionMaxTextureSide = 512;  // longer side of a prepared user texture
 inline constexpr int kFusionMinFaceWidth = 40;     // face oval width in pixels, user and template
 inline constexpr int kFusionSkinStats = 6;         // Lab mean (3) then standard deviation (3)
-inline constexpr int kFusionStateSize = 8;         // video state: stats (6), unused, filled flag
+inline constexpr int kFusionStateSize = 8;         // video state: stats (6), track, phase
 
 // A prepared user face: arena memory, valid until the arena's frame is wiped.
 struct FusionUser {
@@ -42,6 +42,7 @@ struct FusionParams {
     bool keep_eyes = true;   // keep the template's eye openings
     FusionBlend blend = FusionBlend::Multiband;
     float smoothing = 0.0f;  // weight of the past in the video EMA of skin statistics
+    int track = 0;           // video: the template face's track id (a new id restarts the EMA)
 };
 
 struct FusionTrace {
@@ -58,8 +59,9 @@ struct FusionTrace {
 // Fuses `user` into the template face `landmarks` (at least 468 points, image pixels,
 // `point_stride` floats apart) of `src`, writing `dst` (same size and format, which must already
 // hold a copy of `src`). `triangles`: `triangle_count` (a, b, c) mesh indices. `state`: null, or
-// kFusionStateSize floats of video state (state[7] == 0: empty). std::invalid_argument names a
-// bad argument.
+// kFusionStateSize floats of video state: the smoothed skin statistics, the track they belong to
+// and a phase (state[7]: 0 empty, 2 seeded by a track's first frame, 1 smoothing; zeros start
+// it). std::invalid_argument names a bad argument.
 void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_stride,
                const float* landmarks, int count, int point_stride, const FusionUser& user,
                const int* triangles, int triangle_count, const MeshRegions& regions,

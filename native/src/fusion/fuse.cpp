@@ -81,8 +81,8 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     for (int i = 0; i < 3 * triangle_count; ++i)
         if (triangles[i] < 0 || triangles[i] >= kMeshLandmarks)
             throw std::invalid_argument("triangle index out of range");
-    if (state != nullptr && !(state[7] == 0.0f || state[7] == 1.0f))
-        throw std::invalid_argument("state must be a fusion state array (last value 0 or 1)");
+    if (state != nullptr && !(state[7] == 0.0f || state[7] == 1.0f || state[7] == 2.0f))
+        throw std::invalid_argument("state must be a fusion state array (last value 0, 1 or 2)");
 
     // 1. Geometry.
     const Vec2* templ = read_points(landmarks, kMeshLandmarks, point_stride, arena);
@@ -206,10 +206,18 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
             if (skin_stats(f, base, skin, 2, stats) == 0)
                 std::memcpy(stats, user.skin, sizeof stats);  // no skin visible: no colour change
             if (state != nullptr) {
-                const float past = state[7] == 0.0f ? 0.0f : params.smoothing;
+                // A track's first frame has landmarks from the detector's coarser ROI; its
+                // statistics serve that frame only and the next (tracked) frame's replace them,
+                // so a still clip settles at once. Then an EMA, written as a step towards the
+                // new value so that an unchanged value leaves the state bit for bit as it was.
+                const float track = static_cast<float>(params.track);
+                const bool fresh = state[7] == 0.0f || state[6] != track;
+                const float step = fresh || state[7] == 2.0f ? 1.0f : 1.0f - params.smoothing;
                 for (int k = 0; k < kFusionSkinStats; ++k)
-                    state[k] = past * state[k] + (1.0f - past) * stats[k], stats[k] = state[k];
-                state[7] = 1.0f;
+                    state[k] = step == 1.0f ? stats[k] : state[k] + step * (stats[k] - state[k]),
+                    stats[k] = state[k];
+                state[6] = track;
+                state[7] = fresh ? 2.0f : 1.0f;
             }
             if (bx1 > bx0) {
                 // Skin takes the template's skin colour; the user's eyes, brows and lips keep
