@@ -640,10 +640,6 @@ def test_faces_that_touch_the_border(fuser_for, sample, landmarker):
         assert rim <= near + 2.0, (cut, rim, near)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 14's seam criterion is not met yet by the native multi-band blend: its mean "
-    "CIEDE2000 across the mask edge is below a hard paste's on every pair but above "
-    "cv2.seamlessClone's on 2 of 4 (6.70 vs 6.49, 6.61 vs 6.10); strict: passes -> fails"))
 def test_seams_are_smoother_than_a_paste_and_no_worse_than_poisson_cloning(
         fuser_for, landmarker, record_property):
     figures = []

@@ -108,6 +108,133 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
     }
 }
 
+void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t* mask,
+                    std::uint8_t* top) {
+    Arena& arena = f.arena;
+    const int w = f.width, h = f.height, cell = kMembraneCell;
+    const int cw = (w + cell - 1) / cell, ch = (h + cell - 1) / cell;
+    const std::size_t cells = static_cast<std::size_t>(cw) * ch;
+    // Per cell: the sum of base - top over the edge of the mask's half-weight region (pixels
+    // >= 128 with a 4-neighbour under it) and their count; kind 1 for a cell with a pixel in
+    // that region, 2 for one with only feathered-rim pixels (0 < mask < 128), 0 otherwise.
+    float* sum = arena.allocate_array<float>(cells * 3);
+    int* count = arena.allocate_array<int>(cells);
+    std::uint8_t* kind = arena.allocate_array<std::uint8_t>(cells);
+    std::fill(sum, sum + cells * 3, 0.0f);
+    std::fill(count, count + cells, 0);
+    std::fill(kind, kind + cells, std::uint8_t{0});
+    auto at = [w](int x, int y) { return static_cast<std::size_t>(y) * w + x; };
+    auto cell_of = [cw, cell](int x, int y) {
+        return static_cast<std::size_t>(y / cell) * cw + x / cell;
+    };
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const std::size_t i = at(x, y), c = cell_of(x, y);
+            if (mask[i] == 0) continue;
+            if (mask[i] < 128) {
+                if (kind[c] == 0) kind[c] = 2;
+                continue;
+            }
+            kind[c] = 1;
+            const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || mask[i - 1] < 128 ||
+                              mask[i + 1] < 128 || mask[i - w] < 128 || mask[i + w] < 128;
+            if (!edge) continue;
+            for (int k = 0; k < 3; ++k)
+                sum[3 * c + k] += static_cast<float>(base[3 * i + k]) - static_cast<float>(top[3 * i + k]);
+            ++count[c];
+        }
+    // The membrane on the cells: fixed where the edge passes, harmonic over the other cells of
+    // the region (successive over-relaxation from the edge's mean; neighbours outside the
+    // region are left out, a free boundary).
+    float* m = arena.allocate_array<float>(cells * 3);
+    float start[3] = {0, 0, 0};
+    std::size_t edge_cells = 0, free_cells = 0;
+    for (std::size_t c = 0; c < cells; ++c) {
+        if (count[c]) {
+            for (int k = 0; k < 3; ++k) start[k] += sum[3 * c + k] / static_cast<float>(count[c]);
+            ++edge_cells;
+        } else if (kind[c] == 1) {
+            ++free_cells;
+        }
+    }
+    if (edge_cells == 0) return;
+    for (float& v : start) v /= static_cast<float>(edge_cells);
+    std::uint32_t* unknown = arena.allocate_array<std::uint32_t>(free_cells + 1);
+    std::size_t u = 0;
+    for (std::size_t c = 0; c < cells; ++c) {
+        for (int k = 0; k < 3; ++k)
+            m[3 * c + k] = count[c] ? sum[3 * c + k] / static_cast<float>(count[c]) : start[k];
+        if (!count[c] && kind[c] == 1) unknown[u++] = static_cast<std::uint32_t>(c);
+    }
+    constexpr float omega = 1.9f;
+    const int rounds = std::max(cw, ch);
+    for (int r = 0; r < rounds; ++r)
+        for (std::size_t j = 0; j < free_cells; ++j) {
+            const std::size_t c = unknown[j];
+            const int x = static_cast<int>(c % cw), y = static_cast<int>(c / cw);
+            float acc[3] = {0, 0, 0};
+            int n = 0;
+            auto add = [&](bool ok, std::size_t d) {
+                if (!ok || kind[d] != 1) return;
+                for (int k = 0; k < 3; ++k) acc[k] += m[3 * d + k];
+                ++n;
+            };
+            add(x > 0, c - 1), add(x + 1 < cw, c + 1), add(y > 0, c - cw), add(y + 1 < ch, c + cw);
+            if (n == 0) continue;
+            for (int k = 0; k < 3; ++k)
+                m[3 * c + k] += omega * (acc[k] / static_cast<float>(n) - m[3 * c + k]);
+        }
+    // The feathered rim's cells, outward ring by ring: the mean of their already-set neighbours
+    // (the membrane continues past the half-weight edge instead of dropping to 0).
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (std::size_t c = 0; c < cells; ++c) {
+            if (kind[c] != 2) continue;
+            const int x = static_cast<int>(c % cw), y = static_cast<int>(c / cw);
+            float acc[3] = {0, 0, 0};
+            int n = 0;
+            for (int ny = std::max(0, y - 1); ny <= std::min(ch - 1, y + 1); ++ny)
+                for (int nx = std::max(0, x - 1); nx <= std::min(cw - 1, x + 1); ++nx) {
+                    const std::size_t d = static_cast<std::size_t>(ny) * cw + nx;
+                    if (kind[d] != 1) continue;
+                    for (int k = 0; k < 3; ++k) acc[k] += m[3 * d + k];
+                    ++n;
+                }
+            if (n == 0) continue;
+            for (int k = 0; k < 3; ++k) m[3 * c + k] = acc[k] / static_cast<float>(n);
+            kind[c] = 3;  // set in this ring: a neighbour for the next ring only
+            grew = true;
+        }
+        for (std::size_t c = 0; c < cells; ++c) kind[c] = kind[c] == 3 ? 1 : kind[c];
+    }
+    // Bilinear between cell centres, added to top wherever the mask is non-zero; a neighbour
+    // cell without a value lends the pixel's own cell's.
+    for (int y = 0; y < h; ++y) {
+        const float fy = std::clamp((static_cast<float>(y) + 0.5f) / cell - 0.5f, 0.0f,
+                                    static_cast<float>(ch - 1));
+        const int cy0 = static_cast<int>(fy), cy1 = std::min(cy0 + 1, ch - 1);
+        const float wy = fy - static_cast<float>(cy0);
+        for (int x = 0; x < w; ++x) {
+            const std::size_t i = at(x, y);
+            if (!mask[i]) continue;
+            const float fx = std::clamp((static_cast<float>(x) + 0.5f) / cell - 0.5f, 0.0f,
+                                        static_cast<float>(cw - 1));
+            const int cx0 = static_cast<int>(fx), cx1 = std::min(cx0 + 1, cw - 1);
+            const float wx = fx - static_cast<float>(cx0);
+            const std::size_t own = cell_of(x, y);
+            auto value = [&](int cx, int cy, int k) {
+                const std::size_t c = static_cast<std::size_t>(cy) * cw + cx;
+                return kind[c] == 1 ? m[3 * c + k] : m[3 * own + k];
+            };
+            for (int k = 0; k < 3; ++k) {
+                const float v = (1 - wy) * ((1 - wx) * value(cx0, cy0, k) + wx * value(cx1, cy0, k)) +
+                                wy * ((1 - wx) * value(cx0, cy1, k) + wx * value(cx1, cy1, k));
+                top[3 * i + k] = to_byte(static_cast<float>(top[3 * i + k]) + v);
+            }
+        }
+    }
+}
+
 void poisson(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
              const float* alpha, int iterations, std::uint8_t* out) {
     Arena& arena = f.arena;

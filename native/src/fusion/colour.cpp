@@ -86,7 +86,7 @@ std::uint8_t* transfer_lut(const float from[kFusionSkinStats], const float to[kF
     auto* lut = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(n) * n * n * 3);
     float gain[3] = {1, 1, 1}, source[3] = {0, 0, 0}, dest[3] = {0, 0, 0};
     for (int k = 0; k < (chroma ? 3 : 1); ++k) {
-        gain[k] = std::clamp(to[3 + k] / std::max(from[3 + k], 1e-3f), 0.5f, 2.0f);
+        gain[k] = std::clamp(to[3 + k] / std::max(from[3 + k], 1e-3f), 0.5f, 1.0f);
         source[k] = from[k], dest[k] = to[k];
     }
     std::uint8_t* entry = lut;

@@ -12,6 +12,8 @@
 //   4. inside the mask's box, the user's texture warped to the target geometry, its skin moved
 //      to the template's skin colour in Lab and its eyes, brows and lips to the template's
 //      lighting (3D tables through kernels::lut3d);
+//   4b. the user's face moved by a smooth membrane so that it meets the template's colour and
+//      shading on the mask's edge (blend.cpp's match_boundary);
 //   5. the multi-band (or Poisson) blend of the user's face into the warped template, written
 //      back. Pixels the blend's weights never reach keep the warped template; outside the ring
 //      that is the template itself, bit for bit.
@@ -246,6 +248,8 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                             std::memcpy(top + 3 * (at + i), coloured + 3 * i, 3);
                 }
             }
+
+            match_boundary(f, warped, mask.data, top);
 
             auto* alpha = arena.allocate_array<float>(pixels);
             const float weight = params.features / 255.0f;

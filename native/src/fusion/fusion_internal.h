@@ -41,7 +41,8 @@ std::size_t skin_stats(const Frame& f, const std::uint8_t* rgb, const Plane& mas
 
 // A size^3 RGB table (red fastest, kernels::lut3d's layout) that moves colours with statistics
 // `from` to statistics `to` in Lab (per channel: (v - mean) * std_to / std_from + mean_to, the
-// ratio limited to [0.5, 2]); with `chroma` false, only lightness moves (a and b are kept).
+// ratio limited to [0.5, 1]: amplified contrast sharpens stubble, pores and shading edges, clips
+// highlights and makes the seam stand out); with `chroma` false, only lightness moves.
 inline constexpr int kTransferLutSize = 17;
 std::uint8_t* transfer_lut(const float from[kFusionSkinStats], const float to[kFusionSkinStats],
                            bool chroma, Arena& arena);
@@ -99,6 +100,15 @@ void rasterize_map(const Frame& f, const Vec2* to, const Vec2* from, const int* 
 // `levels` pyramid levels; pixels whose alpha is 0 at every level stay exactly `base`.
 void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
                const float* alpha, int levels, std::uint8_t* out);
+
+// Boundary matching before the blend: where `mask` > 0, `top` (the user's face) moves by a
+// smooth membrane that takes, on the mask's edge, the value base - top there (averaged in cells
+// of kMembraneCell pixels) and is harmonic inside (solved on the cells). Then the user's face
+// meets the template's colour and shading at the seam, as Poisson cloning makes it do, and the
+// multi-band blend only has the texture left to feather.
+inline constexpr int kMembraneCell = 8;
+void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t* mask,
+                    std::uint8_t* top);
 
 // Poisson blend: out = base + d, where d solves laplacian(d) = laplacian(alpha * (top - base))
 // where alpha > 0 and d = 0 elsewhere, started from the multi-band result in `out`.
