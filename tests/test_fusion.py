@@ -29,6 +29,7 @@ from facekit import (
     FusionResult,
     RunningMode,
 )
+from facekit.beauty import mesh_regions
 from facekit.errors import (
     BiometricExportError,
     ClosedError,
@@ -117,7 +118,6 @@ def trace(fuser: FaceFuser, landmarker: FaceLandmarker, user_photo: np.ndarray,
     (region, margin, min_area, mask): a test-only look under the public API."""
     from facekit import _native
     from facekit.arena import native_arena
-    from facekit.beauty import mesh_regions
 
     out = template.copy()
     with fuser.user(user_photo) as user, landmarker.detect(template) as result, \
@@ -561,6 +561,44 @@ def test_shape_zero_keeps_the_templates_pose_and_mouth(fuser_for, landmarker, re
         assert error < 0.03
         assert abs(opening[1] - opening[0]) < 0.03
     record_property("pose_error", json.dumps(errors))
+
+
+def skin_region(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The test's own skin mask of a face: the mesh's face oval eroded by 12% of the
+    inter-ocular distance, less the eyes, brows, lips and nostrils dilated by 8% (OpenCV
+    polygons on the mesh's region table)."""
+    regions, scale = mesh_regions(), iod(points)
+    skin = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(skin, [points[list(regions[0])].round().astype(np.int32)], 255)
+    skin = cv2.erode(skin, np.ones((3, 3), np.uint8), iterations=max(1, int(0.12 * scale)))
+    features = np.zeros_like(skin)
+    for region in regions[1:]:
+        cv2.fillPoly(features, [points[list(region)].round().astype(np.int32)], 255)
+    features = cv2.dilate(features, np.ones((3, 3), np.uint8), iterations=max(1, int(0.08 * scale)))
+    return (skin > 0) & (features == 0)
+
+
+def test_the_users_skin_takes_the_templates_skin_colour(fuser_for, landmarker, record_property):
+    """features=1, shape=0: the mean CIE Lab colour of the output's skin (the template's skin
+    region) is closer to the template's skin colour than the user's own skin colour is, on
+    every pair, and on average within a third of that distance."""
+    fuser = fuser_for(shape=0.0, features=1.0)
+    rows = []
+    for user_name, template_name in DIFFERENT:
+        user_photo, template = _face(user_name), _face(template_name)
+        user_skin = lab(user_photo)[skin_region(user_photo, mesh(landmarker, user_photo))]
+        region = skin_region(template, mesh(landmarker, template))
+        template_skin = lab(template)[region].mean(0)
+        out = fuse(fuser, user_photo, template)
+        before = float(ciede2000(user_skin.mean(0), template_skin))
+        after = float(ciede2000(lab(out)[region].mean(0), template_skin))
+        rows.append((user_name, template_name, round(before, 2), round(after, 2)))
+        print(f"skin colour ΔE00 to the template's {user_name} -> {template_name}: "
+              f"user {before:.2f}, fused {after:.2f}")
+    record_property("skin_colour", json.dumps(rows))
+    for _, _, before, after in rows:
+        assert after < before
+    assert np.mean([r[3] for r in rows]) < np.mean([r[2] for r in rows]) / 3
 
 
 @pytest.mark.parametrize("keep, region", [("keep_eyes", ("left_eye", "right_eye")),

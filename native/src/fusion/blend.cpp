@@ -109,7 +109,7 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
 }
 
 void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t* mask,
-                    std::uint8_t* top) {
+                    int depth, std::uint8_t* top) {
     Arena& arena = f.arena;
     const int w = f.width, h = f.height, cell = kMembraneCell;
     const int cw = (w + cell - 1) / cell, ch = (h + cell - 1) / cell;
@@ -143,31 +143,49 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
                 sum[3 * c + k] += static_cast<float>(base[3 * i + k]) - static_cast<float>(top[3 * i + k]);
             ++count[c];
         }
-    // The membrane on the cells: fixed where the edge passes, harmonic over the other cells of
-    // the region (successive over-relaxation from the edge's mean; neighbours outside the
-    // region are left out, a free boundary).
+    // The membrane on the cells: fixed where the edge passes and deep inside, harmonic over the
+    // other cells of the region (successive over-relaxation from the edge's mean; neighbours
+    // outside the region are left out, a free boundary).
     float* m = arena.allocate_array<float>(cells * 3);
     float start[3] = {0, 0, 0};
-    std::size_t edge_cells = 0, free_cells = 0;
+    std::size_t edge_cells = 0;
     for (std::size_t c = 0; c < cells; ++c) {
-        if (count[c]) {
-            for (int k = 0; k < 3; ++k) start[k] += sum[3 * c + k] / static_cast<float>(count[c]);
-            ++edge_cells;
-        } else if (kind[c] == 1) {
-            ++free_cells;
-        }
+        if (!count[c]) continue;
+        for (int k = 0; k < 3; ++k) start[k] += sum[3 * c + k] / static_cast<float>(count[c]);
+        ++edge_cells;
     }
     if (edge_cells == 0) return;
     for (float& v : start) v /= static_cast<float>(edge_cells);
-    std::uint32_t* unknown = arena.allocate_array<std::uint32_t>(free_cells + 1);
-    std::size_t u = 0;
+    // Cells `depth` pixels or more inside the edge (4-neighbour steps over the region's cells,
+    // breadth first) are held at 0: the membrane fades out there, so the face's inside keeps
+    // the skin colour the transfer gave it rather than the colour of its rim.
+    std::uint32_t* queue = arena.allocate_array<std::uint32_t>(cells);
+    int* steps = arena.allocate_array<int>(cells);
+    std::size_t head = 0, tail = 0;
     for (std::size_t c = 0; c < cells; ++c) {
+        steps[c] = count[c] ? 0 : -1;
+        if (count[c]) queue[tail++] = static_cast<std::uint32_t>(c);
+    }
+    const int far = std::max(2, (depth + cell - 1) / cell);
+    while (head < tail) {
+        const std::size_t c = queue[head++];
+        const int x = static_cast<int>(c % cw), y = static_cast<int>(c / cw);
+        auto visit = [&](bool ok, std::size_t d) {
+            if (ok && kind[d] == 1 && steps[d] < 0)
+                steps[d] = steps[c] + 1, queue[tail++] = static_cast<std::uint32_t>(d);
+        };
+        visit(x > 0, c - 1), visit(x + 1 < cw, c + 1), visit(y > 0, c - cw), visit(y + 1 < ch, c + cw);
+    }
+    std::uint32_t* unknown = queue;  // reused: the free cells
+    std::size_t free_cells = 0;
+    for (std::size_t c = 0; c < cells; ++c) {
+        const bool deep = kind[c] == 1 && !count[c] && (steps[c] < 0 || steps[c] >= far);
         for (int k = 0; k < 3; ++k)
-            m[3 * c + k] = count[c] ? sum[3 * c + k] / static_cast<float>(count[c]) : start[k];
-        if (!count[c] && kind[c] == 1) unknown[u++] = static_cast<std::uint32_t>(c);
+            m[3 * c + k] = count[c] ? sum[3 * c + k] / static_cast<float>(count[c]) : (deep ? 0.0f : start[k]);
+        if (!count[c] && kind[c] == 1 && !deep) unknown[free_cells++] = static_cast<std::uint32_t>(c);
     }
     constexpr float omega = 1.9f;
-    const int rounds = std::max(cw, ch);
+    const int rounds = 4 * far;
     for (int r = 0; r < rounds; ++r)
         for (std::size_t j = 0; j < free_cells; ++j) {
             const std::size_t c = unknown[j];

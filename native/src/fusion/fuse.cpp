@@ -249,7 +249,10 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                 }
             }
 
-            match_boundary(f, warped, mask.data, top);
+            // The membrane fades out 12% of the face's width inside the edge: deeper, the inside
+            // takes the rim's colour instead of the template's skin colour; shallower, the seam
+            // shows again (measured on the shared pairs, tests/test_fusion.py).
+            match_boundary(f, warped, mask.data, static_cast<int>(0.12f * face_width), top);
 
             auto* alpha = arena.allocate_array<float>(pixels);
             const float weight = params.features / 255.0f;

@@ -103,12 +103,13 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
 
 // Boundary matching before the blend: where `mask` > 0, `top` (the user's face) moves by a
 // smooth membrane that takes, on the mask's edge, the value base - top there (averaged in cells
-// of kMembraneCell pixels) and is harmonic inside (solved on the cells). Then the user's face
-// meets the template's colour and shading at the seam, as Poisson cloning makes it do, and the
+// of kMembraneCell pixels), 0 from `depth` pixels inside the edge on, and is harmonic between
+// (solved on the cells). Then the user's face meets the template's colour and shading at the
+// seam, as Poisson cloning makes it do, its inside keeps the transferred skin colour, and the
 // multi-band blend only has the texture left to feather.
 inline constexpr int kMembraneCell = 8;
 void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t* mask,
-                    std::uint8_t* top);
+                    int depth, std::uint8_t* top);
 
 // Poisson blend: out = base + d, where d solves laplacian(d) = laplacian(alpha * (top - base))
 // where alpha > 0 and d = 0 elsewhere, started from the multi-band result in `out`.
