@@ -402,6 +402,10 @@ def _check_input(av: Any, source: Path) -> Any:
     if not container.streams.video:
         container.close()
         raise ValueError(f"{str(source)!r} has no video stream")
+    if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+        container.close()  # ffmpeg reads a photo as a one-frame video; it is not one
+        raise ValueError(f"{str(source)!r} is a still image ({container.format.name}), not a "
+                         "video")
     return container
 
 
@@ -661,6 +665,9 @@ class _Run:
                              f"frames ({_why(exc)})") from None
         self.decode_seconds += clock() - started
         indexed = self.video.frames
+        if count == 0:
+            raise ValueError(f"{str(self.input.name)!r} has no video frames (none of its "
+                             f"{indexed} indexed packets decodes to a picture)")
         if indexed and count < indexed:
             raise ValueError(f"{str(self.input.name)!r} is cut off: its index lists {indexed} "
                              f"frames but only {count} could be decoded")
