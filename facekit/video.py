@@ -559,6 +559,7 @@ class _Run:
         self.decode_seconds = self.encode_seconds = 0.0
         self.frames_out = self.audio_packets = 0
         self.faces = array.array("H")
+        self.from_rgb = av.video.reformatter.VideoReformatter()  # the encode thread's converter
 
     # -- the processing loop (the calling thread) ----------------------------------------------
 
@@ -642,6 +643,9 @@ class _Run:
     def _decode(self) -> None:
         av, clock = self.av, time.perf_counter
         self.video.thread_type = "AUTO"  # the decoder's own frame threads
+        # One converter for the whole run, single-threaded: a new one per frame would start
+        # (and end) a pool of threads for every frame, and the three stages fill the cores.
+        to_rgb = av.video.reformatter.VideoReformatter()
         count = 0
         started = clock()
         try:
@@ -654,7 +658,7 @@ class _Run:
                         started = clock()
                     continue
                 for frame in packet.decode():
-                    pixels = frame.to_ndarray(format="rgb24")
+                    pixels = to_rgb.reformat(frame, format="rgb24", threads=1).to_ndarray()
                     count += 1
                     self.decode_seconds += clock() - started
                     if not _put(self.decoded, (frame, pixels), self.shared):
@@ -780,11 +784,12 @@ class _Run:
         if pixels is None:
             frame = decoded
             if frame.format.name != pix_fmt:
-                frame = frame.reformat(format=pix_fmt)
+                frame = self.from_rgb.reformat(frame, format=pix_fmt, threads=1)
         else:
             rgb = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            frame = rgb.reformat(format=pix_fmt, dst_colorspace=_sws_colorspace(colorspace),
-                                 dst_color_range=color_range or None)
+            frame = self.from_rgb.reformat(
+                rgb, format=pix_fmt, dst_colorspace=_sws_colorspace(colorspace),
+                dst_color_range=color_range or None, threads=1)
             frame.colorspace, frame.color_range = colorspace, color_range
         frame.pts, frame.time_base = decoded.pts, decoded.time_base
         frame.pict_type = av.video.frame.PictureType.NONE  # the encoder picks frame types
