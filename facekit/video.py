@@ -44,7 +44,7 @@ import numpy as np
 
 from ._native import draw, landmarks
 from ._pipeline import RunningMode
-from .anonymize import Anonymizer, AnonymizerOptions
+from .anonymize import Anonymizer, AnonymizerOptions, Method
 from .beauty import Beautifier, BeautifierOptions, BeautyOptions
 from .fusion import FaceFuser, FusionOptions
 from .image import ImageLike, as_pixels, load_image
@@ -136,7 +136,7 @@ class VideoProcessor:
     def __init__(self, *, beauty: BeautyOptions | None = None,
                  fuse_user: str | os.PathLike[str] | ImageLike | None = None,
                  fusion: FusionOptions | None = None, consent: str | None = None,
-                 anonymize: str | AnonymizerOptions | None = None, mesh: bool = False,
+                 anonymize: Method | AnonymizerOptions | None = None, mesh: bool = False,
                  max_faces: int = 4) -> None:
         if beauty is not None and not isinstance(beauty, BeautyOptions):
             raise TypeError(f"beauty must be BeautyOptions (e.g. PRESETS['natural']), got "
@@ -469,7 +469,7 @@ def process_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
                   beauty: BeautyOptions | None = None,
                   fuse_user: str | os.PathLike[str] | ImageLike | None = None,
                   fusion: FusionOptions | None = None, consent: str | None = None,
-                  anonymize: str | AnonymizerOptions | None = None, mesh: bool = False,
+                  anonymize: Method | AnonymizerOptions | None = None, mesh: bool = False,
                   max_faces: int = 4, codec: str = DEFAULT_CODEC, crf: int | None = None,
                   force: bool = False,
                   progress: bool | Callable[[Progress], None] = False) -> VideoReport:
