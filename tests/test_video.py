@@ -101,6 +101,8 @@ def probe(path: Path) -> dict:
                  "pix_fmt": stream.codec_context.pix_fmt,
                  "color_range": stream.codec_context.color_range,
                  "colorspace": stream.codec_context.colorspace,
+                 "color_tags": (stream.codec_context.color_primaries,
+                                stream.codec_context.color_trc),
                  "metadata": dict(container.metadata)}
         pts, pictures, rotations = [], [], set()
         for frame in container.decode(stream):
@@ -151,6 +153,7 @@ def test_shared_clip_keeps_frames_timestamps_time_base_and_audio(beautified, cli
     assert result["rate"] == source["rate"]
     assert (result["pix_fmt"], result["color_range"], result["colorspace"]) == \
         (source["pix_fmt"], source["color_range"], source["colorspace"])
+    assert result["color_tags"] == source["color_tags"] == (1, 1)  # BT.709
     assert len(source["audio"]) == 431 and result["audio"] == source["audio"]
     assert report.audio_packets == 431
 
@@ -467,6 +470,24 @@ def test_ctrl_c_during_processing_leaves_no_output_and_keeps_an_old_one(tmp_path
     assert leftovers(tmp_path) == []
 
 
+def test_ctrl_c_stops_the_command_with_status_130_and_no_output(tmp_path, clip):
+    out = tmp_path / "out.mp4"
+    child = subprocess.Popen([facekit_script(), "video", str(clip), str(out), "--beauty",
+                              "studio", "--anonymize", "blur"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not leftovers(tmp_path) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the temporary file appears once decoding has begun
+        assert leftovers(tmp_path), child.communicate()[1][-2000:]
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 130 and "interrupted" in stderr
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
 def test_the_video_extra_is_named_when_pyav_is_missing(tmp_path):
     code = ("import sys\nsys.modules['av'] = None\nfrom facekit.video import process_video\n"
             "process_video('in.mp4', 'out.mp4')\n")
@@ -577,3 +598,17 @@ def test_cli_draws_a_progress_bar_on_a_terminal(tmp_path):
     assert child.returncode == 0
     text = output.decode()
     assert "3/3 frames" in text and "fps" in text and "ETA" in text
+
+
+def test_the_public_names_are_documented_and_their_hints_resolve():
+    import typing
+
+    import facekit.video as video
+
+    for name in video.__all__:
+        obj = getattr(video, name)
+        if callable(obj):
+            assert obj.__doc__, name
+            typing.get_type_hints(obj)
+    typing.get_type_hints(VideoProcessor.__init__)
+    typing.get_type_hints(VideoProcessor.process_frame)
