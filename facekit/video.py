@@ -148,7 +148,6 @@ class VideoProcessor:
         if not isinstance(mesh, bool):
             raise TypeError("mesh must be True or False")
         self.stage_seconds: dict[str, float] = {"landmarks": 0.0}
-        self._last_ms: int | None = None
         self._closed = False
         self._beautifier: Beautifier | None = None
         self._anonymizer: Anonymizer | None = None
