@@ -645,6 +645,7 @@ class _Run:
         # One converter for the whole run, single-threaded: a new one per frame would start
         # (and end) a pool of threads for every frame, and the three stages fill the cores.
         to_rgb = av.video.reformatter.VideoReformatter()
+        exact = _exact(av)
         count = 0
         started = clock()
         try:
@@ -657,7 +658,8 @@ class _Run:
                         started = clock()
                     continue
                 for frame in packet.decode():
-                    pixels = to_rgb.reformat(frame, format="rgb24", threads=1).to_ndarray()
+                    pixels = to_rgb.reformat(frame, format="rgb24", threads=1,
+                                             interpolation=exact).to_ndarray()
                     count += 1
                     self.decode_seconds += clock() - started
                     if not _put(self.decoded, (frame, pixels), self.shared):
@@ -788,7 +790,8 @@ class _Run:
             rgb = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             frame = self.from_rgb.reformat(
                 rgb, format=pix_fmt, dst_colorspace=_sws_colorspace(colorspace),
-                dst_color_range=color_range or None, threads=1)
+                dst_color_range=color_range or None, threads=1,
+                interpolation=_exact(av))
             frame.colorspace, frame.color_range = colorspace, color_range
         frame.pts, frame.time_base = decoded.pts, decoded.time_base
         frame.pict_type = av.video.frame.PictureType.NONE  # the encoder picks frame types
@@ -798,6 +801,13 @@ class _Run:
         packet.stream = self.audio_out[packet.stream.index]
         output.mux(packet)
         self.audio_packets += 1
+
+
+def _exact(av: Any) -> Any:
+    """swscale flags for the RGB round trip: accurate rounding and full chroma interpolation,
+    so that pixels no effect touched come back as close to the decoded ones as 8 bits allow."""
+    flags = av.video.reformatter.Interpolation
+    return flags.BILINEAR | flags.ACCURATE_RND | flags.FULL_CHR_H_INT
 
 
 def _sws_colorspace(colorspace: int) -> int | None:

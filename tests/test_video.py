@@ -58,9 +58,9 @@ def face_frames(name: str, count: int, width: int | None = None) -> list[np.ndar
 
 
 def make_clip(path: Path, frames, pts=None, time_base=Fraction(1, 1000), rotation=0,
-              audio=False, fps=25, faststart=False) -> Path:
+              audio=False, fps=25, faststart=False, full_range=False) -> Path:
     """An H.264 MP4 of `frames` at `pts` (in `time_base`), with a display rotation, an AAC
-    tone and the index before the frames if asked."""
+    tone, the index before the frames and full-range BT.601 YUV if asked."""
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", container_options=options) as out:
         video = out.add_stream("libx264", rate=fps, options={"crf": "12", "preset": "ultrafast"})
@@ -73,8 +73,14 @@ def make_clip(path: Path, frames, pts=None, time_base=Fraction(1, 1000), rotatio
         if audio:
             sound = out.add_stream("aac", rate=16000, layout="mono")
         pts = pts or [round(i / fps / time_base) for i in range(len(frames))]
+        if full_range:
+            video.codec_context.color_range = 2  # JPEG (full) range
+            video.codec_context.colorspace = 6  # SMPTE 170M (BT.601)
         for image, stamp in zip(frames, pts):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            if full_range:
+                frame = frame.reformat(format="yuv420p", dst_colorspace="ITU601",
+                                       dst_color_range="JPEG")
             frame.pts, frame.time_base = stamp, time_base
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
@@ -168,6 +174,11 @@ def test_frames_without_a_face_come_back_visually_unchanged(beautified):
     changed = [i for i, n in enumerate(faces) if n]
     assert np.mean([psnr(source["pictures"][i], result["pictures"][i]) for i in changed]) < \
         min(values)  # the beauty effects did change the frames with a face
+    # Those frames went through RGB and back: away from the face (the left 120 of 640 columns)
+    # the luma stays close (the input's colour space and range both ways).
+    away = [psnr(source["pictures"][i][:360, :120], result["pictures"][i][:360, :120])
+            for i in changed]
+    assert min(away) > 40, f"luma away from the face: min {min(away):.2f} dB"
     print(f"no-face frames: {len(empty)}, PSNR min {min(values):.2f} dB, mean "
           f"{np.mean(values):.2f} dB at crf {DEFAULT_CRF}")
 
@@ -195,6 +206,25 @@ def test_vfr_rotation_and_audio_are_kept(tmp_path):
     assert before["rotations"] == after["rotations"] == {90}
     assert len(before["audio"]) > 5 and after["audio"] == before["audio"]
     assert report.frames_out == 12 and report.frames_with_faces >= 10
+
+
+def test_full_range_bt601_video_keeps_its_range_and_its_colours(tmp_path):
+    frames = face_frames("obama_small.jpg", 4)
+    source = make_clip(tmp_path / "full.mp4", frames, full_range=True)
+    out = tmp_path / "out.mp4"
+    report = process_video(source, out, mesh=True)
+    before, after = probe(source), probe(out)
+    assert before["color_range"] == after["color_range"] == 2  # JPEG (full) range
+    assert before["colorspace"] == after["colorspace"] == 6  # BT.601
+    assert report.faces_per_frame == (1, 1, 1, 1)
+    for a, b in zip(before["pictures"], after["pictures"]):
+        assert psnr(a, b) < 40  # the mesh is drawn...
+        assert psnr(a[:240, :60], b[:240, :60]) > 40  # ...and away from it nothing shifts
+    # Decoded to RGB, no colour moved away from the face: a range or matrix mix-up would
+    # shift the mean of a channel by several levels; compression noise leaves it in place.
+    for a, b in zip(rgb_frames(source), rgb_frames(out)):
+        shift = (b[:, :60].astype(float) - a[:, :60]).reshape(-1, 3).mean(axis=0)
+        assert np.abs(shift).max() < 1, shift
 
 
 def test_a_clip_without_a_face_is_unchanged_and_two_faces_are_both_covered(tmp_path):
