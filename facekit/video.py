@@ -251,12 +251,6 @@ class VideoProcessor:
             stages["label"] += clock() - now
         return ProcessedFrame(out, timestamp_ms, count, changed)
 
-    def frames(self, frames: Iterable[tuple[int, ImageLike]]) -> Iterator[ProcessedFrame]:
-        """Process ``(timestamp_ms, rgb_frame)`` pairs as they come, one frame in memory at a
-        time."""
-        for timestamp_ms, image in frames:
-            yield self.process_frame(image, timestamp_ms)
-
     def close(self) -> None:
         """Wipe the user's prepared face and release every pipeline. Safe to call twice."""
         self._closed = True
@@ -278,7 +272,8 @@ def process_frames(frames: Iterable[tuple[int, ImageLike]], **effects: Any
     :class:`VideoProcessor` built from ``effects`` (its keyword arguments), yielding each
     :class:`ProcessedFrame` as it is done; the processor is closed when the iteration ends."""
     with VideoProcessor(**effects) as processor:
-        yield from processor.frames(frames)
+        for timestamp_ms, image in frames:  # one frame in memory at a time
+            yield processor.process_frame(image, timestamp_ms)
 
 
 # ---- files ------------------------------------------------------------------------------------
@@ -449,6 +444,8 @@ def _encoder_options(av: Any, codec: str, crf: int | None) -> dict[str, str]:
     options = {"crf": str(crf)}
     if codec in ("libx264", "libx265"):
         options["preset"] = _PRESET
+    if codec == "libx265":
+        options["x265-params"] = "log-level=error"  # x265 prints its settings to stderr
     if codec == "libvpx-vp9":
         options["b"] = "0"
     return options
