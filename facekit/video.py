@@ -643,6 +643,9 @@ class _Run:
         # (and end) a pool of threads for every frame, and the three stages fill the cores.
         to_rgb = av.video.reformatter.VideoReformatter()
         exact = _exact(av)
+        time_base = self.video.time_base or Fraction(1, 90000)
+        rate = self.video.average_rate or self.video.guessed_rate or Fraction(25)
+        tick, last = max(1, round(1 / (rate * time_base))), None
         count = 0
         started = clock()
         try:
@@ -655,6 +658,10 @@ class _Run:
                         started = clock()
                     continue
                 for frame in packet.decode():
+                    if frame.pts is None:  # a raw stream (.h264): one frame after the last
+                        frame.pts = 0 if last is None else last + tick
+                        frame.time_base = time_base
+                    last = frame.pts
                     pixels = to_rgb.reformat(frame, format="rgb24", threads=1,
                                              interpolation=exact).to_ndarray()
                     count += 1

@@ -227,6 +227,24 @@ def test_full_range_bt601_video_keeps_its_range_and_its_colours(tmp_path):
         assert np.abs(shift).max() < 1, shift
 
 
+def test_a_raw_stream_without_timestamps_gets_one_frame_interval_apart(tmp_path):
+    raw = tmp_path / "raw.h264"
+    with av.open(str(raw), "w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=25, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i, image in enumerate(face_frames("obama_small.jpg", 5)):
+            frame = av.VideoFrame.from_ndarray(image[:120, :160].copy(), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with av.open(str(raw)) as container:
+        assert [f.pts for f in container.decode(video=0)] == [None] * 5
+    report = process_video(raw, tmp_path / "out.mp4", mesh=True)
+    after = probe(tmp_path / "out.mp4")
+    assert report.frames_out == 5
+    assert [p * after["time_base"] for p in after["pts"]] == [Fraction(i, 25) for i in range(5)]
+
+
 def test_a_clip_without_a_face_is_unchanged_and_two_faces_are_both_covered(tmp_path):
     blank = [np.full((120, 160, 3), (40 + 10 * i, 90, 160), np.uint8) for i in range(6)]
     for image in blank:
