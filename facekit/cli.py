@@ -206,8 +206,10 @@ def _video(args: argparse.Namespace) -> int:
                    if getattr(args, name) is not None}
         base = FusionOptions.swap if args.swap else FusionOptions
         fusion = base(consent=args.consent, label=not args.no_label, **changes)
-    elif args.consent is not None or args.swap or args.no_label:
-        raise ValueError("--consent, --swap and --no-label go with --fuse USER_PHOTO")
+    elif (args.consent is not None or args.swap or args.no_label or args.shape is not None
+          or args.features is not None):
+        raise ValueError("--consent, --swap, --shape, --features and --no-label go with "
+                         "--fuse USER_PHOTO")
     try:
         report = process_video(
             args.input, args.output, beauty=PRESETS[args.beauty] if args.beauty else None,

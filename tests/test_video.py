@@ -615,6 +615,7 @@ def test_cli_writes_a_video_and_prints_one_summary_line(tmp_path):
     for bad, message in ((["--codec", "nope"], "unsupported codec"),
                          (["--crf", "99"], "crf must be"),
                          (["--consent", "x"], "go with --fuse"),
+                         (["--shape", "0.3"], "go with --fuse"),
                          (["--fuse", str(shared_face("biden.jpg"))], "consent")):
         refused = subprocess.run([facekit_script(), "video", str(source),
                                   str(tmp_path / "x.mp4"), *bad], capture_output=True,
