@@ -9,6 +9,7 @@ Results land in pytest-benchmark's JSON (``--benchmark-json``) under each test's
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+# The helper modules here (opencv_effects, video_clips): importlib mode adds no folder to sys.path.
+sys.path.insert(0, str(Path(__file__).parent))
 BASELINE_PREFIX = "baseline"
 
 
