@@ -196,7 +196,8 @@ def test_video_vs_opencv_mediapipe(benchmark, request, clips, size, effect):
     fk, base = report["facekit"], report.get("baseline")
     if not _SUMMARY.lines:
         _SUMMARY.add(f"{'clip':<6} {'effect':<10} {'facekit fps':>11} {'baseline fps':>12} "
-                     f"{'ratio':>6}  target   ms per frame in each stage (facekit | baseline)")
+                     f"{'ratio':>6}  target        output kB (facekit/baseline); ms per frame in each "
+                     "stage (facekit | baseline)")
     ratio = f"x{report['speedup']:5.2f}" if base else "     -"
     target = TARGETS.get(effect)
     verdict = (f">= {target}x {'met' if report['speedup'] >= target else 'MISSED'}"
@@ -204,6 +205,7 @@ def test_video_vs_opencv_mediapipe(benchmark, request, clips, size, effect):
     frames = fk["frames"]
     _SUMMARY.add(f"{size:<6} {effect:<10} {fk['fps']:11.1f} "
                  f"{base['fps'] if base else float('nan'):12.1f} {ratio}  {verdict:<13} "
+                 f"{fk['output_bytes'] // 1000}/{base['output_bytes'] // 1000 if base else '-'}; "
                  f"{_stages(fk['stage_seconds'], frames)}"
                  + (f" | {_stages(base['stage_seconds'], frames)}" if base else ""))
     for side in report.values():

@@ -791,7 +791,9 @@ class _Run:
             if frame.format.name != pix_fmt:
                 frame = self.from_rgb.reformat(frame, format=pix_fmt, threads=1)
         else:
-            rgb = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            # A view of the processed array, not a copy (from_ndarray copies: 9 ms a 1080p
+            # frame); the array is this frame's alone and outlives the conversion below.
+            rgb = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(pixels), format="rgb24")
             frame = self.from_rgb.reformat(
                 rgb, format=pix_fmt, dst_colorspace=_sws_colorspace(colorspace),
                 dst_color_range=color_range or None, threads=1,
