@@ -76,6 +76,10 @@ _PRESET = "veryfast"
 # Encoders whose quality is set by a "crf" option (libvpx-vp9 needs b=0 with it).
 _CRF_CODECS = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63, "libsvtav1": 63}
 _QUEUE_FRAMES = 8  # frames in flight between two stages: back-pressure and flat memory
+# ...but no more than about this many bytes of RGB pixels per queue (3 frames at 1080p):
+# each queued frame also holds its decoded picture, and at 1080p two queues of 8 cost
+# ~90 MB more peak memory than queues of 3, at the same speed (benchmarks/video_memory.py).
+_QUEUE_BYTES = 20 << 20
 _POLL_S = 0.1  # how often a waiting stage looks whether the others have stopped
 _MESH_GREEN, _IRIS_RED = (40, 220, 90), (250, 60, 60)  # as `facekit demo`
 # Container metadata keys of a fused video's implicit labels (mp4/mov: "mdta" keys).
@@ -550,8 +554,11 @@ class _Run:
         self.video = container.streams.video[0]
         self.audio = list(container.streams.audio)
         self.shared = _Shared()
-        self.decoded: queue.Queue = queue.Queue(_QUEUE_FRAMES)
-        self.processed: queue.Queue = queue.Queue(_QUEUE_FRAMES)
+        context = self.video.codec_context
+        frame_bytes = max(1, (context.width or 0) * (context.height or 0) * 3)
+        depth = max(2, min(_QUEUE_FRAMES, _QUEUE_BYTES // frame_bytes))
+        self.decoded: queue.Queue = queue.Queue(depth)
+        self.processed: queue.Queue = queue.Queue(depth)
         self.decode_seconds = self.encode_seconds = 0.0
         self.frames_out = self.audio_packets = 0
         self.faces = array.array("H")
