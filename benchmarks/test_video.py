@@ -25,8 +25,8 @@ once on a short excerpt (60 frames at 360p, 24 at 1080p).
 Measured on the 2-core development VM, quiet (load average ~2), fps facekit / baseline:
 360p beauty 216 / 102 (2.1x), anonymize 70 / 180 (0.39x), mesh 195 / 145 (1.3x), fusion 146;
 1080p beauty 33.3 / 27.2 (1.2x), anonymize 26.6 / 52.3 (0.51x), mesh 33.9 / 48.1 (0.71x),
-fusion 28.4. With other work running (load ~4) facekit's three threads lose more: beauty
-1.3x / 0.78x, anonymize 0.28x / 0.33x. facekit's encode thread (libx264 CRF 18 with the exact
+fusion 28.4. With other work running (load 3-5) facekit's three threads lose more: beauty
+1.3x / 0.75-0.78x, anonymize 0.28x / 0.32-0.33x. facekit's encode thread (libx264 CRF 18 with the exact
 RGB->YUV conversion: 4.3 ms a frame at 360p, 30 ms at 1080p, vs 1.1 / 10.6 ms for OpenCV's mp4v)
 sets its pace; anonymize also re-detects every frame with both detector networks. The summary
 printed at the end has each stage's time per frame; the README ("Performance") the discussion.
