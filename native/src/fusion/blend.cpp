@@ -23,7 +23,6 @@ Level level(int width, int height, Arena& arena) {
 }
 
 // Rounded to the nearest byte (halves up; NaN to 0).
-// Branch-free (min/max), so that loops over it vectorize.
 std::uint8_t to_byte(float v) {
     const float clamped = std::min(std::max(0.0f, v), 255.0f);  // max(0, NaN) is 0
     return static_cast<std::uint8_t>(static_cast<int>(clamped + 0.5f));
