@@ -137,8 +137,15 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     auto* base = arena.allocate_array<std::uint8_t>(pixels * 3);
     copy_rgb(src, x0, y0, f.width, f.height, base);
     const std::uint8_t* warped = base;
-    const bool want_map = params.shape > 0.0f || (trace && trace->maps);
+    const bool traced = trace && trace->maps;
+    const bool want_map = params.shape > 0.0f || traced;
+    const bool want_user = params.features > 0.0f || traced;
     float* map = nullptr;
+    // Step 3's map of the user's texture, filled here along with the template's where both are
+    // needed (the mesh's and holes' passes then run once).
+    float* user_map = want_user ? arena.allocate_array<float>(pixels * 2) : nullptr;
+    auto* covered = want_user ? arena.allocate_array<std::uint8_t>(pixels) : nullptr;
+    bool user_mapped = false;
     if (want_map) {
         map = arena.allocate_array<float>(pixels * 2);
         for (int y = 0; y < f.height; ++y)
@@ -149,9 +156,13 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     }
     if (params.shape > 0.0f) {
         const float ox = static_cast<float>(x0), oy = static_cast<float>(y0);
-        rasterize_map(f, g.target, g.source, triangles, triangle_count, ox, oy, map, nullptr);
+        const MapTarget both[] = {{g.user, 0.0f, 0.0f, user_map}, {g.source, ox, oy, map}};
+        const MapTarget* targets = want_user ? both : both + 1;
+        const int n = want_user ? 2 : 1;
+        rasterize_maps(f, g.target, triangles, triangle_count, targets, n, covered);
         rasterize_map(f, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
-        rasterize_map(f, g.target, g.source, g.hole_triangles, g.hole_triangle_count, ox, oy, map, nullptr);
+        rasterize_maps(f, g.target, g.hole_triangles, g.hole_triangle_count, targets, n, covered);
+        user_mapped = want_user;
         auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
         kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
                                 3, map, pixels, out);
@@ -164,14 +175,13 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     }
 
     const std::uint8_t* result = warped;
-    const bool traced = trace && trace->maps;
-    if (params.features > 0.0f || traced) {
+    if (want_user) {
         // 3. Where the user's texture lands on the target geometry, and the mask.
-        auto* user_map = arena.allocate_array<float>(pixels * 2);
-        auto* covered = arena.allocate_array<std::uint8_t>(pixels);
-        rasterize_map(f, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
-        rasterize_map(f, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
-                      user_map, covered);
+        if (!user_mapped) {
+            rasterize_map(f, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+            rasterize_map(f, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
+                          user_map, covered);
+        }
         Plane mask = f.plane();
         beauty::fill_polygon(f, mask_polygon, mask);
         Plane kept = f.plane();
