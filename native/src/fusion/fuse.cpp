@@ -20,6 +20,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "facekit/landmarks.h"
 #include "fusion/fusion_internal.h"
@@ -235,15 +236,30 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                 auto* sampled = arena.allocate_array<std::uint8_t>(bw * 3);
                 auto* lit = arena.allocate_array<std::uint8_t>(bw * 3);
                 auto* coloured = arena.allocate_array<std::uint8_t>(bw * 3);
+                // Each row only where its mask (and, for the lighting, its features) is non-zero.
+                auto span = [&](const std::uint8_t* row, int lo, int hi) {
+                    while (lo < hi && !row[lo]) ++lo;
+                    while (hi > lo && !row[hi - 1]) --hi;
+                    return std::pair{lo, hi};
+                };
                 for (int y = by0; y < by1; ++y) {
-                    const std::size_t at = static_cast<std::size_t>(y) * f.width + bx0;
+                    const std::size_t start = static_cast<std::size_t>(y) * f.width;
+                    const auto [s0, s1] = span(mask.data + start, bx0, bx1);
+                    if (s0 == s1) continue;
+                    const std::size_t at = start + s0, n = static_cast<std::size_t>(s1 - s0);
                     kernels::remap_bilinear(user.texture, user.width, user.height,
                                             static_cast<std::ptrdiff_t>(user.width) * 3, 3,
-                                            user_map + 2 * at, bw, sampled);
-                    kernels::lut3d(sampled, bw, skin_lut, kTransferLutSize, coloured);
-                    kernels::lut3d(sampled, bw, light_lut, kTransferLutSize, lit);
-                    kernels::blend(coloured, lit, features.data + at, 256, bw, 3, coloured);
-                    for (std::size_t i = 0; i < bw; ++i)
+                                            user_map + 2 * at, n, sampled);
+                    kernels::lut3d(sampled, n, skin_lut, kTransferLutSize, coloured);
+                    const auto [l0, l1] = span(features.data + start, s0, s1);
+                    if (l0 < l1) {
+                        const std::size_t skip = static_cast<std::size_t>(l0 - s0) * 3;
+                        const std::size_t m = static_cast<std::size_t>(l1 - l0);
+                        kernels::lut3d(sampled + skip, m, light_lut, kTransferLutSize, lit);
+                        kernels::blend(coloured + skip, lit, features.data + start + l0, 256, m, 3,
+                                       coloured + skip);
+                    }
+                    for (std::size_t i = 0; i < n; ++i)
                         if (mask.data[at + i])
                             std::memcpy(top + 3 * (at + i), coloured + 3 * i, 3);
                 }
