@@ -91,9 +91,7 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
     // joined again in one pass each (a strided pass per channel costs several times more).
     float* diff = arena.allocate_array<float>(3 * pixels);
     float* sum = arena.allocate_array<float>(3 * pixels);
-    for (std::size_t i = 0; i < pixels; ++i)
-        for (int c = 0; c < 3; ++c)
-            diff[c * pixels + i] = static_cast<float>(top[3 * i + c]) - static_cast<float>(base[3 * i + c]);
+    kernels::rgb_difference(top, base, pixels, diff, diff + pixels, diff + 2 * pixels);
     for (int c = 0; c < 3; ++c) {
         band[0].data = diff + c * pixels;  // the Laplacian overwrites it
         acc[0].data = sum + c * pixels;
@@ -112,9 +110,7 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
             kernels::masked_add(band[k].data, mask[k].data, acc[k].size(), acc[k].data);
         }
     }
-    for (std::size_t i = 0; i < pixels; ++i)
-        for (int c = 0; c < 3; ++c)
-            out[3 * i + c] = to_byte(static_cast<float>(base[3 * i + c]) + sum[c * pixels + i]);
+    kernels::rgb_add_round(base, sum, sum + pixels, sum + 2 * pixels, pixels, out);
 }
 
 void poisson(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
