@@ -164,9 +164,24 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         rasterize_map(f, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
         rasterize_maps(f, g.target, g.hole_triangles, g.hole_triangle_count, targets, n, covered);
         user_mapped = want_user;
+        // Only the triangles' box moves: elsewhere the map is the identity, which bilinear
+        // sampling (integer positions) returns exactly, so those pixels are copied.
+        float tx0 = 1e30f, ty0 = 1e30f, tx1 = -1e30f, ty1 = -1e30f;
+        for (int i = 0; i < g.points; ++i) {
+            tx0 = std::min(tx0, g.target[i].x), tx1 = std::max(tx1, g.target[i].x);
+            ty0 = std::min(ty0, g.target[i].y), ty1 = std::max(ty1, g.target[i].y);
+        }
+        const int cx0 = std::clamp(static_cast<int>(std::floor(tx0)) - x0, 0, f.width);
+        const int cx1 = std::clamp(static_cast<int>(std::ceil(tx1)) + 1 - x0, cx0, f.width);
+        const int cy0 = std::clamp(static_cast<int>(std::floor(ty0)) - y0, 0, f.height);
+        const int cy1 = std::clamp(static_cast<int>(std::ceil(ty1)) + 1 - y0, cy0, f.height);
         auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
-        kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
-                                3, map, pixels, out);
+        std::memcpy(out, base, pixels * 3);
+        for (int y = cy0; y < cy1; ++y) {
+            const std::size_t at = static_cast<std::size_t>(y) * f.width + cx0;
+            kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
+                                    3, map + 2 * at, static_cast<std::size_t>(cx1 - cx0), out + 3 * at);
+        }
         warped = out;
     }
     if (trace && trace->maps) {
