@@ -87,14 +87,16 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
     }
     float* spare = arena.allocate_array<float>(static_cast<std::size_t>(f.width));
     for (std::size_t k = 1; k < n; ++k) down(mask[k - 1], tall[k - 1], mask[k]);
-    // The difference and the collapsed sum, one plane per channel: the pixels are split and
+    // The difference, one plane per channel, and a spare plane: the pixels are split and
     // joined again in one pass each (a strided pass per channel costs several times more).
-    float* diff = arena.allocate_array<float>(3 * pixels);
-    float* sum = arena.allocate_array<float>(3 * pixels);
-    kernels::rgb_difference(top, base, pixels, diff, diff + pixels, diff + 2 * pixels);
+    // Channel c's sum goes to the plane channel c - 1's difference has freed (the first to
+    // the spare), so four planes hold the three differences and the three sums.
+    float* planes = arena.allocate_array<float>(4 * pixels);
+    float* sums[3] = {planes + 3 * pixels, planes, planes + pixels};
+    kernels::rgb_difference(top, base, pixels, planes, planes + pixels, planes + 2 * pixels);
     for (int c = 0; c < 3; ++c) {
-        band[0].data = diff + c * pixels;  // the Laplacian overwrites it
-        acc[0].data = sum + c * pixels;
+        band[0].data = planes + c * pixels;  // the Laplacian overwrites it
+        acc[0].data = sums[c];
         for (std::size_t k = 1; k < n; ++k) down(band[k - 1], tall[k - 1], band[k]);
         // Laplacian bands in place: G_k - up(G_k+1) (acc[k] is free scratch here).
         for (std::size_t k = 0; k + 1 < n; ++k) {
@@ -110,7 +112,7 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
             kernels::masked_add(band[k].data, mask[k].data, acc[k].size(), acc[k].data);
         }
     }
-    kernels::rgb_add_round(base, sum, sum + pixels, sum + 2 * pixels, pixels, out);
+    kernels::rgb_add_round(base, sums[0], sums[1], sums[2], pixels, out);
 }
 
 void poisson(const Frame& f, const std::uint8_t* base, const std::uint8_t* top,
