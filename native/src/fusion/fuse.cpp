@@ -303,6 +303,10 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     for (int y = 0; y < f.height; ++y) {
         std::uint8_t* row = dst + (y + y0) * dst_stride + static_cast<std::ptrdiff_t>(x0) * bpp;
         const std::uint8_t* in = result + static_cast<std::size_t>(y) * f.width * 3;
+        if (src.format == PixelFormat::RGB) {  // already in order: a plain copy
+            std::memcpy(row, in, static_cast<std::size_t>(f.width) * 3);
+            continue;
+        }
         for (int x = 0; x < f.width; ++x) {
             row[x * bpp + channels.r] = in[x * 3];
             row[x * bpp + channels.g] = in[x * 3 + 1];
