@@ -81,10 +81,14 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
         acc[k] = k == 0 ? Level{nullptr, w, h} : level(w, h, arena);
         if (k > 0) mask[k] = level(w, h, arena);
         if (k + 1 < n) {
-            tall[k] = level((w + 1) / 2, h, arena);  // down: rows of level k at level k+1's width
-            wide[k] = level(w, (h + 1) / 2, arena);  // up: rows of level k+1 at level k's width
+            tall[k] = {nullptr, (w + 1) / 2, h};  // down: rows of level k at level k+1's width
+            wide[k] = {nullptr, w, (h + 1) / 2};  // up: rows of level k+1 at level k's width
         }
     }
+    // The filters' scratch lives only within one down() or up(): one buffer, the largest
+    // (level 0's), serves them all (fewer pages to touch and wipe).
+    float* scratch = arena.allocate_array<float>(std::max(tall[0].size(), wide[0].size()));
+    for (std::size_t k = 0; k + 1 < n; ++k) tall[k].data = wide[k].data = scratch;
     float* spare = arena.allocate_array<float>(static_cast<std::size_t>(f.width));
     for (std::size_t k = 1; k < n; ++k) down(mask[k - 1], tall[k - 1], mask[k]);
     // The difference, one plane per channel, and a spare plane: the pixels are split and
