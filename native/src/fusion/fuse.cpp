@@ -141,18 +141,32 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     const bool traced = trace && trace->maps;
     const bool want_map = params.shape > 0.0f || traced;
     const bool want_user = params.features > 0.0f || traced;
+    // The maps cover the box of the target points (mf, at (mx, my) in the region): no triangle
+    // reaches past it, and the region's identity elsewhere needs no map (bilinear sampling at
+    // integer positions returns the pixel exactly). Traced, they cover the whole region.
+    float tx0 = 1e30f, ty0 = 1e30f, tx1 = -1e30f, ty1 = -1e30f;
+    for (int i = 0; i < g.points; ++i) {
+        tx0 = std::min(tx0, g.target[i].x), tx1 = std::max(tx1, g.target[i].x);
+        ty0 = std::min(ty0, g.target[i].y), ty1 = std::max(ty1, g.target[i].y);
+    }
+    const int mx = traced ? 0 : std::clamp(static_cast<int>(std::floor(tx0)) - x0, 0, f.width - 1);
+    const int my = traced ? 0 : std::clamp(static_cast<int>(std::floor(ty0)) - y0, 0, f.height - 1);
+    const int mx1 = traced ? f.width : std::clamp(static_cast<int>(std::ceil(tx1)) + 1 - x0, mx + 1, f.width);
+    const int my1 = traced ? f.height : std::clamp(static_cast<int>(std::ceil(ty1)) + 1 - y0, my + 1, f.height);
+    const Frame mf{x0 + mx, y0 + my, mx1 - mx, my1 - my, arena};
+    const std::size_t map_pixels = static_cast<std::size_t>(mf.width) * mf.height;
     float* map = nullptr;
     // Step 3's map of the user's texture, filled here along with the template's where both are
     // needed (the mesh's and holes' passes then run once).
-    float* user_map = want_user ? arena.allocate_array<float>(pixels * 2) : nullptr;
-    auto* covered = want_user ? arena.allocate_array<std::uint8_t>(pixels) : nullptr;
+    float* user_map = want_user ? arena.allocate_array<float>(map_pixels * 2) : nullptr;
+    auto* covered = want_user ? arena.allocate_array<std::uint8_t>(map_pixels) : nullptr;
     bool user_mapped = false;
     if (want_map) {
-        map = arena.allocate_array<float>(pixels * 2);
-        for (int y = 0; y < f.height; ++y)
-            for (int x = 0; x < f.width; ++x) {
-                const std::size_t i = static_cast<std::size_t>(y) * f.width + x;
-                map[2 * i] = static_cast<float>(x), map[2 * i + 1] = static_cast<float>(y);
+        map = arena.allocate_array<float>(map_pixels * 2);
+        for (int y = 0; y < mf.height; ++y)
+            for (int x = 0; x < mf.width; ++x) {
+                const std::size_t i = static_cast<std::size_t>(y) * mf.width + x;
+                map[2 * i] = static_cast<float>(x + mx), map[2 * i + 1] = static_cast<float>(y + my);
             }
     }
     if (params.shape > 0.0f) {
@@ -160,27 +174,17 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         const MapTarget both[] = {{g.user, 0.0f, 0.0f, user_map}, {g.source, ox, oy, map}};
         const MapTarget* targets = want_user ? both : both + 1;
         const int n = want_user ? 2 : 1;
-        rasterize_maps(f, g.target, triangles, triangle_count, targets, n, covered);
-        rasterize_map(f, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
-        rasterize_maps(f, g.target, g.hole_triangles, g.hole_triangle_count, targets, n, covered);
+        rasterize_maps(mf, g.target, triangles, triangle_count, targets, n, covered);
+        rasterize_map(mf, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
+        rasterize_maps(mf, g.target, g.hole_triangles, g.hole_triangle_count, targets, n, covered);
         user_mapped = want_user;
-        // Only the triangles' box moves: elsewhere the map is the identity, which bilinear
-        // sampling (integer positions) returns exactly, so those pixels are copied.
-        float tx0 = 1e30f, ty0 = 1e30f, tx1 = -1e30f, ty1 = -1e30f;
-        for (int i = 0; i < g.points; ++i) {
-            tx0 = std::min(tx0, g.target[i].x), tx1 = std::max(tx1, g.target[i].x);
-            ty0 = std::min(ty0, g.target[i].y), ty1 = std::max(ty1, g.target[i].y);
-        }
-        const int cx0 = std::clamp(static_cast<int>(std::floor(tx0)) - x0, 0, f.width);
-        const int cx1 = std::clamp(static_cast<int>(std::ceil(tx1)) + 1 - x0, cx0, f.width);
-        const int cy0 = std::clamp(static_cast<int>(std::floor(ty0)) - y0, 0, f.height);
-        const int cy1 = std::clamp(static_cast<int>(std::ceil(ty1)) + 1 - y0, cy0, f.height);
         auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
         std::memcpy(out, base, pixels * 3);
-        for (int y = cy0; y < cy1; ++y) {
-            const std::size_t at = static_cast<std::size_t>(y) * f.width + cx0;
+        for (int y = 0; y < mf.height; ++y) {
+            const std::size_t at = static_cast<std::size_t>(y + my) * f.width + mx;
             kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
-                                    3, map + 2 * at, static_cast<std::size_t>(cx1 - cx0), out + 3 * at);
+                                    3, map + 2 * static_cast<std::size_t>(y) * mf.width,
+                                    static_cast<std::size_t>(mf.width), out + 3 * at);
         }
         warped = out;
     }
@@ -194,8 +198,8 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     if (want_user) {
         // 3. Where the user's texture lands on the target geometry, and the mask.
         if (!user_mapped) {
-            rasterize_map(f, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
-            rasterize_map(f, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
+            rasterize_map(mf, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+            rasterize_map(mf, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
                           user_map, covered);
         }
         Plane mask = f.plane();
@@ -211,7 +215,13 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
             beauty::dilate(f, kept, std::max(1, soft / 3));
             beauty::subtract(mask, kept);
         }
-        for (std::size_t i = 0; i < pixels; ++i) mask.data[i] = covered[i] ? mask.data[i] : 0;
+        for (int y = 0; y < f.height; ++y) {  // 0 where no triangle covers (all outside mf)
+            std::uint8_t* row = mask.data + static_cast<std::size_t>(y) * f.width;
+            const bool in = y >= my && y < my + mf.height;
+            const std::uint8_t* cov = covered + static_cast<std::size_t>(in ? y - my : 0) * mf.width;
+            for (int x = 0; x < f.width; ++x)
+                row[x] = in && x >= mx && x < mx + mf.width && cov[x - mx] ? row[x] : 0;
+        }
         beauty::feather(f, mask, soft, 2);
         if (traced) trace->mask = mask.data;
 
@@ -264,7 +274,8 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                     const std::size_t at = start + s0, n = static_cast<std::size_t>(s1 - s0);
                     kernels::remap_bilinear(user.texture, user.width, user.height,
                                             static_cast<std::ptrdiff_t>(user.width) * 3, 3,
-                                            user_map + 2 * at, n, sampled);
+                                            user_map + 2 * (static_cast<std::size_t>(y - my) * mf.width + (s0 - mx)),
+                                            n, sampled);
                     kernels::lut3d(sampled, n, skin_lut, kTransferLutSize, coloured);
                     const auto [l0, l1] = span(features.data + start, s0, s1);
                     if (l0 < l1) {
