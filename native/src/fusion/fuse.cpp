@@ -217,10 +217,15 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
         }
         for (int y = 0; y < f.height; ++y) {  // 0 where no triangle covers (all outside mf)
             std::uint8_t* row = mask.data + static_cast<std::size_t>(y) * f.width;
-            const bool in = y >= my && y < my + mf.height;
-            const std::uint8_t* cov = covered + static_cast<std::size_t>(in ? y - my : 0) * mf.width;
-            for (int x = 0; x < f.width; ++x)
-                row[x] = in && x >= mx && x < mx + mf.width && cov[x - mx] ? row[x] : 0;
+            if (y < my || y >= my + mf.height) {
+                std::memset(row, 0, static_cast<std::size_t>(f.width));
+                continue;
+            }
+            std::memset(row, 0, static_cast<std::size_t>(mx));
+            std::memset(row + mx + mf.width, 0, static_cast<std::size_t>(f.width - mx - mf.width));
+            const std::uint8_t* cov = covered + static_cast<std::size_t>(y - my) * mf.width;
+            std::uint8_t* inside = row + mx;
+            for (int x = 0; x < mf.width; ++x) inside[x] = cov[x] ? inside[x] : 0;
         }
         beauty::feather(f, mask, soft, 2);
         if (traced) trace->mask = mask.data;
