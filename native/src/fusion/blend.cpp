@@ -24,7 +24,8 @@ Level level(int width, int height, Arena& arena) {
 
 // Rounded to the nearest byte (halves up; NaN to 0).
 std::uint8_t to_byte(float v) {
-    return static_cast<std::uint8_t>(v > 0.0f ? (v < 255.0f ? v + 0.5f : 255.0f) : 0.0f);
+    const float clamped = std::min(std::max(0.0f, v), 255.0f);  // max(0, NaN) is 0
+    return static_cast<std::uint8_t>(static_cast<int>(clamped + 0.5f));
 }
 
 int clamp_index(int i, int n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
@@ -76,19 +77,30 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
     for (std::size_t k = 0; k < n; ++k) {
         const int w = k == 0 ? f.width : (band[k - 1].width + 1) / 2;
         const int h = k == 0 ? f.height : (band[k - 1].height + 1) / 2;
-        band[k] = level(w, h, arena);
-        acc[k] = level(w, h, arena);
+        band[k] = k == 0 ? Level{nullptr, w, h} : level(w, h, arena);  // level 0: per channel
+        acc[k] = k == 0 ? Level{nullptr, w, h} : level(w, h, arena);
         if (k > 0) mask[k] = level(w, h, arena);
         if (k + 1 < n) {
-            tall[k] = level((w + 1) / 2, h, arena);  // down: rows of level k at level k+1's width
-            wide[k] = level(w, (h + 1) / 2, arena);  // up: rows of level k+1 at level k's width
+            tall[k] = {nullptr, (w + 1) / 2, h};  // down: rows of level k at level k+1's width
+            wide[k] = {nullptr, w, (h + 1) / 2};  // up: rows of level k+1 at level k's width
         }
     }
+    // The filters' scratch lives only within one down() or up(): one buffer, the largest
+    // (level 0's), serves them all (fewer pages to touch and wipe).
+    float* scratch = arena.allocate_array<float>(std::max(tall[0].size(), wide[0].size()));
+    for (std::size_t k = 0; k + 1 < n; ++k) tall[k].data = wide[k].data = scratch;
     float* spare = arena.allocate_array<float>(static_cast<std::size_t>(f.width));
     for (std::size_t k = 1; k < n; ++k) down(mask[k - 1], tall[k - 1], mask[k]);
+    // The difference, one plane per channel, and a spare plane: the pixels are split and
+    // joined again in one pass each (a strided pass per channel costs several times more).
+    // Channel c's sum goes to the plane channel c - 1's difference has freed (the first to
+    // the spare), so four planes hold the three differences and the three sums.
+    float* planes = arena.allocate_array<float>(4 * pixels);
+    float* sums[3] = {planes + 3 * pixels, planes, planes + pixels};
+    kernels::rgb_difference(top, base, pixels, planes, planes + pixels, planes + 2 * pixels);
     for (int c = 0; c < 3; ++c) {
-        for (std::size_t i = 0; i < pixels; ++i)
-            band[0].data[i] = static_cast<float>(top[3 * i + c]) - static_cast<float>(base[3 * i + c]);
+        band[0].data = planes + c * pixels;  // the Laplacian overwrites it
+        acc[0].data = sums[c];
         for (std::size_t k = 1; k < n; ++k) down(band[k - 1], tall[k - 1], band[k]);
         // Laplacian bands in place: G_k - up(G_k+1) (acc[k] is free scratch here).
         for (std::size_t k = 0; k + 1 < n; ++k) {
@@ -103,9 +115,8 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
             up(acc[k + 1], wide[k], spare, acc[k]);
             kernels::masked_add(band[k].data, mask[k].data, acc[k].size(), acc[k].data);
         }
-        for (std::size_t i = 0; i < pixels; ++i)
-            out[3 * i + c] = to_byte(static_cast<float>(base[3 * i + c]) + acc[0].data[i]);
     }
+    kernels::rgb_add_round(base, sums[0], sums[1], sums[2], pixels, out);
 }
 
 void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t* mask,
