@@ -3,6 +3,7 @@
 // and a Poisson option that starts from it. Planes are single-channel float, row-major.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "fusion/fusion_internal.h"
 #include "kernels/fusion_kernels.h"
@@ -125,35 +126,55 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
     const int w = f.width, h = f.height, cell = kMembraneCell;
     const int cw = (w + cell - 1) / cell, ch = (h + cell - 1) / cell;
     const std::size_t cells = static_cast<std::size_t>(cw) * ch;
+    // Each row's span of non-zero mask, so that the full-resolution passes skip the rest.
+    int* span = arena.allocate_array<int>(2 * static_cast<std::size_t>(h));
+    for (int y = 0; y < h; ++y) {
+        const std::uint8_t* row = mask + static_cast<std::size_t>(y) * w;
+        int lo = 0, hi = w;
+        auto zero8 = [row](int at) {  // eight zero bytes, read without alignment assumptions
+            std::uint64_t v;
+            std::memcpy(&v, row + at, sizeof v);
+            return v == 0;
+        };
+        while (lo + 8 <= hi && zero8(lo)) lo += 8;
+        while (lo < hi && !row[lo]) ++lo;
+        while (hi - 8 >= lo && zero8(hi - 8)) hi -= 8;
+        while (hi > lo && !row[hi - 1]) --hi;
+        span[2 * y] = lo, span[2 * y + 1] = hi;
+    }
     // Per cell: the sum of base - top over the edge of the mask's half-weight region (pixels
     // >= 128 with a 4-neighbour under it) and their count; kind 1 for a cell with a pixel in
-    // that region, 2 for one with only feathered-rim pixels (0 < mask < 128), 0 otherwise.
+    // that region, 2 for a cell within one cell of a non-zero pixel (it gets a value by
+    // extension below, so that the interpolation never reads an empty cell), 0 otherwise.
     float* sum = arena.allocate_array<float>(cells * 3);
     int* count = arena.allocate_array<int>(cells);
     std::uint8_t* kind = arena.allocate_array<std::uint8_t>(cells);
     std::fill(sum, sum + cells * 3, 0.0f);
     std::fill(count, count + cells, 0);
     std::fill(kind, kind + cells, std::uint8_t{0});
-    auto at = [w](int x, int y) { return static_cast<std::size_t>(y) * w + x; };
-    auto cell_of = [cw, cell](int x, int y) {
-        return static_cast<std::size_t>(y / cell) * cw + x / cell;
+    auto half = [&](int x, int y) {  // outside the frame counts as under half
+        return x >= 0 && y >= 0 && x < w && y < h && mask[static_cast<std::size_t>(y) * w + x] >= 128;
     };
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            const std::size_t i = at(x, y), c = cell_of(x, y);
+    for (int y = 0; y < h; ++y) {
+        const std::size_t row = static_cast<std::size_t>(y) * w;
+        for (int x = span[2 * y]; x < span[2 * y + 1]; ++x) {
+            const std::size_t i = row + x;
             if (mask[i] == 0) continue;
-            if (mask[i] < 128) {
-                if (kind[c] == 0) kind[c] = 2;
-                continue;
-            }
+            const int cx = x / cell, cy = y / cell;
+            for (int ny = std::max(0, cy - 1); ny <= std::min(ch - 1, cy + 1); ++ny)
+                for (int nx = std::max(0, cx - 1); nx <= std::min(cw - 1, cx + 1); ++nx) {
+                    std::uint8_t& k = kind[static_cast<std::size_t>(ny) * cw + nx];
+                    if (k == 0) k = 2;
+                }
+            if (mask[i] < 128) continue;
+            const std::size_t c = static_cast<std::size_t>(cy) * cw + cx;
             kind[c] = 1;
-            const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || mask[i - 1] < 128 ||
-                              mask[i + 1] < 128 || mask[i - w] < 128 || mask[i + w] < 128;
-            if (!edge) continue;
+            if (half(x - 1, y) && half(x + 1, y) && half(x, y - 1) && half(x, y + 1)) continue;
             for (int k = 0; k < 3; ++k)
                 sum[3 * c + k] += static_cast<float>(base[3 * i + k]) - static_cast<float>(top[3 * i + k]);
             ++count[c];
         }
+    }
     // The membrane on the cells: fixed where the edge passes and deep inside, harmonic over the
     // other cells of the region (successive over-relaxation from the edge's mean; neighbours
     // outside the region are left out, a free boundary).
@@ -213,8 +234,9 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
             for (int k = 0; k < 3; ++k)
                 m[3 * c + k] += omega * (acc[k] / static_cast<float>(n) - m[3 * c + k]);
         }
-    // The feathered rim's cells, outward ring by ring: the mean of their already-set neighbours
-    // (the membrane continues past the half-weight edge instead of dropping to 0).
+    // Past the half-weight edge (the feathered rim and one cell beyond), cells outward ring by
+    // ring take the mean of their already-set neighbours: the membrane continues instead of
+    // dropping to 0.
     for (bool grew = true; grew;) {
         grew = false;
         for (std::size_t c = 0; c < cells; ++c) {
@@ -236,30 +258,31 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
         }
         for (std::size_t c = 0; c < cells; ++c) kind[c] = kind[c] == 3 ? 1 : kind[c];
     }
-    // Bilinear between cell centres, added to top wherever the mask is non-zero; a neighbour
-    // cell without a value lends the pixel's own cell's.
+    // Bilinear between cell centres (a row of cells blended vertically once per pixel row),
+    // added to top wherever the mask is non-zero.
+    float* line = arena.allocate_array<float>(static_cast<std::size_t>(cw) * 3);
     for (int y = 0; y < h; ++y) {
+        const int x0 = span[2 * y], x1 = span[2 * y + 1];
+        if (x0 >= x1) continue;
         const float fy = std::clamp((static_cast<float>(y) + 0.5f) / cell - 0.5f, 0.0f,
                                     static_cast<float>(ch - 1));
         const int cy0 = static_cast<int>(fy), cy1 = std::min(cy0 + 1, ch - 1);
         const float wy = fy - static_cast<float>(cy0);
-        for (int x = 0; x < w; ++x) {
-            const std::size_t i = at(x, y);
-            if (!mask[i]) continue;
+        const float* r0 = m + static_cast<std::size_t>(cy0) * cw * 3;
+        const float* r1 = m + static_cast<std::size_t>(cy1) * cw * 3;
+        const int c0 = std::max(0, x0 / cell - 1), c1 = std::min(cw, (x1 - 1) / cell + 2);
+        for (int c = 3 * c0; c < 3 * c1; ++c) line[c] = (1 - wy) * r0[c] + wy * r1[c];
+        std::uint8_t* out = top + static_cast<std::size_t>(y) * w * 3;
+        const std::uint8_t* row = mask + static_cast<std::size_t>(y) * w;
+        for (int x = x0; x < x1; ++x) {
+            if (!row[x]) continue;
             const float fx = std::clamp((static_cast<float>(x) + 0.5f) / cell - 0.5f, 0.0f,
                                         static_cast<float>(cw - 1));
             const int cx0 = static_cast<int>(fx), cx1 = std::min(cx0 + 1, cw - 1);
             const float wx = fx - static_cast<float>(cx0);
-            const std::size_t own = cell_of(x, y);
-            auto value = [&](int cx, int cy, int k) {
-                const std::size_t c = static_cast<std::size_t>(cy) * cw + cx;
-                return kind[c] == 1 ? m[3 * c + k] : m[3 * own + k];
-            };
-            for (int k = 0; k < 3; ++k) {
-                const float v = (1 - wy) * ((1 - wx) * value(cx0, cy0, k) + wx * value(cx1, cy0, k)) +
-                                wy * ((1 - wx) * value(cx0, cy1, k) + wx * value(cx1, cy1, k));
-                top[3 * i + k] = to_byte(static_cast<float>(top[3 * i + k]) + v);
-            }
+            for (int k = 0; k < 3; ++k)
+                out[3 * x + k] = to_byte(static_cast<float>(out[3 * x + k]) +
+                                         (1 - wx) * line[3 * cx0 + k] + wx * line[3 * cx1 + k]);
         }
     }
 }
