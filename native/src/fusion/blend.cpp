@@ -143,38 +143,47 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
         span[2 * y] = lo, span[2 * y + 1] = hi;
     }
     // Per cell: the sum of base - top over the edge of the mask's half-weight region (pixels
-    // >= 128 with a 4-neighbour under it) and their count; kind 1 for a cell with a pixel in
-    // that region, 2 for a cell within one cell of a non-zero pixel (it gets a value by
-    // extension below, so that the interpolation never reads an empty cell), 0 otherwise.
+    // >= 128 with a 4-neighbour under it or outside the frame) and their count; kind 1 for a
+    // cell with a pixel in that region, 2 for a cell within one cell of a row's non-zero span
+    // (it gets a value by extension below, so that the interpolation never reads an empty
+    // cell), 0 otherwise.
     float* sum = arena.allocate_array<float>(cells * 3);
     int* count = arena.allocate_array<int>(cells);
     std::uint8_t* kind = arena.allocate_array<std::uint8_t>(cells);
+    std::uint8_t* near = arena.allocate_array<std::uint8_t>(cells);
     std::fill(sum, sum + cells * 3, 0.0f);
     std::fill(count, count + cells, 0);
     std::fill(kind, kind + cells, std::uint8_t{0});
-    auto half = [&](int x, int y) {  // outside the frame counts as under half
-        return x >= 0 && y >= 0 && x < w && y < h && mask[static_cast<std::size_t>(y) * w + x] >= 128;
-    };
+    std::fill(near, near + cells, std::uint8_t{0});
     for (int y = 0; y < h; ++y) {
-        const std::size_t row = static_cast<std::size_t>(y) * w;
-        for (int x = span[2 * y]; x < span[2 * y + 1]; ++x) {
-            const std::size_t i = row + x;
-            if (mask[i] == 0) continue;
-            const int cx = x / cell, cy = y / cell;
-            for (int ny = std::max(0, cy - 1); ny <= std::min(ch - 1, cy + 1); ++ny)
-                for (int nx = std::max(0, cx - 1); nx <= std::min(cw - 1, cx + 1); ++nx) {
-                    std::uint8_t& k = kind[static_cast<std::size_t>(ny) * cw + nx];
-                    if (k == 0) k = 2;
-                }
-            if (mask[i] < 128) continue;
-            const std::size_t c = static_cast<std::size_t>(cy) * cw + cx;
+        const int x0 = span[2 * y], x1 = span[2 * y + 1];
+        if (x0 >= x1) continue;
+        const std::size_t cy = static_cast<std::size_t>(y / cell) * cw;
+        std::fill(near + cy + x0 / cell, near + cy + (x1 - 1) / cell + 1, std::uint8_t{1});
+        const std::uint8_t* row = mask + static_cast<std::size_t>(y) * w;
+        const std::uint8_t* up = y > 0 ? row - w : nullptr;
+        const std::uint8_t* down = y + 1 < h ? row + w : nullptr;
+        for (int x = x0; x < x1; ++x) {
+            if (row[x] < 128) continue;
+            const std::size_t c = cy + x / cell;
             kind[c] = 1;
-            if (half(x - 1, y) && half(x + 1, y) && half(x, y - 1) && half(x, y + 1)) continue;
+            const bool inner = x > 0 && x + 1 < w && up && down && row[x - 1] >= 128 &&
+                               row[x + 1] >= 128 && up[x] >= 128 && down[x] >= 128;
+            if (inner) continue;
+            const std::size_t i = static_cast<std::size_t>(y) * w + x;
             for (int k = 0; k < 3; ++k)
                 sum[3 * c + k] += static_cast<float>(base[3 * i + k]) - static_cast<float>(top[3 * i + k]);
             ++count[c];
         }
     }
+    for (int y = 0; y < ch; ++y)
+        for (int x = 0; x < cw; ++x) {
+            std::uint8_t& k = kind[static_cast<std::size_t>(y) * cw + x];
+            if (k) continue;
+            for (int ny = std::max(0, y - 1); ny <= std::min(ch - 1, y + 1) && !k; ++ny)
+                for (int nx = std::max(0, x - 1); nx <= std::min(cw - 1, x + 1); ++nx)
+                    if (near[static_cast<std::size_t>(ny) * cw + nx]) k = 2;
+        }
     // The membrane on the cells: fixed where the edge passes and deep inside, harmonic over the
     // other cells of the region (successive over-relaxation from the edge's mean; neighbours
     // outside the region are left out, a free boundary).
@@ -258,9 +267,18 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
         }
         for (std::size_t c = 0; c < cells; ++c) kind[c] = kind[c] == 3 ? 1 : kind[c];
     }
-    // Bilinear between cell centres (a row of cells blended vertically once per pixel row),
-    // added to top wherever the mask is non-zero.
+    // Bilinear between cell centres: a row of cells blended vertically once per pixel row,
+    // then across with per-column cells and weights computed once; added to top wherever the
+    // mask is non-zero.
     float* line = arena.allocate_array<float>(static_cast<std::size_t>(cw) * 3);
+    int* column = arena.allocate_array<int>(static_cast<std::size_t>(w));
+    float* across = arena.allocate_array<float>(static_cast<std::size_t>(w));
+    for (int x = 0; x < w; ++x) {
+        const float fx = std::clamp((static_cast<float>(x) + 0.5f) / cell - 0.5f, 0.0f,
+                                    static_cast<float>(cw - 1));
+        column[x] = std::min(static_cast<int>(fx), cw - 2 < 0 ? 0 : cw - 2);
+        across[x] = fx - static_cast<float>(column[x]);
+    }
     for (int y = 0; y < h; ++y) {
         const int x0 = span[2 * y], x1 = span[2 * y + 1];
         if (x0 >= x1) continue;
@@ -270,19 +288,17 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
         const float wy = fy - static_cast<float>(cy0);
         const float* r0 = m + static_cast<std::size_t>(cy0) * cw * 3;
         const float* r1 = m + static_cast<std::size_t>(cy1) * cw * 3;
-        const int c0 = std::max(0, x0 / cell - 1), c1 = std::min(cw, (x1 - 1) / cell + 2);
+        const int c0 = column[x0], c1 = std::min(cw, column[x1 - 1] + 2);
         for (int c = 3 * c0; c < 3 * c1; ++c) line[c] = (1 - wy) * r0[c] + wy * r1[c];
         std::uint8_t* out = top + static_cast<std::size_t>(y) * w * 3;
         const std::uint8_t* row = mask + static_cast<std::size_t>(y) * w;
         for (int x = x0; x < x1; ++x) {
             if (!row[x]) continue;
-            const float fx = std::clamp((static_cast<float>(x) + 0.5f) / cell - 0.5f, 0.0f,
-                                        static_cast<float>(cw - 1));
-            const int cx0 = static_cast<int>(fx), cx1 = std::min(cx0 + 1, cw - 1);
-            const float wx = fx - static_cast<float>(cx0);
+            const float* a = line + 3 * column[x];
+            const float t = across[x];
+            const int next = cw > 1 ? 3 : 0;
             for (int k = 0; k < 3; ++k)
-                out[3 * x + k] = to_byte(static_cast<float>(out[3 * x + k]) +
-                                         (1 - wx) * line[3 * cx0 + k] + wx * line[3 * cx1 + k]);
+                out[3 * x + k] = to_byte(static_cast<float>(out[3 * x + k]) + (1 - t) * a[k] + t * a[k + next]);
         }
     }
 }
