@@ -2,12 +2,14 @@
 
 Public API: :class:`FaceDetector` and :class:`FaceLandmarker` (MediaPipe Tasks-style pipelines
 whose results live in a secure arena for one frame), :class:`Beautifier` with
-:class:`BeautifierOptions` and :class:`BeautyOptions` (beauty effects), :func:`anonymize` /
+:class:`BeautifierOptions` and :class:`BeautyOptions` (beauty effects), :class:`FaceFuser`
+with :class:`FusionOptions` (face fusion and swap, labelled as AI-generated), :func:`anonymize` /
 :class:`Anonymizer` with :class:`AnonymizerOptions` (covering faces), :class:`FaceVerifier`
 with :class:`FaceVerifierOptions` (same-person checks), :func:`load_image`, the low-level
 :class:`SecureArena` / :class:`Frame` / :class:`EphemeralArray`, :class:`RotatedRect`,
-:func:`cpu_features`, :func:`telemetry_status`, :mod:`facekit.models` and the exceptions in
-:mod:`facekit.errors`.
+:func:`cpu_features`, :func:`telemetry_status`, AI-content labels (:func:`save_image`,
+:func:`read_labels`, :class:`Provenance`, :class:`LabelOptions`; see :mod:`facekit.labels`),
+:mod:`facekit.models` and the exceptions in :mod:`facekit.errors`.
 """
 
 # First of all: switch ONNX Runtime's telemetry off before anything can import onnxruntime,
@@ -36,8 +38,10 @@ from .beauty import EFFECTS, PRESETS, Beautifier, BeautifierOptions, BeautyOptio
 from .cpu import active_simd as _active_simd
 from .cpu import cpu_features
 from .detector import BoundingBox, DetectedFace, DetectionResult, FaceDetector, FaceDetectorOptions
+from .fusion import FaceFuser, FusionOptions, FusionResult, UserFace
 from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike, load_image
+from .labels import LabelOptions, Provenance, read_labels, save_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
 from .process import harden_process
 from .verify import FaceVerifier, FaceVerifierOptions, Reference, VerifyResult
@@ -62,18 +66,24 @@ __all__ = [
     "EphemeralArray",
     "FaceDetector",
     "FaceDetectorOptions",
+    "FaceFuser",
     "FaceLandmarker",
     "FaceLandmarkerOptions",
     "FaceVerifier",
     "Frame",
+    "FusionOptions",
+    "FusionResult",
     "ImageLike",
     "FaceVerifierOptions",
+    "LabelOptions",
     "LandmarkedFace",
     "LandmarkerResult",
+    "Provenance",
     "Reference",
     "RotatedRect",
     "RunningMode",
     "SecureArena",
+    "UserFace",
     "VerifyResult",
     "anonymize",
     "cpu_features",
@@ -81,6 +91,8 @@ __all__ = [
     "harden_process",
     "load_image",
     "models",
+    "read_labels",
+    "save_image",
     "telemetry_status",
 ]
 

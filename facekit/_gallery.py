@@ -1,8 +1,10 @@
-"""``facekit gallery``: before / 0.5 / 1.0 strips of every beauty effect (the command line's,
-not library API). The faces are found once and shared by every variant (``faces=``)."""
+"""``facekit gallery``: before / 0.5 / 1.0 strips of every beauty effect, and fusion strips
+(the command line's, not library API). The faces are found once and shared by every variant
+(``faces=``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -15,11 +17,16 @@ from .landmarker import FaceLandmarker, LandmarkerResult
 __all__ = ["gallery"]
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample.jpg"
+# The shared test photos of a development checkout (../shared/testdata beside the repository).
+SHARED_FACES = Path("..") / "shared" / "testdata" / "faces"
+FUSION_PAIRS = (("obama.jpg", "biden.jpg"), ("kit_harington_john1.jpeg", "rose_leslie_img1.jpg"))
+GALLERY_CONSENT = "facekit gallery: the project's test photos, for development only"
 
 
 def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
     """Write ``<effect>.png`` for every effect (and each preset) into `folder`: the face region
-    of the photo before, at strength 0.5 and at 1.0, side by side. Returns the files."""
+    of the photo before, at strength 0.5 and at 1.0, side by side; then the fusion strips
+    (:func:`fusion_strips`). Returns the files."""
     from PIL import Image
 
     image = load_image(image_path or SAMPLE)
@@ -45,6 +52,52 @@ def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
             path = folder / f"{name}.png"
             Image.fromarray(np.ascontiguousarray(strip)).save(path)
             written.append(path)
+    written += fusion_strips(folder, image if image_path else None)
+    return written
+
+
+def fusion_strips(folder: Path, image: np.ndarray | None = None) -> list[Path]:
+    """Write ``fusion_<template>_<user>.png`` for each shared pair (the bundled sample and its
+    mirror image when the shared photos are absent, or `image` and its mirror): the template's
+    face region, then fused at shape = features = 0, 0.5 and 1 and with the swap preset, side
+    by side, labelled, with the provenance in the file. Returns the files."""
+    from .fusion import FaceFuser, FusionOptions
+    from .labels import draw_label, save_image
+
+    if image is None and all((SHARED_FACES / name).exists() for pair in FUSION_PAIRS
+                             for name in pair):
+        pairs = [(Path(t).stem, load_image(SHARED_FACES / t), Path(u).stem,
+                  load_image(SHARED_FACES / u)) for t, u in FUSION_PAIRS]
+    else:
+        picture = load_image(SAMPLE) if image is None else image
+        pairs = [("sample", picture, "mirrored", np.ascontiguousarray(picture[:, ::-1]))]
+    variants = [FusionOptions(shape=t, features=t, consent=GALLERY_CONSENT, label=False)
+                for t in (0.0, 0.5, 1.0)]
+    variants.append(FusionOptions.swap(consent=GALLERY_CONSENT, label=False))
+    written = []
+    for template_name, template, user_name, photo in pairs:
+        fusers = [FaceFuser.create_from_options(options) for options in variants]
+        try:
+            with FaceLandmarker(variants[0].landmarker_options()) as landmarker, \
+                    landmarker.detect(template) as faces:
+                x0, y0, x1, y1 = _face_region(faces, template.shape)
+                panels = [template]
+                for fuser in fusers:
+                    with fuser.user(photo) as user:
+                        result = user.fuse(template, faces=faces)
+                    panels.append(result.image)
+            strip = np.ascontiguousarray(np.concatenate(
+                [p[y0:y1, x0:x1] for p in panels], axis=1))
+            label = variants[0].label_options
+            draw_label(strip, label)
+            provenance = dataclasses.replace(result.provenance, visible_label=True,
+                                             label_text=label.text)
+            path = folder / f"fusion_{template_name}_{user_name}.png"
+            save_image(path, strip, provenance)
+            written.append(path)
+        finally:
+            for fuser in fusers:
+                fuser.close()
     return written
 
 

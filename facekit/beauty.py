@@ -62,6 +62,13 @@ def _regions() -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(regions[name]) for name in _REGION_ORDER)
 
 
+def mesh_regions() -> tuple[tuple[int, ...], ...]:
+    """The 8 mesh polygons every native face engine takes (beauty, fusion), in the native
+    order: face_oval, lips_outer, lips_inner, left_eye, right_eye, left_brow, right_brow,
+    nostrils."""
+    return _regions()
+
+
 def _effect_fields(cls: type) -> type:
     """Declare the dataclass fields of every effect of the native table, in its order: a
     strength (0.0); a makeup effect also has ``<name>_color`` (its default colour); ``lut``

@@ -2,7 +2,7 @@
 
 Exit status, in every command: 0 success (for ``verify``: same person); 1 a negative answer
 (``verify``: different people; ``models``: a file fails its check; ``audit``: a check failed;
-``demo``: no face found); 2 a usage or input error (bad arguments or option values, an
+``demo``: no face found; ``fuse``: the photo is not the person of ``--same-person-as``); 2 a usage or input error (bad arguments or option values, an
 unreadable or unsupported image); 3 a runtime error (a damaged install such as a model that
 fails its integrity check, or any other internal failure).
 """
@@ -166,6 +166,34 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if result.same_person else 1
 
 
+def _fuse(args: argparse.Namespace) -> int:
+    from . import load_image
+    from .errors import NotSamePersonError
+    from .fusion import FaceFuser, FusionOptions
+    from .labels import save_image
+
+    changes = {name: getattr(args, name) for name in ("shape", "features")
+               if getattr(args, name) is not None}
+    base = FusionOptions.swap if args.swap else FusionOptions
+    options = base(consent=args.consent, label=not args.no_label, **changes)
+    template, photo = load_image(args.template), load_image(args.user)
+    selfie = load_image(args.same_person_as) if args.same_person_as else None
+    with FaceFuser.create_from_options(options) as fuser:
+        try:
+            user = fuser.user(photo, same_person_as=selfie)
+        except NotSamePersonError as exc:
+            print(f"facekit fuse: {exc}", file=sys.stderr)
+            return 1
+        with user:
+            result = user.fuse(template)
+    save_image(args.out, result)
+    label = "no visible label (recorded in the metadata)" if args.no_label else \
+        "labelled AI-generated"
+    print(f"facekit fuse: {args.user} into {args.template} -> {args.out} (shape "
+          f"{options.shape:g}, features {options.features:g}; {label})")
+    return 0
+
+
 def _gallery(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -260,8 +288,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--face-index", type=int, default=None,
                         help="which face of each photo, by size (default: the largest)")
     verify.set_defaults(run=_verify)
+    fuse = commands.add_parser(
+        "fuse", help="fuse the face of USER into the largest face of TEMPLATE (labelled as "
+        "AI-generated; exit 1: USER is not the person of --same-person-as)")
+    fuse.add_argument("template", help="image whose face receives the user's face")
+    fuse.add_argument("user", help="photo of the user's face")
+    fuse.add_argument("out", help="image to write (.png or .jpg, with the AI-content labels)")
+    fuse.add_argument("--shape", type=float, metavar="S",
+                      help="0..1: how much of the user's face shape (default 0.5)")
+    fuse.add_argument("--features", type=float, metavar="F",
+                      help="0..1: how much of the user's features (default 0.5)")
+    fuse.add_argument("--swap", action="store_true",
+                      help="the face-swap preset (--shape/--features still override it)")
+    fuse.add_argument("--same-person-as", metavar="SELFIE",
+                      help="first check that USER shows the person in this selfie")
+    fuse.add_argument("--no-label", action="store_true",
+                      help="leave out the visible mark (the metadata labels stay)")
+    fuse.add_argument("--consent", required=True, metavar="TEXT",
+                      help="attestation that the people whose faces are used agreed (Deep "
+                           "Synthesis Provisions Art. 14); recorded in the file's metadata")
+    fuse.set_defaults(run=_fuse)
     gallery = commands.add_parser(
-        "gallery", help="write before/after images of every effect at 0.5 and 1.0")
+        "gallery", help="write before/after images of every effect at 0.5 and 1.0, and fusion "
+        "strips (0, 0.5, 1, swap) of the shared test pairs or the sample")
     gallery.add_argument("--out", default="facekit-gallery", help="folder for the PNGs")
     gallery.add_argument("--image", help="a photo of your own instead of the bundled sample")
     gallery.set_defaults(run=_gallery)

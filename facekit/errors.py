@@ -23,6 +23,8 @@ __all__ = [
     "TelemetryWarning",
     "NotPicklableError",
     "ImageTooLargeError",
+    "ConsentRequiredError",
+    "NotSamePersonError",
 ]
 
 
@@ -114,3 +116,18 @@ class NotPicklableError(FacekitError, TypeError):
 class ImageTooLargeError(FacekitError, ValueError):
     """An image file holds more pixels than the decoder's limit (PIL's decompression-bomb
     guard, ``PIL.Image.MAX_IMAGE_PIXELS``)."""
+
+
+class ConsentRequiredError(FacekitError, ValueError):
+    """Face fusion was asked for without an attestation of consent.
+
+    The Deep Synthesis Provisions (Art. 14) require the separate consent of every person whose
+    face is edited: a :class:`~facekit.FaceFuser` is only created from
+    ``FusionOptions(consent="...")``, the application's attestation that they agreed (recorded
+    in every result's provenance).
+    """
+
+
+class NotSamePersonError(FacekitError, ValueError):
+    """The photo given for fusion does not show the person in the selfie given with it
+    (``fuser.user(photo, same_person_as=selfie)``): a face may only be fused by its owner."""

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import sources
+from . import face_triangles, sources
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
@@ -116,6 +116,29 @@ def _last_hidden(graph) -> list[str]:
     return found
 
 
+def data_entries(cache: Path = sources.DEFAULT_CACHE) -> list[dict]:
+    """Manifest entries of the generated data files the package ships beside the models (the
+    generator's --check compares the committed file; the entry records what it was made from)."""
+    text = face_triangles.build(cache).encode()
+    package = sources.MEDIAPIPE
+    archive = sources.fetch(package, cache)
+    return [{
+        "name": "face_triangles",
+        "file": "facekit/data/face_triangles.json",
+        "sha256": sources.sha256(text),
+        "bytes": len(text),
+        "licence": package.licence,
+        "source": {
+            "package": package.name,
+            "version": package.version,
+            "kind": package.kind,
+            "path": face_triangles.MEMBER,
+            "sha256": sources.sha256(sources.read_member(archive, face_triangles.MEMBER)),
+        },
+        "generator": "models/face_triangles.py",
+    }]
+
+
 def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
     """Convert every model into `out_dir`; write manifest.json and NOTICE; return the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +171,7 @@ def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:
             "normalization": model.normalization,
             **io,
         })
-    manifest = {"format": 1, "models": entries}
+    manifest = {"format": 1, "models": entries, "data": data_entries(cache)}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     packages = sorted({m.package.name: m.package for m in sources.MODELS}.values(),
                       key=lambda p: p.name)
@@ -167,6 +190,8 @@ def check(cache: Path = sources.DEFAULT_CACHE) -> list[str]:
         rebuilt = build(Path(tmp), cache)
     want = {e["file"]: e["sha256"] for e in committed["models"]}
     got = {e["file"]: e["sha256"] for e in rebuilt["models"]}
+    want.update({e["file"]: e["sha256"] for e in committed.get("data", [])})
+    got.update({e["file"]: e["sha256"] for e in rebuilt["data"]})
     return sorted(f for f in want.keys() | got.keys() if want.get(f) != got.get(f))
 
 

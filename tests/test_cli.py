@@ -69,17 +69,70 @@ def test_beautify_writes_a_changed_image_and_refuses_bad_options(tmp_path):
 def test_gallery_writes_every_effect_side_by_side(tmp_path):
     from PIL import Image
 
+    import facekit
+    from facekit._gallery import FUSION_PAIRS, SHARED_FACES
     from facekit.beauty import EFFECTS
 
     assert cli.main(["gallery", "--out", str(tmp_path)]) == 0
     names = {p.stem for p in tmp_path.glob("*.png")}
     expected = {e for e in EFFECTS if e != "lut"} | {"lut_warm", "preset_natural",
                                                      "preset_studio"}
-    assert names == expected
+    shared = SHARED_FACES.exists()  # the shared pairs, else the bundled sample and its mirror
+    fusion = ({f"fusion_{t.rsplit('.', 1)[0]}_{u.rsplit('.', 1)[0]}" for t, u in FUSION_PAIRS}
+              if shared else {"fusion_sample_mirrored"})
+    assert names == expected | fusion
     strip = np.asarray(Image.open(tmp_path / "smoothing.png"))
     third = strip.shape[1] // 3
     before, half, full = (strip[:, i * third:(i + 1) * third] for i in range(3))
     assert not np.array_equal(before, half) and not np.array_equal(half, full)
+    for name in fusion:  # template, shape = features = 0, 0.5, 1, swap; labelled
+        strip = np.asarray(Image.open(tmp_path / f"{name}.png"))
+        fifth = strip.shape[1] // 5
+        template, zero, half, full, swap = (strip[:, i * fifth:(i + 1) * fifth]
+                                            for i in range(5))
+        assert np.array_equal(template[:fifth // 2], zero[:fifth // 2])
+        assert not np.array_equal(zero, half) and not np.array_equal(half, full)
+        assert facekit.read_labels(tmp_path / f"{name}.png")["aigc"]
+
+
+def test_fuse_command_writes_a_labelled_image(tmp_path, capsys):
+    from PIL import Image
+
+    import facekit
+    from facekit.audit.memscan_child import SAMPLE
+
+    mirrored = tmp_path / "mirrored.png"
+    Image.fromarray(np.ascontiguousarray(facekit.load_image(SAMPLE)[:, ::-1])).save(mirrored)
+    out = tmp_path / "fused.jpg"
+    consent = "test: the bundled public-domain sample"
+    assert cli.main(["fuse", str(SAMPLE), str(mirrored), str(out), "--swap",
+                     "--consent", consent]) == 0
+    assert "labelled AI-generated" in capsys.readouterr().out
+    labels = facekit.read_labels(out)
+    assert labels["aigc"] and consent in labels["xmp"]
+    plain = tmp_path / "plain.png"
+    assert cli.main(["fuse", str(SAMPLE), str(mirrored), str(plain), "--shape", "0.3",
+                     "--features", "0.4", "--no-label", "--consent", consent]) == 0
+    assert np.asarray(Image.open(plain)).shape == facekit.load_image(SAMPLE).shape
+    assert cli.main(["fuse", str(SAMPLE), str(mirrored), str(plain), "--consent", ""]) == 2
+    assert "Art. 14" in capsys.readouterr().err
+    assert cli.main(["fuse", str(SAMPLE), str(mirrored), str(plain), "--shape", "2",
+                     "--consent", consent]) == 2
+    with pytest.raises(SystemExit):  # --consent is required
+        cli.main(["fuse", str(SAMPLE), str(mirrored), str(plain)])
+
+
+def test_fuse_command_refuses_another_persons_photo(tmp_path, capsys):
+    from support import shared_face
+
+    obama, obama2, biden = (str(shared_face(n)) for n in ("obama.jpg", "obama2.jpg",
+                                                           "biden.jpg"))
+    out = str(tmp_path / "out.png")
+    assert cli.main(["fuse", obama, biden, out, "--same-person-as", obama2,
+                     "--consent", "test"]) == 1
+    assert "selfie" in capsys.readouterr().err
+    assert cli.main(["fuse", biden, obama, out, "--same-person-as", obama2,
+                     "--consent", "test"]) == 0
 
 
 def test_anonymize_command_covers_the_face(tmp_path):

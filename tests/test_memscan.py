@@ -178,6 +178,24 @@ def test_verification_keeps_no_descriptor_chip_or_points():
         assert _leftovers(reports[checkpoint]) == {}, checkpoint
 
 
+def test_fusion_keeps_no_texture_or_mesh_after_its_scope():
+    """The user's face texture rows, the user's mesh (texture pixels) and both faces' meshes
+    are found in the arena inside the user scope (positive control) and nowhere after the
+    scope ends or after close()."""
+    needles = memscan.fusion_sets(memscan_child.fusion_reference())
+    assert all(len(v) > 10 for v in needles.values()), {k: len(v) for k, v in needles.items()}
+    reports = memscan.audit_child(needles, mode="fusion")
+    for name, report in reports.items():
+        print(f"\n== fusion, checkpoint {name}\n{report.table()}")
+    inside = reports["inside"]
+    # (The user photo's landmarks are wiped once its texture and mesh are prepared, and the
+    # template's (x, y) pairs once each fuse call returns.)
+    for kind in ("user texture rows", "user mesh f32", "template landmarks f32"):
+        assert inside.counts[kind][memscan.KIND_ARENA] >= len(needles[kind]), kind
+    for checkpoint in ("after-scope", "after-close"):
+        assert _leftovers(reports[checkpoint]) == {}, checkpoint
+
+
 THREAD_RUNS = 3  # before the counted switch, 9 of 10 runs left copies: 3 runs all but never pass
 
 

@@ -25,7 +25,7 @@ from facekit.errors import BiometricExportError
 from facekit.verify import Reference
 
 OBJECTS = ["result", "face", "landmarks", "landmark_row", "detection", "detected_face",
-           "keypoints", "frame", "reference"]
+           "keypoints", "frame", "reference", "user_face"]
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,7 @@ def test_the_table_covers_every_kind_of_object(live):
     objects, _ = live
     assert sorted(objects) == sorted(OBJECTS)
     assert isinstance(objects["reference"], Reference)
+    assert isinstance(objects["user_face"], facekit.UserFace)
     assert all(isinstance(objects[name], facekit.EphemeralArray) for name in ARRAY_OBJECTS)
     assert objects["landmark_row"].flags.c_contiguous  # the flat row that buffer readers take
 

@@ -1,4 +1,4 @@
-"""One task API for all five pipelines: frozen, validated Options dataclasses, a
+"""One task API for all six pipelines: frozen, validated Options dataclasses, a
 create_from_options constructor, running_mode in the options, and the detector's VIDEO mode."""
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from facekit import (
     BeautyOptions,
     FaceDetector,
     FaceDetectorOptions,
+    FaceFuser,
     FaceLandmarker,
     FaceLandmarkerOptions,
     FaceVerifier,
     FaceVerifierOptions,
+    FusionOptions,
     RunningMode,
 )
 
@@ -31,7 +33,10 @@ TASKS = {
     "beautifier": (Beautifier, BeautifierOptions),
     "verifier": (FaceVerifier, FaceVerifierOptions),
     "anonymizer": (Anonymizer, AnonymizerOptions),
+    "fuser": (FaceFuser, FusionOptions),
 }
+# Fields a task cannot be created without (a fuser needs the consent attestation).
+REQUIRED = {FusionOptions: {"consent": "test suite"}}
 
 # One bad value per field of every options class: (class, field, value, error). A field added
 # without a case here fails test_every_field_has_a_validation_case.
@@ -67,6 +72,20 @@ BAD = [
     (AnonymizerOptions, "color_format", "yuv", ValueError),
     (AnonymizerOptions, "on_failure", None, TypeError),
     (AnonymizerOptions, "intra_op_threads", 0, ValueError),
+    (FusionOptions, "shape", 1.5, ValueError),
+    (FusionOptions, "features", "1", TypeError),
+    (FusionOptions, "consent", True, TypeError),
+    (FusionOptions, "running_mode", "video", ValueError),
+    (FusionOptions, "template_faces", [7], ValueError),
+    (FusionOptions, "keep_mouth", 1, TypeError),
+    (FusionOptions, "keep_eyes", None, TypeError),
+    (FusionOptions, "blend", "alpha", ValueError),
+    (FusionOptions, "smoothing", -0.5, ValueError),
+    (FusionOptions, "label", "no", TypeError),
+    (FusionOptions, "label_options", "AI", TypeError),
+    (FusionOptions, "max_faces", 7, ValueError),
+    (FusionOptions, "color_format", "yuv", ValueError),
+    (FusionOptions, "intra_op_threads", 0, ValueError),
 ]
 
 
@@ -97,7 +116,7 @@ def test_options_are_frozen_and_compare_by_value(task):
 @pytest.mark.parametrize("task", sorted(TASKS))
 def test_create_from_options_keeps_the_options(task):
     pipeline, options_type = TASKS[task]
-    options = options_type(color_format="bgr")
+    options = options_type(color_format="bgr", **REQUIRED.get(options_type, {}))
     with pipeline.create_from_options(options) as made:
         assert made.options is options
     with pytest.raises(TypeError, match=options_type.__name__):

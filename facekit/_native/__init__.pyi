@@ -10,6 +10,7 @@ from . import landmarks
 from . import draw
 from . import process
 from . import beauty
+from . import fusion
 from . import anonymize
 from . import verify
-__all__: list[str] = ['anonymize', 'arena', 'beauty', 'cpu', 'detection', 'draw', 'landmarks', 'process', 'verify', 'warp']
+__all__: list[str] = ['anonymize', 'arena', 'beauty', 'cpu', 'detection', 'draw', 'fusion', 'landmarks', 'process', 'verify', 'warp']

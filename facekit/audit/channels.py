@@ -102,17 +102,20 @@ def ephemeral_objects(image: np.ndarray) -> Iterator[dict[str, Any]]:
     import facekit
     from facekit.verify import FaceVerifier
 
+    from .memscan_child import fuser
+
     with facekit.FaceLandmarker(facekit.FaceLandmarkerOptions(iris=True)) as landmarker, \
             facekit.FaceDetector() as detector, facekit.SecureArena() as arena, \
-            FaceVerifier() as verifier:
+            FaceVerifier() as verifier, fuser() as fusing:
         with landmarker.detect(image) as result, detector.detect(image) as detection, \
-                arena.frame() as frame, verifier.reference(image) as reference:
+                arena.frame() as frame, verifier.reference(image) as reference, \
+                fusing.user(image) as user_face:
             yield {"result": result, "face": result.faces[0],
                    "landmarks": result.faces[0].landmarks,
                    "landmark_row": result.faces[0].landmarks[0],  # contiguous: one flat row
                    "detection": detection, "detected_face": detection.faces[0],
                    "keypoints": detection.faces[0].keypoints, "frame": frame,
-                   "reference": reference}
+                   "reference": reference, "user_face": user_face}
 
 
 def marshal_refused(obj: Any) -> bool:

@@ -311,6 +311,24 @@ def verify_sets(records: list[dict[str, np.ndarray]]) -> dict[str, list[bytes]]:
     return sets
 
 
+def fusion_sets(record: dict[str, np.ndarray]) -> dict[str, list[bytes]]:
+    """Needles of the fusion audit (see ``memscan_child.fusion_reference``): 16 rows of the
+    user's face texture (64 pixels each, 8-bit RGB), windows of the user's mesh in texture
+    pixels and of both faces' meshes in image pixels (x, y pairs and x, y, z rows)."""
+    texture = np.ascontiguousarray(record["texture"])
+    height, width = texture.shape[:2]
+    left = max(0, width // 2 - 32)
+    rows = [texture[r, left:left + 64].tobytes()
+            for r in np.linspace(height // 5, height - height // 5, 16).astype(int)]
+    sets = {"user texture rows": list(dict.fromkeys(r for r in rows if len(set(r)) > 1)),
+            "user mesh f32": window_needles(record["user mesh"], 4, np.float32)}
+    for face in ("user", "template"):
+        points = np.asarray(record[f"{face} landmarks"], dtype=np.float32)
+        sets[f"{face} landmarks f32"] = window_needles(points, 4, np.float32)
+        sets[f"{face} landmarks xy f32"] = window_needles(points[:, :2], 4, np.float32)
+    return sets
+
+
 def thread_sets(records: list[dict[str, object]]) -> dict[str, list[bytes]]:
     """Needles of the two-thread audit (see ``memscan_child.threads_reference``): each
     thread's :func:`needle_sets`, named ``"A ..."`` (the photo) and ``"B ..."`` (its mirror)."""

@@ -16,6 +16,11 @@ collected, never closed (``after-drop``), then ``after-close``. ``--mode excepti
 fails inside the pipeline, right after the iris network ran (checkpoint ``inside``, just before
 the failure), and the exception is kept, traceback and all (``after-exception``); then
 ``after-close``. Both use the "image" configuration.
+``--mode fusion``: a FaceFuser (swap preset) prepares the mirrored sample (twice its size) as
+the user's face
+and fuses it into the sample, the template's landmarks shared from an open result
+(checkpoint ``inside``: the user scope and the template's result open), then ``after-scope``
+(both ended) and ``after-close``.
 ``--scrub NAME`` sets ``facekit._inference.DEFAULT_SCRUB`` first (for the negative test).
 
 The child never copies a value out of the arena; the parent computes the same values itself
@@ -73,7 +78,7 @@ def _checkpoint(name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
     parser.add_argument("--mode", choices=("image", "video", "beauty", "verify", "threads",
-                                           "dropped", "exception"),
+                                           "dropped", "exception", "fusion"),
                         default="image")
     parser.add_argument("--scrub", default=None)
     parser.add_argument("--frames", type=int, default=None,
@@ -95,6 +100,8 @@ def _run(args: argparse.Namespace, image: np.ndarray) -> int:
 
     if args.mode == "verify":
         return _verify_child(image)
+    if args.mode == "fusion":
+        return _fusion_child(image)
     if args.mode == "threads":
         return _threads_child(image, args.frames or THREAD_FRAMES)
     if args.mode in ("dropped", "exception"):
@@ -313,6 +320,61 @@ def verify_reference() -> list[dict[str, np.ndarray]]:
                     verifier._predictor, verifier._landmarker._arena._native)
                 record["points"] = np.array(points, dtype=np.float32)
     return records
+
+
+FUSION_CONSENT = "facekit audit: the bundled public-domain sample photo"
+
+
+def fuser():
+    """The FaceFuser audited in "fusion" mode: the swap preset, no visible label."""
+    from facekit import FaceFuser, FusionOptions
+
+    return FaceFuser.create_from_options(
+        FusionOptions.swap(consent=FUSION_CONSENT, label=False))
+
+
+def fusion_pair(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (user photo, template) of the fusion audit: the sample's mirror image at twice its
+    size (so that the prepared texture is resampled: its rows are then values of the
+    texture's own, not rows of the photo the application holds anyway), and the sample."""
+    photo = np.repeat(np.repeat(image[:, ::-1], 2, axis=0), 2, axis=1)
+    return np.ascontiguousarray(photo), image
+
+
+def _fusion_child(image: np.ndarray) -> int:
+    from facekit import FaceLandmarker
+
+    photo, template = fusion_pair(image)
+    with fuser() as fusing, FaceLandmarker(fusing.options.landmarker_options()) as landmarker:
+        _ready()
+        with fusing.user(photo) as user, landmarker.detect(template) as faces:
+            out = user.fuse(template, faces=faces).image
+            if np.array_equal(out, template):
+                raise SystemExit("memscan child: the fusion changed nothing")
+            _checkpoint("inside")
+        _checkpoint("after-scope")
+    _checkpoint("after-close")
+    print(json.dumps({"event": "done"}), flush=True)
+    return 0
+
+
+def fusion_reference() -> dict[str, np.ndarray]:
+    """The auditor's copies for the fusion audit: ``texture`` the user's prepared face texture
+    (uint8 RGB), ``user mesh`` its 468 points in texture pixels, ``user landmarks`` and
+    ``template landmarks`` the two faces' meshes in image pixels."""
+    import facekit
+    from facekit import FaceLandmarker
+
+    photo, template = fusion_pair(facekit.load_image(SAMPLE))
+    record: dict[str, np.ndarray] = {}
+    with fuser() as fusing, FaceLandmarker(fusing.options.landmarker_options()) as landmarker:
+        for name, picture in (("user landmarks", photo), ("template landmarks", template)):
+            with landmarker.detect(picture) as result:
+                record[name] = np.array(result.faces[0].landmarks, dtype=np.float32)
+        with fusing.user(photo) as user:
+            record["texture"] = np.array(user._prepared["texture"], dtype=np.uint8)
+            record["user mesh"] = np.array(user._prepared["mesh"], dtype=np.float32)
+    return record
 
 
 def _copy(address: int, shape: tuple[int, ...]) -> np.ndarray:

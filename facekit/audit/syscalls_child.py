@@ -15,8 +15,8 @@ call. Nothing else is printed inside the window; the counts are printed after it
 Whole-process mode, ``python -m facekit.audit.syscalls_child --seconds S [--clip CLIP]
 [--output PNG]``: the whole process is judged, from its start to its exit
 (:func:`facekit.audit.syscalls.trace_whole_process`). For at least S seconds it repeats one pass:
-FaceDetector, FaceLandmarker (iris on), Beautifier (studio preset) and Anonymizer on the sample
-photo, then FaceLandmarker in VIDEO mode over every frame of CLIP (decoded again each pass) or
+FaceDetector, FaceLandmarker (iris on), Beautifier (studio preset), Anonymizer and FaceFuser (the
+mirrored photo fused into it, swap preset) on the sample photo, then FaceLandmarker in VIDEO mode over every frame of CLIP (decoded again each pass) or
 over the 100 frames made from the photo. With ``--output`` it writes the last anonymized photo
 there as a PNG: the one file it may write. Finally it prints one JSON line to stdout: seconds,
 passes, frames, faces and :func:`facekit.telemetry_status`.
@@ -87,9 +87,10 @@ def _whole(seconds: float, clip: str | None, output: str | None) -> int:
     import facekit
     from facekit.beauty import PRESETS
 
-    from .memscan_child import SAMPLE
+    from .memscan_child import SAMPLE, fuser
 
     photo = facekit.load_image(SAMPLE)
+    mirrored = np.ascontiguousarray(photo[:, ::-1])
     sample_video = None if clip else list(_sample_frames())
     passes = frames = faces = 0
     timestamp_ms = 0
@@ -99,7 +100,8 @@ def _whole(seconds: float, clip: str | None, output: str | None) -> int:
             facekit.FaceLandmarker(facekit.FaceLandmarkerOptions(iris=True)) as landmarker, \
             facekit.Beautifier(PRESETS["studio"]) as beautifier, \
             facekit.Anonymizer() as anonymizer, \
-            facekit.FaceLandmarker(video) as tracker:
+            facekit.FaceLandmarker(video) as tracker, \
+            fuser() as fusing, fusing.user(mirrored) as user:
         while passes == 0 or time.monotonic() - start < seconds:
             with detector.detect(photo) as found:
                 faces += len(found.faces)
@@ -107,6 +109,7 @@ def _whole(seconds: float, clip: str | None, output: str | None) -> int:
                 faces += len(marked.faces)
             beautifier.apply(photo)
             covered = anonymizer.apply(photo)
+            user.fuse(photo)
             for frame in (_clip_frames(clip) if clip else sample_video):  # type: ignore[union-attr]
                 timestamp_ms += 33
                 with tracker.detect_for_video(frame, timestamp_ms) as tracked:

@@ -5,7 +5,8 @@
 //   facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]
 //
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
-//         lut3d | crop_normalize
+//         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
+//         pyr_up_cols | rgb_difference | rgb_add_round
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -31,6 +32,7 @@
 #include "facekit/dispatch.h"
 #include "facekit/warp.h"
 #include "kernels/beauty_kernels.h"
+#include "kernels/fusion_kernels.h"
 
 namespace {
 
@@ -87,7 +89,8 @@ int usage() {
     std::fprintf(stderr,
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
-                 "crop_normalize\n  ISA: scalar sse41 avx2 neon\n");
+                 "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols rgb_difference "
+                 "rgb_add_round\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -235,6 +238,79 @@ int main(int argc, char** argv) {
         out_data = u8out.data();
         out_bytes = 3 * n;
         out_elements = n;
+    } else if (kernel == "pyr_down_rows" || kernel == "pyr_up_rows" || kernel == "masked_add") {
+        // Fusion's pyramid rows over one channel plane of the region: each call filters or
+        // blends `n` floats (the rows of a plane, one after another).
+        u8a.resize(3 * n);
+        fill_bytes(u8a, 13);
+        positions.resize(3 * n);
+        for (std::size_t i = 0; i < 3 * n; ++i) positions[i] = static_cast<float>(u8a[i]) - 128.0f;
+        floats_out.assign(2 * n, 0.0f);
+        const float* a = positions.data();
+        const float* b = a + n;
+        const float* c = b + n;
+        if (kernel == "pyr_down_rows")
+            run = [&, a, b, c] { kernels::pyr_down_rows(a, b, c, b, a, n, floats_out.data()); };
+        else if (kernel == "pyr_up_rows")
+            run = [&, a, b, c] {
+                kernels::pyr_up_rows(a, b, c, n, floats_out.data(), floats_out.data() + n);
+            };
+        else
+            // The accumulator is reset each call (a copy of n floats, counted with the kernel),
+            // so that every call, and every REPEATS, writes the same checksum.
+            run = [&, a, b, c] {
+                std::memcpy(floats_out.data(), b, n * sizeof(float));
+                kernels::masked_add(a, c, n, floats_out.data());
+            };
+        out_data = floats_out.data();
+        out_bytes = floats_out.size() * sizeof(float);
+        out_elements = n;
+    } else if (kernel == "rgb_difference" || kernel == "rgb_add_round") {
+        // The multi-band blend's split of the region's RGB pixels into three float planes, and
+        // its join of three planes (sums around +-40, some past 0..255) back into RGB bytes.
+        u8a.resize(3 * n);
+        fill_bytes(u8a, 15);
+        u8b.resize(3 * n);
+        fill_bytes(u8b, 16);
+        floats_out.assign(3 * n, 0.0f);
+        if (kernel == "rgb_difference") {
+            run = [&] {
+                float* p = floats_out.data();
+                kernels::rgb_difference(u8a.data(), u8b.data(), n, p, p + n, p + 2 * n);
+            };
+            out_data = floats_out.data();
+            out_bytes = floats_out.size() * sizeof(float);
+        } else {
+            positions.resize(3 * n);
+            for (std::size_t i = 0; i < 3 * n; ++i) positions[i] = (static_cast<float>(u8b[i]) - 128.0f) * 0.3f;
+            u8out.assign(3 * n, 0);
+            run = [&] {
+                const float* p = positions.data();
+                kernels::rgb_add_round(u8a.data(), p, p + n, p + 2 * n, n, u8out.data());
+            };
+            out_data = u8out.data();
+            out_bytes = 3 * n;
+        }
+        out_elements = n;
+    } else if (kernel == "pyr_down_cols" || kernel == "pyr_up_cols") {
+        // The pyramid's horizontal passes over the region's samples as one long row (one
+        // dispatcher call; the two clamped ends are negligible): down reads n and writes n / 2,
+        // up reads n / 2 and writes n.
+        u8a.resize(n);
+        fill_bytes(u8a, 14);
+        positions.resize(n);
+        for (std::size_t i = 0; i < n; ++i) positions[i] = static_cast<float>(u8a[i]) - 128.0f;
+        const int count = static_cast<int>(n), half = (count + 1) / 2;
+        floats_out.assign(n, 0.0f);
+        if (kernel == "pyr_down_cols") {
+            run = [&, count, half] { kernels::pyr_down_cols(positions.data(), count, floats_out.data(), half); };
+            out_elements = static_cast<std::size_t>(half);
+        } else {
+            run = [&, count, half] { kernels::pyr_up_cols(positions.data(), half, floats_out.data(), count); };
+            out_elements = n;
+        }
+        out_data = floats_out.data();
+        out_bytes = floats_out.size() * sizeof(float);
     } else if (kernel == "crop_normalize") {
         // A rotated face (about 560 px) in a 1920x1080 RGB frame into a 192x192 crop (the crop's
         // side follows ELEMENTS: 192 at 420000, a face region's pixels at 1080p).

@@ -22,6 +22,7 @@ void register_landmarks(py::module_& m);
 void register_draw(py::module_& m);
 void register_process(py::module_& m);
 void register_beauty(py::module_& m);
+void register_fusion(py::module_& m);
 void register_anonymize(py::module_& m);
 void register_verify(py::module_& m);
 

@@ -19,6 +19,8 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_process(process);
     auto beauty = m.def_submodule("beauty", "Skin, shape, makeup and colour effects on one face");
     facekit::bindings::register_beauty(beauty);
+    auto fusion = m.def_submodule("fusion", "Fusing a prepared user face into a template face");
+    facekit::bindings::register_fusion(fusion);
     auto anonymize = m.def_submodule("anonymize", "Covering face regions: pixelate, blur, solid");
     facekit::bindings::register_anonymize(anonymize);
     auto verify = m.def_submodule("verify", "Aligned face chips and descriptor distances");

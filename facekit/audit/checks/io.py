@@ -72,8 +72,8 @@ def check_whole_process(env: dict[str, str], seconds: float | None = None) -> Ch
         "io-whole-process", "no file written, no socket, no process from import to exit, "
         "ONNX Runtime's telemetry included",
         "strace -f follows a child from its start to its exit while it runs FaceDetector, "
-        "FaceLandmarker (image and video), Beautifier and Anonymizer on the sample photo and "
-        f"100 video frames made from it, over and over for {seconds:g} s; it runs with a fresh "
+        "FaceLandmarker (image and video), Beautifier, Anonymizer and FaceFuser on the sample "
+        f"photo and 100 video frames made from it, over and over for {seconds:g} s; it runs with a fresh "
         "empty HOME and working folder, python -B (no .pyc) and without ORT_DISABLE_TELEMETRY "
         "in its environment, so only facekit can switch ONNX Runtime's telemetry off. Pass: no "
         "file opened for writing, no write but to stdout and stderr, no network call (no DNS "

@@ -118,6 +118,26 @@ def check_memory_verify(env: dict[str, str]) -> Check:
                    for cp in ("after-verify", "after-reference", "after-close")})
 
 
+def check_memory_fusion(env: dict[str, str]) -> Check:
+    from .. import memscan, memscan_child
+
+    check = Check(
+        "memory-scan-fusion", "face fusion keeps no texture or mesh after its scope",
+        "A child runs FaceFuser (swap preset): it prepares the sample's mirror image as the "
+        "user's face in a user scope and fuses it into the sample, the template's landmarks "
+        "shared from an open result; the scan counts rows of the user's face texture, the "
+        "user's mesh in texture pixels and both faces' meshes (image pixels, also as x, y "
+        "pairs) inside the scope, after the user scope and the template's result ended and "
+        "after close(). Pass: all found in the arena inside; zero copies anywhere afterwards.")
+    needles = memscan.fusion_sets(memscan_child.fusion_reference())
+    reports = memscan.audit_child(needles, mode="fusion", env=env)
+    inside = reports["inside"]
+    seen = all(inside.counts[n]["facekit arena"] >= len(needles[n])
+               for n in ("user texture rows", "user mesh f32", "template landmarks f32"))
+    return _judge(check, needles, reports, seen, "the user's texture and both meshes inside",
+                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+
+
 def check_memory_threads(env: dict[str, str]) -> Check:
     from .. import memscan, memscan_child
 

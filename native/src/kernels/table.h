@@ -6,6 +6,7 @@
 
 #include "facekit/dispatch.h"
 #include "kernels/beauty_kernels.h"
+#include "kernels/fusion_kernels.h"
 #include "kernels/kernels.h"
 
 namespace facekit::kernels {
@@ -26,6 +27,13 @@ struct KernelTable {
     Kernel<decltype(remap_bilinear_scalar)> remap_bilinear;
     Kernel<decltype(apply_table_scalar)> apply_table;
     Kernel<decltype(lut3d_scalar)> lut3d;
+    Kernel<decltype(pyr_down_rows_scalar)> pyr_down_rows;
+    Kernel<decltype(pyr_up_rows_scalar)> pyr_up_rows;
+    Kernel<decltype(masked_add_scalar)> masked_add;
+    Kernel<decltype(pyr_down_cols_scalar)> pyr_down_cols;
+    Kernel<decltype(pyr_up_cols_scalar)> pyr_up_cols;
+    Kernel<decltype(rgb_difference_scalar)> rgb_difference;
+    Kernel<decltype(rgb_add_round_scalar)> rgb_add_round;
 };
 
 // The table of `isa` (the scalar table for a path this build lacks).
