@@ -8,14 +8,21 @@ Results land in pytest-benchmark's JSON (``--benchmark-json``) under each test's
 
 from __future__ import annotations
 
-import random
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
+import os
 
-import numpy as np
-import pytest
+# Every comparison here is 1 thread a side: numpy's OpenBLAS pool would otherwise keep a thread
+# spinning on the second core after any matrix product (a baseline's), slowing whichever case
+# runs next. Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import random  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 # The helper modules here (opencv_effects, video_clips): importlib mode adds no folder to sys.path.

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNNER = "facekit_kernel_runner"
 KERNELS = ("box_sum", "guided_coefficients", "guided_output", "blend", "remap_bilinear",
            "apply_table", "lut3d", "crop_normalize", "pyr_down_rows", "pyr_up_rows", "masked_add",
-           "pyr_down_cols", "pyr_up_cols")
+           "pyr_down_cols", "pyr_up_cols", "rgb_difference", "rgb_add_round")
 X86_ISAS = ("scalar", "sse41", "avx2")
 ARM_ISAS = ("scalar", "neon")
 # The beauty and fusion kernels have no SSE4.1 variant (that path runs the scalar code): crop

@@ -16,6 +16,9 @@ prepared once (``fuser.user``). Cases, interleaved:
   ``cv2.fillConvexPoly`` mask, a Lab mean/std colour transfer on the face and
   ``cv2.seamlessClone`` over the face's hull.
 Targets (issue 14): effects only under 10 ms at 1080p and at least 10x the OpenCV pipeline.
+Measured (p50 ms, middle of three runs on a noisy shared 2-core VM): effects only 6.65 (10.1x;
+the three runs 9.9x, 10.1x, 10.2x), without the visible label 7.13, native fuse alone 6.23
+(10.8x), end to end 10.89, OpenCV 67.4.
 """
 
 from __future__ import annotations

@@ -116,6 +116,27 @@ def test_box_contrasts_with_light_and_dark_backgrounds():
         assert np.abs(text - fill).max() >= 200  # the text has the opposite shade
 
 
+def test_the_mark_is_rendered_once_per_size_and_options_and_copied_after():
+    from facekit import labels
+
+    labels._rendered_mark.cache_clear()
+    options = LabelOptions(text="cache check")
+    marked = []
+    for shade in (250, 5, 250, 5):  # both renderings (light and dark under the box), twice
+        img = np.full((210, 320, 3), shade, np.uint8)
+        draw_label(img, options)
+        marked.append(img)
+    info = labels._rendered_mark.cache_info()
+    assert (info.misses, info.hits) == (1, 3)  # rendered for the first image only
+    assert np.array_equal(marked[0], marked[2]) and np.array_equal(marked[1], marked[3])
+    labels._rendered_mark.cache_clear()  # a fresh rendering draws the same pixels
+    again = np.full((210, 320, 3), 5, np.uint8)
+    draw_label(again, options)
+    assert np.array_equal(again, marked[1])
+    shades = labels._rendered_mark((210, 320), options)[4]
+    assert not any(shade.flags.writeable for shade in shades)  # callers cannot alter the mark
+
+
 @pytest.mark.parametrize("color_format,channels", [("rgb", 1), ("rgb", 3), ("bgr", 3),
                                                    ("rgba", 4), ("bgra", 4)])
 def test_gray_rgb_bgr_and_alpha_images_are_labelled_in_place(color_format, channels):

@@ -6,9 +6,9 @@ import collections.abc
 import numpy
 import typing
 __all__: list[str] = ['MAX_TEXTURE_SIDE', 'MIN_FACE_WIDTH', 'SKIN_STATS', 'STATE_SIZE', 'fuse', 'prepare_user']
-def fuse(src: numpy.ndarray, dst: numpy.ndarray, format: str, landmarks: numpy.ndarray, texture: numpy.ndarray, mesh: numpy.ndarray, skin: numpy.ndarray, triangles: numpy.ndarray, regions: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]], params: dict, arena: typing.Any, state: typing.Any = None, trace: bool = False) -> dict:
+def fuse(src: numpy.ndarray, dst: numpy.ndarray, format: str, landmarks: numpy.ndarray, texture: numpy.ndarray, mesh: numpy.ndarray, skin: numpy.ndarray, triangles: numpy.ndarray, regions: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]], params: dict, arena: typing.Any, state: typing.Any = None, track: typing.SupportsInt | typing.SupportsIndex = 0, trace: bool = False) -> dict:
     """
-    Fuse a prepared user face into the template face of src, writing the face's region of dst (which must already hold a copy of src). Returns the region written, the smallest signed triangle area of the target geometry (> 0: no fold), the blend margin and, with trace, read-only arena views of the mask and the template's warp map.
+    Fuse a prepared user face into the template face of src, writing the face's region of dst (which must already hold a copy of src). `state`: a video state array, `track`: the template face's track id (a new id restarts the state). Returns the region written, the smallest signed triangle area of the target geometry (> 0: no fold), the blend margin and, with trace, read-only arena views of the mask and the template's warp map.
     """
 def prepare_user(src: numpy.ndarray, format: str, landmarks: numpy.ndarray, regions: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]], arena: typing.Any) -> dict:
     """

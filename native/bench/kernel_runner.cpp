@@ -6,7 +6,7 @@
 //
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
 //         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
-//         pyr_up_cols
+//         pyr_up_cols | rgb_difference | rgb_add_round
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -89,7 +89,8 @@ int usage() {
     std::fprintf(stderr,
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
-                 "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols\n  ISA: scalar sse41 avx2 neon\n");
+                 "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols rgb_difference "
+                 "rgb_add_round\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -263,6 +264,33 @@ int main(int argc, char** argv) {
             };
         out_data = floats_out.data();
         out_bytes = floats_out.size() * sizeof(float);
+        out_elements = n;
+    } else if (kernel == "rgb_difference" || kernel == "rgb_add_round") {
+        // The multi-band blend's split of the region's RGB pixels into three float planes, and
+        // its join of three planes (sums around +-40, some past 0..255) back into RGB bytes.
+        u8a.resize(3 * n);
+        fill_bytes(u8a, 15);
+        u8b.resize(3 * n);
+        fill_bytes(u8b, 16);
+        floats_out.assign(3 * n, 0.0f);
+        if (kernel == "rgb_difference") {
+            run = [&] {
+                float* p = floats_out.data();
+                kernels::rgb_difference(u8a.data(), u8b.data(), n, p, p + n, p + 2 * n);
+            };
+            out_data = floats_out.data();
+            out_bytes = floats_out.size() * sizeof(float);
+        } else {
+            positions.resize(3 * n);
+            for (std::size_t i = 0; i < 3 * n; ++i) positions[i] = (static_cast<float>(u8b[i]) - 128.0f) * 0.3f;
+            u8out.assign(3 * n, 0);
+            run = [&] {
+                const float* p = positions.data();
+                kernels::rgb_add_round(u8a.data(), p, p + n, p + 2 * n, n, u8out.data());
+            };
+            out_data = u8out.data();
+            out_bytes = 3 * n;
+        }
         out_elements = n;
     } else if (kernel == "pyr_down_cols" || kernel == "pyr_up_cols") {
         // The pyramid's horizontal passes over the region's samples as one long row (one

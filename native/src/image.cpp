@@ -1,5 +1,6 @@
 #include "facekit/image.h"
 
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -33,6 +34,10 @@ void copy_rgb(const ImageView& image, int x0, int y0, int width, int height, std
     for (int y = 0; y < height; ++y) {
         const std::uint8_t* row = image.data + (y + y0) * image.stride + static_cast<std::ptrdiff_t>(x0) * bpp;
         std::uint8_t* dst = out + static_cast<std::size_t>(y) * width * 3;
+        if (image.format == PixelFormat::RGB) {  // already in order: a plain copy
+            std::memcpy(dst, row, static_cast<std::size_t>(width) * 3);
+            continue;
+        }
         for (int x = 0; x < width; ++x) {
             dst[x * 3] = row[x * bpp + map.r];
             dst[x * 3 + 1] = row[x * bpp + map.g];

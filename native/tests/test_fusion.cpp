@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <sstream>
 #include <stdexcept>
@@ -102,6 +103,53 @@ TEST(fusion_pyramid_column_kernels_match_scalar_bit_for_bit) {
                           [&] { kernels::pyr_up_cols(in.as<float>(), n, up.as<float>(), up_w); });
         }
     }
+}
+
+TEST(fusion_rgb_split_and_join_kernels_match_scalar_bit_for_bit) {
+    IsaRestorer restore;
+    for (std::size_t n : kCounts) {
+        Rng rng(n * 13);
+        // Inputs flush against a guard page after them (a read past 3n bytes faults).
+        Guarded top(3 * n), base(3 * n), planes(3 * n * 4), out(3 * n);
+        for (std::size_t i = 0; i < 3 * n; ++i) top.bytes()[i] = rng.byte(), base.bytes()[i] = rng.byte();
+        float* p = planes.as<float>();
+        compare_paths("rgb_difference", 3 * n, {p}, [&] {
+            kernels::rgb_difference(top.bytes(), base.bytes(), n, p, p + n, p + 2 * n);
+        });
+        // Sums below 0, above 255, at the rounding halves, and NaN.
+        fill(p, 3 * n, rng);
+        const float edges[] = {-0.5f, -0.0f, 0.49f, 0.5f, 127.5f, 254.5f, 255.0f, 255.5f, 1e9f,
+                               -1e9f, std::nanf("")};
+        for (std::size_t i = 0; i < std::size(edges) && i < 3 * n; ++i)
+            p[(i * 7) % (3 * n)] = edges[i] - static_cast<float>(base.bytes()[0]);
+        p[0] = std::nanf("");
+        force_isa(Isa::Scalar);
+        kernels::rgb_add_round(base.bytes(), p, p + n, p + 2 * n, n, out.bytes());
+        const std::vector<std::uint8_t> expected(out.bytes(), out.bytes() + 3 * n);
+        CHECK(expected[0] == 0);  // NaN
+        for (Isa isa : available_isas()) {
+            force_isa(isa);
+            std::memset(out.bytes(), 0xA5, 3 * n);
+            kernels::rgb_add_round(base.bytes(), p, p + n, p + 2 * n, n, out.bytes());
+            CHECK_MSG(std::memcmp(out.bytes(), expected.data(), 3 * n) == 0,
+                      isa_name(isa) << " differs from scalar for rgb_add_round n=" << n);
+        }
+    }
+}
+
+TEST(fusion_rgb_split_and_join_round_trip) {
+    // The join of the split of (top, base) is top again: every plane value is an exact integer.
+    const std::size_t n = 37;
+    Rng rng(5);
+    std::vector<std::uint8_t> top(3 * n), base(3 * n), out(3 * n);
+    for (std::size_t i = 0; i < 3 * n; ++i) top[i] = rng.byte(), base[i] = rng.byte();
+    std::vector<float> planes(3 * n);
+    kernels::rgb_difference(top.data(), base.data(), n, planes.data(), planes.data() + n,
+                            planes.data() + 2 * n);
+    CHECK(planes[n + 1] == static_cast<float>(top[4]) - static_cast<float>(base[4]));  // pixel 1, green
+    kernels::rgb_add_round(base.data(), planes.data(), planes.data() + n, planes.data() + 2 * n, n,
+                           out.data());
+    CHECK(out == top);
 }
 
 TEST(fusion_pyramid_filters_keep_constants_and_a_zero_mask_adds_nothing) {

@@ -26,7 +26,12 @@ void fill_polygon(const Frame& f, const ArenaVector<Vec2>& polygon, Plane& plane
     if (n < 3) return;
     ArenaVector<float> crossings{ArenaAllocator<float>(f.arena)};
     crossings.reserve(n);
-    for (int y = 0; y < f.height; ++y) {
+    // Only rows whose sample line can cross an edge (the polygon's vertical extent).
+    float top = polygon[0].y, bottom = polygon[0].y;
+    for (const Vec2& p : polygon) top = std::min(top, p.y), bottom = std::max(bottom, p.y);
+    const int first = std::clamp(static_cast<int>(std::floor(top - 0.5f)) - f.y0 - 1, 0, f.height);
+    const int last = std::clamp(static_cast<int>(std::ceil(bottom - 0.5f)) - f.y0 + 1, first, f.height);
+    for (int y = first; y < last; ++y) {
         const float sample_y = static_cast<float>(y + f.y0) + 0.5f;
         crossings.clear();
         for (std::size_t i = 0; i < n; ++i) {
@@ -108,7 +113,13 @@ void feather(const Frame& f, Plane& plane, int r, int passes) {
 std::pair<int, int> rows_in_use(const Plane& mask) {
     auto row_used = [&](int y) {
         const std::uint8_t* row = mask.data + static_cast<std::size_t>(y) * mask.width;
-        for (int x = 0; x < mask.width; ++x)
+        int x = 0;
+        for (; x + 8 <= mask.width; x += 8) {  // eight bytes at a time: most rows are empty
+            std::uint64_t word;
+            std::memcpy(&word, row + x, sizeof word);
+            if (word) return true;
+        }
+        for (; x < mask.width; ++x)
             if (row[x]) return true;
         return false;
     };

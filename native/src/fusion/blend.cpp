@@ -3,6 +3,7 @@
 // and a Poisson option that starts from it. Planes are single-channel float, row-major.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "fusion/fusion_internal.h"
 #include "kernels/fusion_kernels.h"
@@ -24,7 +25,8 @@ Level level(int width, int height, Arena& arena) {
 
 // Rounded to the nearest byte (halves up; NaN to 0).
 std::uint8_t to_byte(float v) {
-    return static_cast<std::uint8_t>(v > 0.0f ? (v < 255.0f ? v + 0.5f : 255.0f) : 0.0f);
+    const float clamped = std::min(std::max(0.0f, v), 255.0f);  // max(0, NaN) is 0
+    return static_cast<std::uint8_t>(static_cast<int>(clamped + 0.5f));
 }
 
 int clamp_index(int i, int n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
@@ -76,19 +78,30 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
     for (std::size_t k = 0; k < n; ++k) {
         const int w = k == 0 ? f.width : (band[k - 1].width + 1) / 2;
         const int h = k == 0 ? f.height : (band[k - 1].height + 1) / 2;
-        band[k] = level(w, h, arena);
-        acc[k] = level(w, h, arena);
+        band[k] = k == 0 ? Level{nullptr, w, h} : level(w, h, arena);  // level 0: per channel
+        acc[k] = k == 0 ? Level{nullptr, w, h} : level(w, h, arena);
         if (k > 0) mask[k] = level(w, h, arena);
         if (k + 1 < n) {
-            tall[k] = level((w + 1) / 2, h, arena);  // down: rows of level k at level k+1's width
-            wide[k] = level(w, (h + 1) / 2, arena);  // up: rows of level k+1 at level k's width
+            tall[k] = {nullptr, (w + 1) / 2, h};  // down: rows of level k at level k+1's width
+            wide[k] = {nullptr, w, (h + 1) / 2};  // up: rows of level k+1 at level k's width
         }
     }
+    // The filters' scratch lives only within one down() or up(): one buffer, the largest
+    // (level 0's), serves them all (fewer pages to touch and wipe).
+    float* scratch = arena.allocate_array<float>(std::max(tall[0].size(), wide[0].size()));
+    for (std::size_t k = 0; k + 1 < n; ++k) tall[k].data = wide[k].data = scratch;
     float* spare = arena.allocate_array<float>(static_cast<std::size_t>(f.width));
     for (std::size_t k = 1; k < n; ++k) down(mask[k - 1], tall[k - 1], mask[k]);
+    // The difference, one plane per channel, and a spare plane: the pixels are split and
+    // joined again in one pass each (a strided pass per channel costs several times more).
+    // Channel c's sum goes to the plane channel c - 1's difference has freed (the first to
+    // the spare), so four planes hold the three differences and the three sums.
+    float* planes = arena.allocate_array<float>(4 * pixels);
+    float* sums[3] = {planes + 3 * pixels, planes, planes + pixels};
+    kernels::rgb_difference(top, base, pixels, planes, planes + pixels, planes + 2 * pixels);
     for (int c = 0; c < 3; ++c) {
-        for (std::size_t i = 0; i < pixels; ++i)
-            band[0].data[i] = static_cast<float>(top[3 * i + c]) - static_cast<float>(base[3 * i + c]);
+        band[0].data = planes + c * pixels;  // the Laplacian overwrites it
+        acc[0].data = sums[c];
         for (std::size_t k = 1; k < n; ++k) down(band[k - 1], tall[k - 1], band[k]);
         // Laplacian bands in place: G_k - up(G_k+1) (acc[k] is free scratch here).
         for (std::size_t k = 0; k + 1 < n; ++k) {
@@ -103,9 +116,8 @@ void multiband(const Frame& f, const std::uint8_t* base, const std::uint8_t* top
             up(acc[k + 1], wide[k], spare, acc[k]);
             kernels::masked_add(band[k].data, mask[k].data, acc[k].size(), acc[k].data);
         }
-        for (std::size_t i = 0; i < pixels; ++i)
-            out[3 * i + c] = to_byte(static_cast<float>(base[3 * i + c]) + acc[0].data[i]);
     }
+    kernels::rgb_add_round(base, sums[0], sums[1], sums[2], pixels, out);
 }
 
 void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t* mask,
@@ -114,34 +126,63 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
     const int w = f.width, h = f.height, cell = kMembraneCell;
     const int cw = (w + cell - 1) / cell, ch = (h + cell - 1) / cell;
     const std::size_t cells = static_cast<std::size_t>(cw) * ch;
+    // Each row's span of non-zero mask, so that the full-resolution passes skip the rest.
+    int* span = arena.allocate_array<int>(2 * static_cast<std::size_t>(h));
+    for (int y = 0; y < h; ++y) {
+        const std::uint8_t* row = mask + static_cast<std::size_t>(y) * w;
+        int lo = 0, hi = w;
+        auto zero8 = [row](int at) {  // eight zero bytes, read without alignment assumptions
+            std::uint64_t v;
+            std::memcpy(&v, row + at, sizeof v);
+            return v == 0;
+        };
+        while (lo + 8 <= hi && zero8(lo)) lo += 8;
+        while (lo < hi && !row[lo]) ++lo;
+        while (hi - 8 >= lo && zero8(hi - 8)) hi -= 8;
+        while (hi > lo && !row[hi - 1]) --hi;
+        span[2 * y] = lo, span[2 * y + 1] = hi;
+    }
     // Per cell: the sum of base - top over the edge of the mask's half-weight region (pixels
-    // >= 128 with a 4-neighbour under it) and their count; kind 1 for a cell with a pixel in
-    // that region, 2 for one with only feathered-rim pixels (0 < mask < 128), 0 otherwise.
+    // >= 128 with a 4-neighbour under it or outside the frame) and their count; kind 1 for a
+    // cell with a pixel in that region, 2 for a cell within one cell of a row's non-zero span
+    // (it gets a value by extension below, so that the interpolation never reads an empty
+    // cell), 0 otherwise.
     float* sum = arena.allocate_array<float>(cells * 3);
     int* count = arena.allocate_array<int>(cells);
     std::uint8_t* kind = arena.allocate_array<std::uint8_t>(cells);
+    std::uint8_t* near = arena.allocate_array<std::uint8_t>(cells);
     std::fill(sum, sum + cells * 3, 0.0f);
     std::fill(count, count + cells, 0);
     std::fill(kind, kind + cells, std::uint8_t{0});
-    auto at = [w](int x, int y) { return static_cast<std::size_t>(y) * w + x; };
-    auto cell_of = [cw, cell](int x, int y) {
-        return static_cast<std::size_t>(y / cell) * cw + x / cell;
-    };
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            const std::size_t i = at(x, y), c = cell_of(x, y);
-            if (mask[i] == 0) continue;
-            if (mask[i] < 128) {
-                if (kind[c] == 0) kind[c] = 2;
-                continue;
-            }
+    std::fill(near, near + cells, std::uint8_t{0});
+    for (int y = 0; y < h; ++y) {
+        const int x0 = span[2 * y], x1 = span[2 * y + 1];
+        if (x0 >= x1) continue;
+        const std::size_t cy = static_cast<std::size_t>(y / cell) * cw;
+        std::fill(near + cy + x0 / cell, near + cy + (x1 - 1) / cell + 1, std::uint8_t{1});
+        const std::uint8_t* row = mask + static_cast<std::size_t>(y) * w;
+        const std::uint8_t* up = y > 0 ? row - w : nullptr;
+        const std::uint8_t* down = y + 1 < h ? row + w : nullptr;
+        for (int x = x0; x < x1; ++x) {
+            if (row[x] < 128) continue;
+            const std::size_t c = cy + x / cell;
             kind[c] = 1;
-            const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || mask[i - 1] < 128 ||
-                              mask[i + 1] < 128 || mask[i - w] < 128 || mask[i + w] < 128;
-            if (!edge) continue;
+            const bool inner = x > 0 && x + 1 < w && up && down && row[x - 1] >= 128 &&
+                               row[x + 1] >= 128 && up[x] >= 128 && down[x] >= 128;
+            if (inner) continue;
+            const std::size_t i = static_cast<std::size_t>(y) * w + x;
             for (int k = 0; k < 3; ++k)
                 sum[3 * c + k] += static_cast<float>(base[3 * i + k]) - static_cast<float>(top[3 * i + k]);
             ++count[c];
+        }
+    }
+    for (int y = 0; y < ch; ++y)
+        for (int x = 0; x < cw; ++x) {
+            std::uint8_t& k = kind[static_cast<std::size_t>(y) * cw + x];
+            if (k) continue;
+            for (int ny = std::max(0, y - 1); ny <= std::min(ch - 1, y + 1) && !k; ++ny)
+                for (int nx = std::max(0, x - 1); nx <= std::min(cw - 1, x + 1); ++nx)
+                    if (near[static_cast<std::size_t>(ny) * cw + nx]) k = 2;
         }
     // The membrane on the cells: fixed where the edge passes and deep inside, harmonic over the
     // other cells of the region (successive over-relaxation from the edge's mean; neighbours
@@ -202,8 +243,9 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
             for (int k = 0; k < 3; ++k)
                 m[3 * c + k] += omega * (acc[k] / static_cast<float>(n) - m[3 * c + k]);
         }
-    // The feathered rim's cells, outward ring by ring: the mean of their already-set neighbours
-    // (the membrane continues past the half-weight edge instead of dropping to 0).
+    // Past the half-weight edge (the feathered rim and one cell beyond), cells outward ring by
+    // ring take the mean of their already-set neighbours: the membrane continues instead of
+    // dropping to 0.
     for (bool grew = true; grew;) {
         grew = false;
         for (std::size_t c = 0; c < cells; ++c) {
@@ -225,30 +267,38 @@ void match_boundary(const Frame& f, const std::uint8_t* base, const std::uint8_t
         }
         for (std::size_t c = 0; c < cells; ++c) kind[c] = kind[c] == 3 ? 1 : kind[c];
     }
-    // Bilinear between cell centres, added to top wherever the mask is non-zero; a neighbour
-    // cell without a value lends the pixel's own cell's.
+    // Bilinear between cell centres: a row of cells blended vertically once per pixel row,
+    // then across with per-column cells and weights computed once; added to top wherever the
+    // mask is non-zero.
+    float* line = arena.allocate_array<float>(static_cast<std::size_t>(cw) * 3);
+    int* column = arena.allocate_array<int>(static_cast<std::size_t>(w));
+    float* across = arena.allocate_array<float>(static_cast<std::size_t>(w));
+    for (int x = 0; x < w; ++x) {
+        const float fx = std::clamp((static_cast<float>(x) + 0.5f) / cell - 0.5f, 0.0f,
+                                    static_cast<float>(cw - 1));
+        column[x] = std::min(static_cast<int>(fx), cw - 2 < 0 ? 0 : cw - 2);
+        across[x] = fx - static_cast<float>(column[x]);
+    }
     for (int y = 0; y < h; ++y) {
+        const int x0 = span[2 * y], x1 = span[2 * y + 1];
+        if (x0 >= x1) continue;
         const float fy = std::clamp((static_cast<float>(y) + 0.5f) / cell - 0.5f, 0.0f,
                                     static_cast<float>(ch - 1));
         const int cy0 = static_cast<int>(fy), cy1 = std::min(cy0 + 1, ch - 1);
         const float wy = fy - static_cast<float>(cy0);
-        for (int x = 0; x < w; ++x) {
-            const std::size_t i = at(x, y);
-            if (!mask[i]) continue;
-            const float fx = std::clamp((static_cast<float>(x) + 0.5f) / cell - 0.5f, 0.0f,
-                                        static_cast<float>(cw - 1));
-            const int cx0 = static_cast<int>(fx), cx1 = std::min(cx0 + 1, cw - 1);
-            const float wx = fx - static_cast<float>(cx0);
-            const std::size_t own = cell_of(x, y);
-            auto value = [&](int cx, int cy, int k) {
-                const std::size_t c = static_cast<std::size_t>(cy) * cw + cx;
-                return kind[c] == 1 ? m[3 * c + k] : m[3 * own + k];
-            };
-            for (int k = 0; k < 3; ++k) {
-                const float v = (1 - wy) * ((1 - wx) * value(cx0, cy0, k) + wx * value(cx1, cy0, k)) +
-                                wy * ((1 - wx) * value(cx0, cy1, k) + wx * value(cx1, cy1, k));
-                top[3 * i + k] = to_byte(static_cast<float>(top[3 * i + k]) + v);
-            }
+        const float* r0 = m + static_cast<std::size_t>(cy0) * cw * 3;
+        const float* r1 = m + static_cast<std::size_t>(cy1) * cw * 3;
+        const int c0 = column[x0], c1 = std::min(cw, column[x1 - 1] + 2);
+        for (int c = 3 * c0; c < 3 * c1; ++c) line[c] = (1 - wy) * r0[c] + wy * r1[c];
+        std::uint8_t* out = top + static_cast<std::size_t>(y) * w * 3;
+        const std::uint8_t* row = mask + static_cast<std::size_t>(y) * w;
+        for (int x = x0; x < x1; ++x) {
+            if (!row[x]) continue;
+            const float* a = line + 3 * column[x];
+            const float t = across[x];
+            const int next = cw > 1 ? 3 : 0;
+            for (int k = 0; k < 3; ++k)
+                out[3 * x + k] = to_byte(static_cast<float>(out[3 * x + k]) + (1 - t) * a[k] + t * a[k + next]);
         }
     }
 }

@@ -2,7 +2,9 @@
 // face's statistics to another's.
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cmath>
+#include <cstring>
 
 #include "fusion/fusion_internal.h"
 
@@ -39,10 +41,58 @@ Lab lab_of(const std::uint8_t* rgb) {
     return {116.0f * fy - 16.0f, 500.0f * (fx - fy), 200.0f * (fy - fz)};
 }
 
-std::uint8_t encode(float v) {
+float float_of_bits(std::uint32_t bits) {
+    float v;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+std::uint8_t encode_exactly(float v) {
     v = std::clamp(v, 0.0f, 1.0f);
     const float s = v <= 0.0031308f ? 12.92f * v : 1.055f * std::pow(v, 1.0f / 2.4f) - 0.055f;
     return static_cast<std::uint8_t>(std::lround(std::clamp(s, 0.0f, 1.0f) * 255.0f));
+}
+
+// encode_exactly without a pow per call: it is non-decreasing in v, so it is the number of
+// thresholds k = 1..255 (the least float in [0, 1] that encodes to k or more) at most v; a table
+// over 4096 buckets of [0, 1] gives the count at each bucket's start, and a step or two ends it.
+class Encoder {
+public:
+    Encoder() {
+        for (int k = 1; k < 256; ++k) {
+            // Bisection over the bit patterns of the floats in [0, 1] (ordered as integers).
+            std::uint32_t lo = 0, hi = 0x3f800000u;  // encode(lo) < k <= encode(hi)
+            while (hi - lo > 1) {
+                const std::uint32_t mid = lo + (hi - lo) / 2;
+                (encode_exactly(float_of_bits(mid)) >= k ? hi : lo) = mid;
+            }
+            threshold_[k] = float_of_bits(hi);
+        }
+        threshold_[0] = 0.0f, threshold_[256] = 2.0f;  // sentinels
+        int k = 0;
+        for (int b = 0; b < kBuckets; ++b) {
+            const float start = static_cast<float>(b) / kBuckets;
+            while (threshold_[k + 1] <= start) ++k;
+            bucket_[b] = static_cast<std::uint8_t>(k);
+        }
+    }
+    std::uint8_t operator()(float v) const {
+        if (!(v > 0.0f)) return 0;  // also NaN, as encode_exactly
+        if (v >= 1.0f) return 255;
+        int k = bucket_[static_cast<int>(v * kBuckets)];
+        while (threshold_[k + 1] <= v) ++k;
+        return static_cast<std::uint8_t>(k);
+    }
+
+private:
+    static constexpr int kBuckets = 4096;
+    float threshold_[257];
+    std::uint8_t bucket_[kBuckets];
+};
+
+std::uint8_t encode(float v) {
+    static const Encoder encoder;
+    return encoder(v);
 }
 
 void rgb_of(Lab c, std::uint8_t* out) {
@@ -89,19 +139,28 @@ std::uint8_t* transfer_lut(const float from[kFusionSkinStats], const float to[kF
         gain[k] = std::clamp(to[3 + k] / std::max(from[3 + k], 1e-3f), 0.5f, 1.0f);
         source[k] = from[k], dest[k] = to[k];
     }
+    // The Lab colours of the table's grid (the same for every table, so computed once).
+    static const std::array<Lab, kTransferLutSize * kTransferLutSize * kTransferLutSize> grid = [] {
+        std::array<Lab, kTransferLutSize * kTransferLutSize * kTransferLutSize> out{};
+        const int m = kTransferLutSize - 1;
+        std::size_t i = 0;
+        for (int b = 0; b <= m; ++b)
+            for (int g = 0; g <= m; ++g)
+                for (int r = 0; r <= m; ++r) {
+                    const std::uint8_t rgb[3] = {static_cast<std::uint8_t>((r * 255 + m / 2) / m),
+                                                 static_cast<std::uint8_t>((g * 255 + m / 2) / m),
+                                                 static_cast<std::uint8_t>((b * 255 + m / 2) / m)};
+                    out[i++] = lab_of(rgb);
+                }
+        return out;
+    }();
     std::uint8_t* entry = lut;
-    for (int b = 0; b < n; ++b)
-        for (int g = 0; g < n; ++g)
-            for (int r = 0; r < n; ++r, entry += 3) {
-                const std::uint8_t rgb[3] = {
-                    static_cast<std::uint8_t>((r * 255 + (n - 1) / 2) / (n - 1)),
-                    static_cast<std::uint8_t>((g * 255 + (n - 1) / 2) / (n - 1)),
-                    static_cast<std::uint8_t>((b * 255 + (n - 1) / 2) / (n - 1))};
-                const Lab c = lab_of(rgb);
-                rgb_of({(c.l - source[0]) * gain[0] + dest[0], (c.a - source[1]) * gain[1] + dest[1],
-                        (c.b - source[2]) * gain[2] + dest[2]},
-                       entry);
-            }
+    for (const Lab& c : grid) {
+        rgb_of({(c.l - source[0]) * gain[0] + dest[0], (c.a - source[1]) * gain[1] + dest[1],
+                (c.b - source[2]) * gain[2] + dest[2]},
+               entry);
+        entry += 3;
+    }
     return lut;
 }
 

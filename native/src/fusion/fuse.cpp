@@ -22,6 +22,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "facekit/landmarks.h"
 #include "fusion/fusion_internal.h"
@@ -106,7 +107,10 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     const Vec2 centre = oval_centre(g.target, oval);
     const ArenaVector<Vec2> mask_polygon = beauty::scaled(polygon(g.target, oval, arena), centre,
                                                           0.9f, 0.88f, {1, 0}, {0, 1});
-    const int levels = std::clamp(static_cast<int>(std::log2(face_width / 12.0f)), 2, 5);
+    // Pyramid levels: the coarsest band's pixel is at most 1/24 of the face's width. The
+    // membrane (match_boundary) already joins the low frequencies at the seam, so a level more
+    // only widens the region (its reach doubles) without a smoother seam (measured).
+    const int levels = std::clamp(static_cast<int>(std::log2(face_width / 24.0f)), 2, 5);
     const int reach = blend_reach(levels);
     const int soft = std::max(2, static_cast<int>(0.04f * face_width));
     float lo_x = 1e30f, lo_y = 1e30f, hi_x = -1e30f, hi_y = -1e30f;
@@ -139,24 +143,54 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     auto* base = arena.allocate_array<std::uint8_t>(pixels * 3);
     copy_rgb(src, x0, y0, f.width, f.height, base);
     const std::uint8_t* warped = base;
-    const bool want_map = params.shape > 0.0f || (trace && trace->maps);
+    const bool traced = trace && trace->maps;
+    const bool want_map = params.shape > 0.0f || traced;
+    const bool want_user = params.features > 0.0f || traced;
+    // The maps cover the box of the target points (mf, at (mx, my) in the region): no triangle
+    // reaches past it, and the region's identity elsewhere needs no map (bilinear sampling at
+    // integer positions returns the pixel exactly). Traced, they cover the whole region.
+    float tx0 = 1e30f, ty0 = 1e30f, tx1 = -1e30f, ty1 = -1e30f;
+    for (int i = 0; i < g.points; ++i) {
+        tx0 = std::min(tx0, g.target[i].x), tx1 = std::max(tx1, g.target[i].x);
+        ty0 = std::min(ty0, g.target[i].y), ty1 = std::max(ty1, g.target[i].y);
+    }
+    const int mx = traced ? 0 : std::clamp(static_cast<int>(std::floor(tx0)) - x0, 0, f.width - 1);
+    const int my = traced ? 0 : std::clamp(static_cast<int>(std::floor(ty0)) - y0, 0, f.height - 1);
+    const int mx1 = traced ? f.width : std::clamp(static_cast<int>(std::ceil(tx1)) + 1 - x0, mx + 1, f.width);
+    const int my1 = traced ? f.height : std::clamp(static_cast<int>(std::ceil(ty1)) + 1 - y0, my + 1, f.height);
+    const Frame mf{x0 + mx, y0 + my, mx1 - mx, my1 - my, arena};
+    const std::size_t map_pixels = static_cast<std::size_t>(mf.width) * mf.height;
     float* map = nullptr;
+    // Step 3's map of the user's texture, filled here along with the template's where both are
+    // needed (the mesh's and holes' passes then run once).
+    float* user_map = want_user ? arena.allocate_array<float>(map_pixels * 2) : nullptr;
+    auto* covered = want_user ? arena.allocate_array<std::uint8_t>(map_pixels) : nullptr;
+    bool user_mapped = false;
     if (want_map) {
-        map = arena.allocate_array<float>(pixels * 2);
-        for (int y = 0; y < f.height; ++y)
-            for (int x = 0; x < f.width; ++x) {
-                const std::size_t i = static_cast<std::size_t>(y) * f.width + x;
-                map[2 * i] = static_cast<float>(x), map[2 * i + 1] = static_cast<float>(y);
+        map = arena.allocate_array<float>(map_pixels * 2);
+        for (int y = 0; y < mf.height; ++y)
+            for (int x = 0; x < mf.width; ++x) {
+                const std::size_t i = static_cast<std::size_t>(y) * mf.width + x;
+                map[2 * i] = static_cast<float>(x + mx), map[2 * i + 1] = static_cast<float>(y + my);
             }
     }
     if (params.shape > 0.0f) {
         const float ox = static_cast<float>(x0), oy = static_cast<float>(y0);
-        rasterize_map(f, g.target, g.source, triangles, triangle_count, ox, oy, map, nullptr);
-        rasterize_map(f, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
-        rasterize_map(f, g.target, g.source, g.hole_triangles, g.hole_triangle_count, ox, oy, map, nullptr);
+        const MapTarget both[] = {{g.user, 0.0f, 0.0f, user_map}, {g.source, ox, oy, map}};
+        const MapTarget* targets = want_user ? both : both + 1;
+        const int n = want_user ? 2 : 1;
+        rasterize_maps(mf, g.target, triangles, triangle_count, targets, n, covered);
+        rasterize_map(mf, g.target, g.source, g.ring_triangles, g.ring_triangle_count, ox, oy, map, nullptr);
+        rasterize_maps(mf, g.target, g.hole_triangles, g.hole_triangle_count, targets, n, covered);
+        user_mapped = want_user;
         auto* out = arena.allocate_array<std::uint8_t>(pixels * 3);
-        kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
-                                3, map, pixels, out);
+        std::memcpy(out, base, pixels * 3);
+        for (int y = 0; y < mf.height; ++y) {
+            const std::size_t at = static_cast<std::size_t>(y + my) * f.width + mx;
+            kernels::remap_bilinear(base, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
+                                    3, map + 2 * static_cast<std::size_t>(y) * mf.width,
+                                    static_cast<std::size_t>(mf.width), out + 3 * at);
+        }
         warped = out;
     }
     if (trace && trace->maps) {
@@ -166,14 +200,13 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     }
 
     const std::uint8_t* result = warped;
-    const bool traced = trace && trace->maps;
-    if (params.features > 0.0f || traced) {
+    if (want_user) {
         // 3. Where the user's texture lands on the target geometry, and the mask.
-        auto* user_map = arena.allocate_array<float>(pixels * 2);
-        auto* covered = arena.allocate_array<std::uint8_t>(pixels);
-        rasterize_map(f, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
-        rasterize_map(f, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
-                      user_map, covered);
+        if (!user_mapped) {
+            rasterize_map(mf, g.target, g.user, triangles, triangle_count, 0.0f, 0.0f, user_map, covered);
+            rasterize_map(mf, g.target, g.user, g.hole_triangles, g.hole_triangle_count, 0.0f, 0.0f,
+                          user_map, covered);
+        }
         Plane mask = f.plane();
         beauty::fill_polygon(f, mask_polygon, mask);
         Plane kept = f.plane();
@@ -187,7 +220,18 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
             beauty::dilate(f, kept, std::max(1, soft / 3));
             beauty::subtract(mask, kept);
         }
-        for (std::size_t i = 0; i < pixels; ++i) mask.data[i] = covered[i] ? mask.data[i] : 0;
+        for (int y = 0; y < f.height; ++y) {  // 0 where no triangle covers (all outside mf)
+            std::uint8_t* row = mask.data + static_cast<std::size_t>(y) * f.width;
+            if (y < my || y >= my + mf.height) {
+                std::memset(row, 0, static_cast<std::size_t>(f.width));
+                continue;
+            }
+            std::memset(row, 0, static_cast<std::size_t>(mx));
+            std::memset(row + mx + mf.width, 0, static_cast<std::size_t>(f.width - mx - mf.width));
+            const std::uint8_t* cov = covered + static_cast<std::size_t>(y - my) * mf.width;
+            std::uint8_t* inside = row + mx;
+            for (int x = 0; x < mf.width; ++x) inside[x] = cov[x] ? inside[x] : 0;
+        }
         beauty::feather(f, mask, soft, 2);
         if (traced) trace->mask = mask.data;
 
@@ -235,15 +279,31 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
                 auto* sampled = arena.allocate_array<std::uint8_t>(bw * 3);
                 auto* lit = arena.allocate_array<std::uint8_t>(bw * 3);
                 auto* coloured = arena.allocate_array<std::uint8_t>(bw * 3);
+                // Each row only where its mask (and, for the lighting, its features) is non-zero.
+                auto span = [&](const std::uint8_t* row, int lo, int hi) {
+                    while (lo < hi && !row[lo]) ++lo;
+                    while (hi > lo && !row[hi - 1]) --hi;
+                    return std::pair{lo, hi};
+                };
                 for (int y = by0; y < by1; ++y) {
-                    const std::size_t at = static_cast<std::size_t>(y) * f.width + bx0;
+                    const std::size_t start = static_cast<std::size_t>(y) * f.width;
+                    const auto [s0, s1] = span(mask.data + start, bx0, bx1);
+                    if (s0 == s1) continue;
+                    const std::size_t at = start + s0, n = static_cast<std::size_t>(s1 - s0);
                     kernels::remap_bilinear(user.texture, user.width, user.height,
                                             static_cast<std::ptrdiff_t>(user.width) * 3, 3,
-                                            user_map + 2 * at, bw, sampled);
-                    kernels::lut3d(sampled, bw, skin_lut, kTransferLutSize, coloured);
-                    kernels::lut3d(sampled, bw, light_lut, kTransferLutSize, lit);
-                    kernels::blend(coloured, lit, features.data + at, 256, bw, 3, coloured);
-                    for (std::size_t i = 0; i < bw; ++i)
+                                            user_map + 2 * (static_cast<std::size_t>(y - my) * mf.width + (s0 - mx)),
+                                            n, sampled);
+                    kernels::lut3d(sampled, n, skin_lut, kTransferLutSize, coloured);
+                    const auto [l0, l1] = span(features.data + start, s0, s1);
+                    if (l0 < l1) {
+                        const std::size_t skip = static_cast<std::size_t>(l0 - s0) * 3;
+                        const std::size_t m = static_cast<std::size_t>(l1 - l0);
+                        kernels::lut3d(sampled + skip, m, light_lut, kTransferLutSize, lit);
+                        kernels::blend(coloured + skip, lit, features.data + start + l0, 256, m, 3,
+                                       coloured + skip);
+                    }
+                    for (std::size_t i = 0; i < n; ++i)
                         if (mask.data[at + i])
                             std::memcpy(top + 3 * (at + i), coloured + 3 * i, 3);
                 }
@@ -277,6 +337,10 @@ void fuse_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_strid
     for (int y = 0; y < f.height; ++y) {
         std::uint8_t* row = dst + (y + y0) * dst_stride + static_cast<std::ptrdiff_t>(x0) * bpp;
         const std::uint8_t* in = result + static_cast<std::size_t>(y) * f.width * 3;
+        if (src.format == PixelFormat::RGB) {  // already in order: a plain copy
+            std::memcpy(row, in, static_cast<std::size_t>(f.width) * 3);
+            continue;
+        }
         for (int x = 0; x < f.width; ++x) {
             row[x * bpp + channels.r] = in[x * 3];
             row[x * bpp + channels.g] = in[x * 3 + 1];

@@ -94,6 +94,16 @@ float min_signed_area(const Vec2* points, const Vec2* reference, const int* tria
 void rasterize_map(const Frame& f, const Vec2* to, const Vec2* from, const int* triangles,
                    int count, float ox, float oy, float* map, std::uint8_t* covered);
 
+// rasterize_map into several maps at once (one pass over the triangles' pixels): for each
+// target, its `from` points, offset and map; `covered` as above.
+struct MapTarget {
+    const Vec2* from;
+    float ox, oy;
+    float* map;
+};
+void rasterize_maps(const Frame& f, const Vec2* to, const int* triangles, int count,
+                    const MapTarget* targets, int target_count, std::uint8_t* covered);
+
 // ---- blending (blend.cpp) -------------------------------------------------------------------
 
 // out = base + the multi-band blend of (top - base) through `alpha` (0..1 per pixel), with

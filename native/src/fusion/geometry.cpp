@@ -193,8 +193,8 @@ float min_signed_area(const Vec2* points, const Vec2* reference, const int* tria
     return least;
 }
 
-void rasterize_map(const Frame& f, const Vec2* to, const Vec2* from, const int* triangles,
-                   int count, float ox, float oy, float* map, std::uint8_t* covered) {
+void rasterize_maps(const Frame& f, const Vec2* to, const int* triangles, int count,
+                    const MapTarget* targets, int target_count, std::uint8_t* covered) {
     for (int t = 0; t < count; ++t) {
         const int* v = triangles + 3 * t;
         const Vec2 a = to[v[0]], b = to[v[1]], c = to[v[2]];
@@ -207,7 +207,6 @@ void rasterize_map(const Frame& f, const Vec2* to, const Vec2* from, const int* 
         const int by1 = std::min(f.y0 + f.height - 1, static_cast<int>(std::floor(std::max({a.y, b.y, c.y}))));
         if (bx0 > bx1 || by0 > by1) continue;
         const float inv = 1.0f / area;
-        const Vec2 sa = from[v[0]], sb = from[v[1]], sc = from[v[2]];
         // Barycentric weights are affine in x: along each row, the pixels where all three are
         // at least `tolerance` form one interval, found first so that only it is visited.
         const float d0x = -(c.y - b.y) * inv, d1x = -(a.y - c.y) * inv, d2x = -d0x - d1x;
@@ -228,18 +227,29 @@ void rasterize_map(const Frame& f, const Vec2* to, const Vec2* from, const int* 
             const int first = bx0 + std::max(0, static_cast<int>(std::floor(lo)) - 1);
             const int last = bx0 + std::min(bx1 - bx0, static_cast<int>(std::ceil(hi)) + 1);
             const float t0 = static_cast<float>(first - bx0);
-            float u0 = w0 + d0x * t0, u1 = w1 + d1x * t0;
-            float* row = map + (static_cast<std::size_t>(y - f.y0) * f.width + (first - f.x0)) * 2;
-            std::uint8_t* cov = covered ? covered + static_cast<std::size_t>(y - f.y0) * f.width + (first - f.x0) : nullptr;
-            for (int x = first; x <= last; ++x, u0 += d0x, u1 += d1x, row += 2) {
-                const float u2 = 1.0f - u0 - u1;
-                if (u0 < tolerance || u1 < tolerance || u2 < tolerance) continue;
-                row[0] = u0 * sa.x + u1 * sb.x + u2 * sc.x - ox;
-                row[1] = u0 * sa.y + u1 * sb.y + u2 * sc.y - oy;
-                if (cov) cov[x - first] = 255;
+            const std::size_t at = static_cast<std::size_t>(y - f.y0) * f.width + (first - f.x0);
+            for (int k = 0; k < target_count; ++k) {
+                const MapTarget& m = targets[k];
+                const Vec2 sa = m.from[v[0]], sb = m.from[v[1]], sc = m.from[v[2]];
+                float u0 = w0 + d0x * t0, u1 = w1 + d1x * t0;
+                float* row = m.map + 2 * at;
+                std::uint8_t* cov = covered && k == 0 ? covered + at : nullptr;
+                for (int x = first; x <= last; ++x, u0 += d0x, u1 += d1x, row += 2) {
+                    const float u2 = 1.0f - u0 - u1;
+                    if (u0 < tolerance || u1 < tolerance || u2 < tolerance) continue;
+                    row[0] = u0 * sa.x + u1 * sb.x + u2 * sc.x - m.ox;
+                    row[1] = u0 * sa.y + u1 * sb.y + u2 * sc.y - m.oy;
+                    if (cov) cov[x - first] = 255;
+                }
             }
         }
     }
+}
+
+void rasterize_map(const Frame& f, const Vec2* to, const Vec2* from, const int* triangles,
+                   int count, float ox, float oy, float* map, std::uint8_t* covered) {
+    const MapTarget target{from, ox, oy, map};
+    rasterize_maps(f, to, triangles, count, &target, 1, covered);
 }
 
 }  // namespace facekit::fusion

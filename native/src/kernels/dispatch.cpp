@@ -153,7 +153,8 @@ KernelTable scalar_table() {
             {guided_output_scalar, s},  {blend_scalar, s},   {remap_bilinear_scalar, s},
             {apply_table_scalar, s},    {lut3d_scalar, s},
             {pyr_down_rows_scalar, s}, {pyr_up_rows_scalar, s}, {masked_add_scalar, s},
-            {pyr_down_cols_scalar, s}, {pyr_up_cols_scalar, s}};
+            {pyr_down_cols_scalar, s}, {pyr_up_cols_scalar, s},
+            {rgb_difference_scalar, s}, {rgb_add_round_scalar, s}};
 }
 
 KernelTable build_table(Isa isa) {
@@ -170,7 +171,8 @@ KernelTable build_table(Isa isa) {
                  {guided_output_avx2, isa},  {blend_avx2, isa},   {remap_bilinear_avx2, isa},
                  {apply_table_avx2, isa},    {lut3d_avx2, isa},
                  {pyr_down_rows_avx2, isa}, {pyr_up_rows_avx2, isa}, {masked_add_avx2, isa},
-                 {pyr_down_cols_avx2, isa}, {pyr_up_cols_avx2, isa}};
+                 {pyr_down_cols_avx2, isa}, {pyr_up_cols_avx2, isa},
+                 {rgb_difference_avx2, isa}, {rgb_add_round_avx2, isa}};
             break;
 #endif
 #ifdef FACEKIT_HAVE_NEON
@@ -179,7 +181,8 @@ KernelTable build_table(Isa isa) {
                  {guided_output_neon, isa},  {blend_neon, isa},   {remap_bilinear_neon, isa},
                  {apply_table_neon, isa},    {lut3d_neon, isa},
                  {pyr_down_rows_neon, isa}, {pyr_up_rows_neon, isa}, {masked_add_neon, isa},
-                 {pyr_down_cols_neon, isa}, {pyr_up_cols_neon, isa}};
+                 {pyr_down_cols_neon, isa}, {pyr_up_cols_neon, isa},
+                 {rgb_difference_neon, isa}, {rgb_add_round_neon, isa}};
             break;
 #endif
         default: break;

@@ -1,9 +1,11 @@
-// Pixel kernels of face fusion (internal): the rows of the Laplacian pyramid and its masked sum.
+// Pixel kernels of face fusion (internal): the rows of the Laplacian pyramid, its masked sum, and
+// the split of RGB pixels into planes and their join.
 // The scalar functions are the reference; every per-ISA variant repeats their float operations
 // in the same order with contraction off, so outputs match bit for bit. All are element-wise
 // over `count` floats (planes are single-channel), so tails go to the scalar functions.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 namespace facekit::kernels {
 
@@ -30,7 +32,20 @@ void pyr_down_cols_span_scalar(const float* s, int n, float* out, int begin, int
 void pyr_up_cols_scalar(const float* s, int n, float* out, int w);
 void pyr_up_cols_span_scalar(const float* s, int n, float* out, int begin, int end);
 
+// The multi-band blend's split and join of RGB pixels (3 bytes each) and three float planes:
+// rgb_difference: r[i], g[i], b[i] = top[3i + c] - base[3i + c] (as floats);
+// rgb_add_round: out[3i + c] = the byte nearest base[3i + c] + plane_c[i], halves up, clamped
+// to 0..255 (v = base + plane; min(max(0, v), 255) + 0.5 truncated; a NaN gives 0).
+void rgb_difference_scalar(const std::uint8_t* top, const std::uint8_t* base, std::size_t count,
+                           float* r, float* g, float* b);
+void rgb_add_round_scalar(const std::uint8_t* base, const float* r, const float* g,
+                          const float* b, std::size_t count, std::uint8_t* out);
+
 #ifdef FACEKIT_HAVE_AVX2
+void rgb_difference_avx2(const std::uint8_t* top, const std::uint8_t* base, std::size_t count,
+                         float* r, float* g, float* b);
+void rgb_add_round_avx2(const std::uint8_t* base, const float* r, const float* g, const float* b,
+                        std::size_t count, std::uint8_t* out);
 void pyr_down_rows_avx2(const float* a, const float* b, const float* c, const float* d,
                         const float* e, std::size_t count, float* out);
 void pyr_up_rows_avx2(const float* a, const float* b, const float* c, std::size_t count,
@@ -40,6 +55,10 @@ void pyr_down_cols_avx2(const float* s, int n, float* out, int w);
 void pyr_up_cols_avx2(const float* s, int n, float* out, int w);
 #endif
 #ifdef FACEKIT_HAVE_NEON
+void rgb_difference_neon(const std::uint8_t* top, const std::uint8_t* base, std::size_t count,
+                         float* r, float* g, float* b);
+void rgb_add_round_neon(const std::uint8_t* base, const float* r, const float* g, const float* b,
+                        std::size_t count, std::uint8_t* out);
 void pyr_down_rows_neon(const float* a, const float* b, const float* c, const float* d,
                         const float* e, std::size_t count, float* out);
 void pyr_up_rows_neon(const float* a, const float* b, const float* c, std::size_t count,
@@ -57,5 +76,9 @@ void pyr_up_rows(const float* a, const float* b, const float* c, std::size_t cou
 void masked_add(const float* lap, const float* mask, std::size_t count, float* acc);
 void pyr_down_cols(const float* s, int n, float* out, int w);
 void pyr_up_cols(const float* s, int n, float* out, int w);
+void rgb_difference(const std::uint8_t* top, const std::uint8_t* base, std::size_t count, float* r,
+                    float* g, float* b);
+void rgb_add_round(const std::uint8_t* base, const float* r, const float* g, const float* b,
+                   std::size_t count, std::uint8_t* out);
 
 }  // namespace facekit::kernels

@@ -32,6 +32,8 @@ struct KernelTable {
     Kernel<decltype(masked_add_scalar)> masked_add;
     Kernel<decltype(pyr_down_cols_scalar)> pyr_down_cols;
     Kernel<decltype(pyr_up_cols_scalar)> pyr_up_cols;
+    Kernel<decltype(rgb_difference_scalar)> rgb_difference;
+    Kernel<decltype(rgb_add_round_scalar)> rgb_add_round;
 };
 
 // The table of `isa` (the scalar table for a path this build lacks).
