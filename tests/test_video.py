@@ -569,8 +569,9 @@ print(json.dumps({"frames": report.frames_out, "rss": samples}))
 
 def test_memory_stays_flat_over_a_long_clip(tmp_path):
     """600 frames of 320x240 (138 MB of RGB in all), in a fresh process: resident memory
-    after the first 100 frames grows by less than the RGB size of 20 frames (a list of the
-    frames would add 500)."""
+    after the first 100 frames grows by less than a quarter of what keeping the next 500
+    frames would add (thread timing moves the allocator's high-water mark by a few MiB:
+    measured 0.9-10.4 MiB, against 28.8 MiB here and 115 MiB for a list of frames)."""
     rng = np.random.default_rng(0)
     base = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
     long_clip = tmp_path / "long.mp4"
@@ -592,7 +593,7 @@ def test_memory_stays_flat_over_a_long_clip(tmp_path):
     growth = max(samples.values()) - samples[100]
     print(f"RSS at frame 100: {samples[100] / 2**20:.1f} MiB, most after: "
           f"{max(samples.values()) / 2**20:.1f} MiB (growth {growth / 2**20:.2f} MiB)")
-    assert growth < 20 * 320 * 240 * 3, {k: v // 2**20 for k, v in samples.items()}
+    assert growth < 125 * 320 * 240 * 3, {k: v // 2**20 for k, v in samples.items()}
 
 
 # ---- the command line ---------------------------------------------------------------------------
