@@ -16,14 +16,17 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import random  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import pytest
+import pytest  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+# The helper modules here (opencv_effects, video_clips): importlib mode adds no folder to sys.path.
+sys.path.insert(0, str(Path(__file__).parent))
 BASELINE_PREFIX = "baseline"
 
 

@@ -23,6 +23,7 @@ from facekit.beauty import _REGION_ORDER, PRESETS, Beautifier, BeautyOptions, _r
 
 cv2 = pytest.importorskip("cv2")
 cv2.setNumThreads(1)
+import opencv_effects  # noqa: E402  (needs cv2: after the skip)
 
 NATURAL = PRESETS["natural"]
 
@@ -65,57 +66,7 @@ def _effects_only(image: np.ndarray, landmarks: np.ndarray, options: BeautyOptio
 def _opencv_pipeline(image: np.ndarray, landmarks: np.ndarray):
     """The natural preset the way an app engineer would write it with OpenCV and numpy."""
     regions = {name: list(points) for name, points in zip(_REGION_ORDER, _regions())}
-    pts = landmarks[:, :2].astype(np.float32)
-
-    def run():
-        out = image.copy()
-        x0, y0 = np.floor(pts.min(0) - 40).astype(int).clip(0)
-        x1, y1 = np.ceil(pts.max(0) + 40).astype(int)
-        roi = out[y0:y1, x0:x1]
-        local = pts - (x0, y0)
-        face_w = float(np.ptp(local[regions["face_oval"], 0]))
-        mask = np.zeros(roi.shape[:2], np.uint8)
-        cv2.fillPoly(mask, [local[regions["face_oval"]].astype(np.int32)], 255)
-        for name in ("left_eye", "right_eye", "left_brow", "right_brow", "lips_outer",
-                     "nostrils"):
-            cv2.fillPoly(mask, [local[regions[name]].astype(np.int32)], 0)
-        k = int(face_w * 0.05) | 1
-        skin = cv2.GaussianBlur(mask, (k, k), 0).astype(np.float32)[..., None] / 255.0
-        smooth = cv2.bilateralFilter(roi, 9, 40, 7)
-        blended = roi * (1 - 0.5 * 0.85 * skin) + smooth * (0.5 * 0.85 * skin)
-        table = np.clip(np.arange(256) + 0.6 * np.arange(256) * (255 - np.arange(256)) / 255,
-                        0, 255).astype(np.uint8)
-        white = cv2.LUT(blended.astype(np.uint8), table).astype(np.float32)
-        blended = blended * (1 - 0.25 * skin) + white * (0.25 * skin)
-        lips = np.zeros(roi.shape[:2], np.uint8)
-        cv2.fillPoly(lips, [local[regions["lips_outer"]].astype(np.int32)], 255)
-        cv2.fillPoly(lips, [local[regions["lips_inner"]].astype(np.int32)], 0)
-        lips = cv2.GaussianBlur(lips, (5, 5), 0).astype(np.float32)[..., None] / 255.0
-        colour = np.array([176, 38, 62], np.float32)
-        luma = blended @ np.array([0.299, 0.587, 0.114], np.float32)
-        tint = np.clip(colour + (luma[..., None] - colour @ [0.299, 0.587, 0.114]), 0, 255)
-        blended = blended * (1 - 0.3 * lips) + tint * (0.3 * lips)
-        # Warp: slim the jaw and enlarge the eyes with smooth local displacements.
-        ys, xs = np.mgrid[0:roi.shape[0], 0:roi.shape[1]].astype(np.float32)
-        map_x, map_y = xs.copy(), ys.copy()
-        nose = local[4]
-        for index in (132, 58, 172, 136, 361, 288, 397, 365):
-            c = local[index]
-            shift = (nose - c) / np.linalg.norm(nose - c) * 0.035 * face_w * 0.3
-            u = ((xs - c[0]) ** 2 + (ys - c[1]) ** 2) / (0.28 * face_w) ** 2
-            fall = np.where(u < 1, (1 - u) ** 2, 0)
-            map_x -= shift[0] * fall
-            map_y -= shift[1] * fall
-        for eye in ("left_eye", "right_eye"):
-            c = local[regions[eye]].mean(0)
-            radius = 1.5 * np.ptp(local[regions[eye], 0])
-            u = ((xs - c[0]) ** 2 + (ys - c[1]) ** 2) / radius ** 2
-            fall = np.where(u < 1, (1 - u) ** 2, 0) * 0.22 * 0.25
-            map_x -= (xs - c[0]) * fall
-            map_y -= (ys - c[1]) * fall
-        roi[:] = cv2.remap(blended.astype(np.uint8), map_x, map_y, cv2.INTER_LINEAR)
-        return out
-    return run
+    return lambda: opencv_effects.beauty_natural(image, landmarks, regions)
 
 
 @pytest.mark.parametrize("size", ["720p", "1080p"])

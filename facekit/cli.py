@@ -4,7 +4,8 @@ Exit status, in every command: 0 success (for ``verify``: same person); 1 a nega
 (``verify``: different people; ``models``: a file fails its check; ``audit``: a check failed;
 ``demo``: no face found; ``fuse``: the photo is not the person of ``--same-person-as``); 2 a usage or input error (bad arguments or option values, an
 unreadable or unsupported image); 3 a runtime error (a damaged install such as a model that
-fails its integrity check, or any other internal failure).
+fails its integrity check, or any other internal failure); ``video`` exits 130 when
+interrupted (Ctrl-C), leaving no output.
 """
 
 from __future__ import annotations
@@ -194,6 +195,38 @@ def _fuse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _video(args: argparse.Namespace) -> int:
+    from .beauty import PRESETS
+    from .fusion import FusionOptions
+    from .video import process_video
+
+    fusion = None
+    if args.fuse is not None:
+        changes = {name: getattr(args, name) for name in ("shape", "features")
+                   if getattr(args, name) is not None}
+        base = FusionOptions.swap if args.swap else FusionOptions
+        fusion = base(consent=args.consent, label=not args.no_label, **changes)
+    elif (args.consent is not None or args.swap or args.no_label or args.shape is not None
+          or args.features is not None):
+        raise ValueError("--consent, --swap, --shape, --features and --no-label go with "
+                         "--fuse USER_PHOTO")
+    try:
+        report = process_video(
+            args.input, args.output, beauty=PRESETS[args.beauty] if args.beauty else None,
+            fuse_user=args.fuse, fusion=fusion, anonymize=args.anonymize, mesh=args.mesh,
+            codec=args.codec, crf=args.crf, force=args.force,
+            progress=sys.stderr.isatty())  # a bar on a terminal; the summary line below
+    except KeyboardInterrupt:
+        print(f"\nfacekit video: interrupted; {args.output} was not written", file=sys.stderr)
+        return 130
+    effects = [name for name, on in (("fusion", args.fuse), ("beauty " + str(args.beauty),
+               args.beauty), ("mesh", args.mesh), (f"anonymize {args.anonymize}",
+               args.anonymize)) if on]
+    print(f"facekit video: {args.input} -> {args.output} ({', '.join(effects) or 'no effect'}"
+          f"): {report.summary()}")
+    return 0
+
+
 def _gallery(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -246,6 +279,8 @@ def _add_beauty_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``facekit`` console script."""
+    from .beauty import PRESETS
+
     parser = argparse.ArgumentParser(prog="facekit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
@@ -308,6 +343,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="attestation that the people whose faces are used agreed (Deep "
                            "Synthesis Provisions Art. 14); recorded in the file's metadata")
     fuse.set_defaults(run=_fuse)
+    video = commands.add_parser(
+        "video", help="run effects on every frame of a video file (the `video` extra: PyAV); "
+        "frames, timestamps, rotation and audio kept")
+    video.add_argument("input", help="video to read")
+    video.add_argument("output", help="video to write (container from its suffix: .mp4, "
+                       ".mov, .mkv); written only once complete")
+    video.add_argument("--beauty", choices=sorted(PRESETS), metavar="PRESET",
+                       help=f"beauty preset ({', '.join(sorted(PRESETS))})")
+    video.add_argument("--fuse", metavar="USER_PHOTO",
+                       help="fuse this person's face into the video's faces (needs --consent; "
+                            "labelled as AI-generated on every frame and in the metadata)")
+    video.add_argument("--consent", metavar="TEXT",
+                       help="with --fuse: attestation that the people whose faces are used "
+                            "agreed (recorded in the file's metadata)")
+    video.add_argument("--swap", action="store_true", help="with --fuse: the face-swap preset")
+    video.add_argument("--shape", type=float, metavar="S", help="with --fuse: 0..1 (0.5)")
+    video.add_argument("--features", type=float, metavar="F", help="with --fuse: 0..1 (0.5)")
+    video.add_argument("--no-label", action="store_true",
+                       help="with --fuse: leave out the visible mark (the metadata labels stay)")
+    video.add_argument("--anonymize", choices=("pixelate", "blur", "solid"), metavar="METHOD",
+                       help="cover every face (pixelate, blur or solid)")
+    video.add_argument("--mesh", action="store_true",
+                       help="draw the 478 landmarks (mesh green, irises red) as `facekit demo`")
+    video.add_argument("--codec", default="libx264", help="video encoder (default libx264)")
+    video.add_argument("--crf", type=int, help="encoder quality, lower is better (libx264 "
+                       "default 18: a frame with no face comes back above 45 dB PSNR)")
+    video.add_argument("--force", action="store_true", help="replace an existing output")
+    video.set_defaults(run=_video)
     gallery = commands.add_parser(
         "gallery", help="write before/after images of every effect at 0.5 and 1.0, and fusion "
         "strips (0, 0.5, 1, swap) of the shared test pairs or the sample")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fnmatch
 import os
 import shutil
 import socket
@@ -309,3 +310,46 @@ def test_whole_process_check_allows_only_the_declared_output_and_names_dns_queri
     # Without the declaration the output is a write-open like any other.
     undeclared = check_strace.check_whole_log(log)
     assert "/out/anonymized.png" in undeclared.files_written
+
+
+# --- a video file end to end (facekit.video.process_video) ---------------------------------------
+
+def test_rename_of_a_declared_temporary_file_over_the_output_is_allowed(tmp_path):
+    from facekit.audit import syscalls as check_strace
+
+    log = tmp_path / "video.log"
+    log.write_text(
+        '100   execve("/usr/bin/python3", ["python3"], 0x7ffd /* 3 vars */) = 0\n'
+        '100   openat(AT_FDCWD, "/run/.out.1a2b.partial.mp4", O_WRONLY|O_CREAT|O_EXCL, 0666) = 3\n'
+        '100   write(3, "\\0\\0\\0 ftyp", 8) = 8\n'
+        '100   rename("/run/.out.1a2b.partial.mp4", "/run/out.mp4") = 0\n'
+        '100   rename("/run/.out.1a2b.partial.mp4", "/home/u/elsewhere.mp4") = 0\n'
+        '100   openat(AT_FDCWD, "/run/other.mp4", O_WRONLY|O_CREAT, 0666) = 4\n')
+    report = check_strace.check_whole_log(log, ["/run/out.mp4", "/run/.out.*.partial.mp4"])
+    assert report.outputs == ["/run/.out.1a2b.partial.mp4"]
+    assert [(c.line, c.name) for c, _ in report.offenders] == [(5, "rename"), (6, "openat")]
+    assert report.files_written == ["/run/other.mp4"]
+
+
+def test_processing_a_video_file_writes_only_its_output_and_opens_no_socket():
+    """strace of the whole process while process_video writes the shared clip, with fusion,
+    beauty, the mesh and pixelation, to out.mp4: no file opened for writing but out.mp4 and its
+    temporary file, no write elsewhere, no socket, no process; afterwards out.mp4 alone."""
+    assert shutil.which("strace"), "strace is not installed (Debian: apt-get install strace)"
+    pytest.importorskip("av", reason="PyAV comes with the test extra (and the video extra)")
+    from facekit.audit import syscalls as check_strace
+
+    report = check_strace.trace_video_file(shared_video("short_hamilton_clip.mp4"))
+    print(report.text())
+    assert report.child["frames"] == 275 and report.child["faces"] > 150
+    assert report.child["audio_packets"] == 431
+    assert report.child["telemetry"]["telemetry_disabled"] is True
+    assert report.counts["execve"] == 1 and report.threads_created > 0
+    assert report.offenders == [], report.text()
+    assert report.files_written == [] and report.dns == []
+    assert report.left_behind == []  # the temporary file is gone; out.mp4 is kept
+    # Opened for writing: only the temporary file (created, then reopened by the muxer).
+    assert len(set(report.outputs)) == 1
+    assert fnmatch.fnmatchcase(os.path.basename(report.outputs[0]), ".out.*.partial.mp4")
+    assert report.counts["rename"] + report.counts["renameat"] + \
+        report.counts["renameat2"] == 1

@@ -40,6 +40,7 @@ working folder hold nothing afterwards but the declared output).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -48,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,7 @@ FS_CHANGE_CALLS = {
     "utimensat", "futimesat", "setxattr", "lsetxattr", "removexattr", "lremovexattr",
     "mount", "umount2", "swapon", "swapoff", "acct", "chroot", "pivot_root",
 }
+RENAME_CALLS = {"rename", "renameat", "renameat2"}
 PROCESS_CALLS = {"execve", "execveat", "fork", "vfork"}
 CLONE_CALLS = {"clone", "clone3"}
 
@@ -314,8 +316,13 @@ class WholeProcessReport(SyscallReport):
         return "\n".join(lines)
 
 
+def _declared(path: str, outputs: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in outputs)
+
+
 def check_whole_log(path: str | Path, outputs: Sequence[str] = ()) -> WholeProcessReport:
-    """Judge every system call of an strace log; `outputs` are the paths it may write."""
+    """Judge every system call of an strace log; `outputs` are the paths it may write
+    (``fnmatch`` patterns: a temporary name), and rename one to another."""
     with open(path, encoding="utf-8", errors="replace") as log:
         calls = parse(log.readlines())
     if not calls or calls[0].name != "execve":
@@ -328,7 +335,7 @@ def check_whole_log(path: str | Path, outputs: Sequence[str] = ()) -> WholeProce
     for call in calls[1:]:  # the first is the execve that starts the child
         if call.name in OPEN_CALLS | {"creat"} and offence(call) is not None:
             target = _first_path(call)
-            if target in outputs:
+            if _declared(target, outputs):
                 report.outputs.append(target)
                 opened = re.search(r"=\s*(\d+)\s*$", call.text)
                 if opened:
@@ -347,6 +354,10 @@ def check_whole_log(path: str | Path, outputs: Sequence[str] = ()) -> WholeProce
                 report.dns.append(f"{destination} {dns_name(call)}")
             elif int(fd[1]) in dns_servers:
                 report.dns.append(f"{dns_servers[int(fd[1])]} {dns_name(call)}")
+        if call.name in RENAME_CALLS:
+            paths = [p.strip('"') for p in _STRING.findall(call.text)]
+            if len(paths) == 2 and all(_declared(p, outputs) for p in paths):
+                continue  # a declared temporary file renamed over the declared output
         why = offence(call, write_fds)
         if why is not None:
             report.offenders.append((call, why))
@@ -372,6 +383,37 @@ def trace_whole_process(seconds: float = AUDIT_SECONDS, clip: str | Path | None 
     `onnxruntime_first`: import onnxruntime before facekit, as an app might (the negative
     control: ONNX Runtime's telemetry then runs). Raises FileNotFoundError when strace is not
     installed, RuntimeError when the child fails."""
+    start = ["-c", ONNXRUNTIME_FIRST] if onnxruntime_first else [
+        "-m", "facekit.audit.syscalls_child"]
+    arguments = ["--seconds", str(seconds)]
+    if clip is not None:
+        arguments += ["--clip", str(Path(clip).resolve())]
+    outputs = [] if output is None else [str(Path(output).resolve())]
+    arguments += [a for path in outputs for a in ("--output", path)]
+    return _trace_child([*start, *arguments], outputs, outputs, seconds + 600, python)
+
+
+def trace_video_file(clip: str | Path, python: str | None = None,
+                     timeout: float = 600.0) -> WholeProcessReport:
+    """Run ``facekit.audit.syscalls_child --video`` under ``strace -f``: the whole process
+    while :func:`facekit.video.process_video` writes `clip`, with every effect, to ``out.mp4``
+    in the child's fresh working folder. It may write only that file and its temporary file
+    (``.out.*.partial.mp4`` in the same folder, renamed over it at the end); afterwards the
+    working folder must hold ``out.mp4`` alone and HOME nothing. Raises FileNotFoundError when
+    strace is not installed, RuntimeError when the child fails."""
+    def arguments(run: Path) -> list[str]:
+        return ["-m", "facekit.audit.syscalls_child", "--video", str(run / "out.mp4"),
+                "--clip", str(Path(clip).resolve())]
+
+    return _trace_child(arguments, ["{run}/out.mp4", "{run}/.out.*.partial.mp4"],
+                        ["{run}/out.mp4"], timeout, python)
+
+
+def _trace_child(arguments: list[str] | Callable[[Path], list[str]], outputs: list[str], kept: list[str],
+                 timeout: float, python: str | None = None) -> WholeProcessReport:
+    """Trace ``python -B ARGUMENTS`` in a fresh HOME and working folder (`arguments` may be a
+    function of that folder; ``{run}`` in `outputs`, the paths it may write, and `kept`, the
+    files it may leave, stands for it)."""
     strace = shutil.which("strace")
     if strace is None:
         raise FileNotFoundError("strace is not installed (Debian: apt-get install strace)")
@@ -379,28 +421,26 @@ def trace_whole_process(seconds: float = AUDIT_SECONDS, clip: str | Path | None 
         log, home, run = Path(folder) / "strace.log", Path(folder) / "home", Path(folder) / "run"
         home.mkdir()
         run.mkdir()
+        run = run.resolve()
         env = user_environment(dict(os.environ))
         env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
                    XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
                    XDG_STATE_HOME=str(home / ".local/state"), PYTHONDONTWRITEBYTECODE="1")
-        start = ["-c", ONNXRUNTIME_FIRST] if onnxruntime_first else [
-            "-m", "facekit.audit.syscalls_child"]
-        arguments = ["--seconds", str(seconds)]
-        if clip is not None:
-            arguments += ["--clip", str(Path(clip).resolve())]
-        outputs = [] if output is None else [str(Path(output).resolve())]
-        arguments += [a for path in outputs for a in ("--output", path)]
+        if callable(arguments):
+            arguments = arguments(run)
+        outputs = [p.replace("{run}", str(run)) for p in outputs]
+        kept = [p.replace("{run}", str(run)) for p in kept]
         command = [strace, "-f", "-s", "256", "-e", f"trace={WHOLE_TRACE}", "-o", str(log),
-                   python or sys.executable, "-B", *start, *arguments]
+                   python or sys.executable, "-B", *arguments]
         done = subprocess.run(command, cwd=run, env=env, capture_output=True, text=True,
-                              timeout=seconds + 600)
+                              timeout=timeout)
         if done.returncode != 0:
             raise RuntimeError(f"the traced child failed ({done.returncode}): "
                                f"{done.stderr.strip()[-500:]}")
         report = check_whole_log(log, outputs)
         report.child = json.loads(done.stdout.strip().splitlines()[-1])
         report.child["stderr"] = done.stderr.strip()[-1000:]
-        report.left_behind = _entries(home, []) + _entries(run, outputs)
+        report.left_behind = _entries(home, []) + _entries(run, kept)
         return report
 
 

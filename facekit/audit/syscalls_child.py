@@ -20,6 +20,13 @@ mirrored photo fused into it, swap preset) on the sample photo, then FaceLandmar
 over the 100 frames made from the photo. With ``--output`` it writes the last anonymized photo
 there as a PNG: the one file it may write. Finally it prints one JSON line to stdout: seconds,
 passes, frames, faces and :func:`facekit.telemetry_status`.
+
+Video-file mode, ``python -m facekit.audit.syscalls_child --video OUTPUT --clip CLIP``: the
+whole process is judged while :func:`facekit.video.process_video` writes CLIP, with every
+effect (the sample photo's mirror image fused in, the natural beauty preset, the mesh and
+pixelation), to OUTPUT: the one file it may write, through a temporary file in OUTPUT's
+folder (:func:`facekit.audit.syscalls.trace_video_file`). It prints one JSON line: frames,
+frames with faces, audio packets and :func:`facekit.telemetry_status`.
 """
 
 from __future__ import annotations
@@ -126,6 +133,22 @@ def _whole(seconds: float, clip: str | None, output: str | None) -> int:
     return 0 if faces > 0 else 1
 
 
+def _video(clip: str, output: str) -> int:
+    import facekit
+    from facekit.beauty import PRESETS
+    from facekit.video import process_video
+
+    from .memscan_child import FUSION_CONSENT, SAMPLE
+
+    photo = np.ascontiguousarray(facekit.load_image(SAMPLE)[:, ::-1])
+    report = process_video(clip, output, fuse_user=photo, consent=FUSION_CONSENT,
+                           beauty=PRESETS["natural"], mesh=True, anonymize="pixelate")
+    print(json.dumps({"frames": report.frames_out, "faces": report.frames_with_faces,
+                      "audio_packets": report.audio_packets,
+                      "telemetry": facekit.telemetry_status()}), flush=True)
+    return 0 if report.frames_with_faces > 0 else 1
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.syscalls_child")
     parser.add_argument("clip", nargs="?", help="window mode: the video to process")
@@ -133,7 +156,13 @@ def main(argv: list[str]) -> int:
                         help="whole-process mode: repeat the pipelines for this long")
     parser.add_argument("--clip", dest="whole_clip", help="whole-process mode: a video")
     parser.add_argument("--output", help="whole-process mode: write the anonymized photo here")
+    parser.add_argument("--video", metavar="OUTPUT",
+                        help="video-file mode: process --clip into this file")
     args = parser.parse_args(argv[1:])
+    if args.video is not None:
+        if args.whole_clip is None or args.seconds is not None or args.clip or args.output:
+            parser.error("video-file mode takes --video OUTPUT --clip CLIP only")
+        return _video(args.whole_clip, args.video)
     if args.seconds is None:
         if args.whole_clip or args.output:
             parser.error("--clip and --output belong to the whole-process mode (--seconds)")
