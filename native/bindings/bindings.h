@@ -25,6 +25,7 @@ void register_beauty(py::module_& m);
 void register_fusion(py::module_& m);
 void register_anonymize(py::module_& m);
 void register_verify(py::module_& m);
+void register_video(py::module_& m);
 
 // Argument checks (bindings.cpp): each throws std::invalid_argument naming the argument and
 // the problem, and borrows the array without copying.

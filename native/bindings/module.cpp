@@ -25,4 +25,6 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_anonymize(anonymize);
     auto verify = m.def_submodule("verify", "Aligned face chips and descriptor distances");
     facekit::bindings::register_verify(verify);
+    auto video = m.def_submodule("video", "yuv420p <-> RGB frame conversion");
+    facekit::bindings::register_video(video);
 }

@@ -8,6 +8,7 @@
 #include "kernels/beauty_kernels.h"
 #include "kernels/fusion_kernels.h"
 #include "kernels/kernels.h"
+#include "kernels/video_kernels.h"
 
 namespace facekit::kernels {
 
@@ -34,6 +35,9 @@ struct KernelTable {
     Kernel<decltype(pyr_up_cols_scalar)> pyr_up_cols;
     Kernel<decltype(rgb_difference_scalar)> rgb_difference;
     Kernel<decltype(rgb_add_round_scalar)> rgb_add_round;
+    Kernel<decltype(yuv_to_rgb_row_scalar)> yuv_to_rgb_row;
+    Kernel<decltype(rgb_to_y_row_scalar)> rgb_to_y_row;
+    Kernel<decltype(rgb_to_uv_row_scalar)> rgb_to_uv_row;
 };
 
 // The table of `isa` (the scalar table for a path this build lacks).
