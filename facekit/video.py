@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ._native import draw, landmarks
+from ._native import video as _convert
 from ._pipeline import RunningMode
 from .anonymize import Anonymizer, AnonymizerOptions, Method
 from .beauty import Beautifier, BeautifierOptions, BeautyOptions
@@ -646,10 +647,7 @@ class _Run:
     def _decode(self) -> None:
         av, clock = self.av, time.perf_counter
         self.video.thread_type = "AUTO"  # the decoder's own frame threads
-        # One converter for the whole run, single-threaded: a new one per frame would start
-        # (and end) a pool of threads for every frame, and the three stages fill the cores.
-        to_rgb = av.video.reformatter.VideoReformatter()
-        exact = _exact(av)
+        to_rgb = _ToRgb(av)
         time_base = self.video.time_base or Fraction(1, 90000)
         rate = self.video.average_rate or self.video.guessed_rate or Fraction(25)
         tick, last = max(1, round(1 / (rate * time_base))), None
@@ -669,8 +667,7 @@ class _Run:
                         frame.pts = 0 if last is None else last + tick
                         frame.time_base = time_base
                     last = frame.pts
-                    pixels = to_rgb.reformat(frame, format="rgb24", threads=1,
-                                             interpolation=exact).to_ndarray()
+                    pixels = to_rgb(frame)
                     count += 1
                     self.decode_seconds += clock() - started
                     if not _put(self.decoded, (frame, pixels), self.shared):
@@ -798,13 +795,21 @@ class _Run:
             if frame.format.name != pix_fmt:
                 frame = self.from_rgb.reformat(frame, format=pix_fmt, threads=1)
         else:
-            # A view of the processed array, not a copy (from_ndarray copies: 9 ms a 1080p
-            # frame); the array is this frame's alone and outlives the conversion below.
-            rgb = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(pixels), format="rgb24")
-            frame = self.from_rgb.reformat(
-                rgb, format=pix_fmt, dst_colorspace=_sws_colorspace(colorspace),
-                dst_color_range=color_range or None, threads=1,
-                interpolation=_exact(av))
+            native = _native_format(pix_fmt, colorspace, color_range, decoded.width,
+                                    decoded.height)
+            if native is not None:
+                frame = av.VideoFrame(decoded.width, decoded.height, pix_fmt)
+                _convert.rgb_to_yuv420(np.ascontiguousarray(pixels), *_yuv_planes(frame),
+                                       *native)
+            else:
+                # A view of the processed array, not a copy (from_ndarray copies: 9 ms a
+                # 1080p frame); the array is this frame's alone and outlives the conversion.
+                rgb = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(pixels),
+                                                      format="rgb24")
+                frame = self.from_rgb.reformat(
+                    rgb, format=pix_fmt, dst_colorspace=_sws_colorspace(colorspace),
+                    dst_color_range=color_range or None, threads=1,
+                    interpolation=_exact(av))
             frame.colorspace, frame.color_range = colorspace, color_range
         frame.pts, frame.time_base = decoded.pts, decoded.time_base
         frame.pict_type = av.video.frame.PictureType.NONE  # the encoder picks frame types
@@ -821,6 +826,69 @@ def _exact(av: Any) -> Any:
     so that pixels no effect touched come back as close to the decoded ones as 8 bits allow."""
     flags = av.video.reformatter.Interpolation
     return flags.BILINEAR | flags.ACCURATE_RND | flags.FULL_CHR_H_INT
+
+
+# yuv420p frames of even sizes from 8 up and these colour spaces (AVColorSpace: 1 BT.709,
+# 5 BT.470BG, 6 SMPTE 170M, 2 unspecified, which swscale reads as BT.601) convert in the native
+# core, to and from RGB, within 1 per channel of swscale's accurate conversion and 2-7x faster.
+# Others go through PyAV: swscale scales odd-sized chroma by other than 2 (19 samples to 37
+# pixels) and shortens its filters on pictures under 8 pixels a side.
+_MATRICES = {1: "bt709", 2: "bt601", 5: "bt601", 6: "bt601"}
+
+
+def _native_format(pix_fmt: str, colorspace: int, color_range: int, width: int,
+                   height: int) -> tuple[str, bool] | None:
+    """(matrix, full range) of the native conversion for frames of this format, or None."""
+    matrix = _MATRICES.get(colorspace)
+    if (pix_fmt != "yuv420p" or matrix is None or color_range not in (0, 1, 2)
+            or width % 2 or height % 2 or min(width, height) < 8):
+        return None
+    return matrix, color_range == 2  # AVCOL_RANGE_JPEG; unspecified is limited, as in swscale
+
+
+def _yuv_planes(frame: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views (no copies) of a yuv420p frame's Y, U and V planes, cropped to the picture."""
+    w, h = frame.width, frame.height
+    sizes = ((w, h), ((w + 1) // 2, (h + 1) // 2), ((w + 1) // 2, (h + 1) // 2))
+    y, u, v = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:ph, :pw]
+               for p, (pw, ph) in zip(frame.planes, sizes))
+    return y, u, v
+
+
+class _ToRgb:
+    """The decode thread's conversion of frames to RGB: the native one for yuv420p frames of
+    the colour spaces of :data:`_MATRICES`, else PyAV's accurate swscale conversion.
+
+    swscale places chroma where the decoder says (H.264's default is on even columns, "left";
+    unmarked frames between them, "centre"), which PyAV does not expose. So frames go through
+    PyAV, and are compared with both native sitings, until one frame rules one out (a first
+    frame with any colour detail does): the other, if within 1 of PyAV, converts the rest. A
+    stream neither matches keeps PyAV's conversion."""
+
+    def __init__(self, av: Any) -> None:
+        # One converter for the whole run, single-threaded: a new one per frame would start
+        # (and end) a pool of threads for every frame, and the three stages fill the cores.
+        self.reformatter = av.video.reformatter.VideoReformatter()
+        self.exact = _exact(av)
+        self.sitings = ["left", "centre"]  # those still within 1 of PyAV on every frame seen
+
+    def __call__(self, frame: Any) -> np.ndarray:
+        native = _native_format(frame.format.name, frame.colorspace, frame.color_range,
+                                frame.width, frame.height)
+        if native is None or not self.sitings:
+            return self._pyav(frame)
+        planes = _yuv_planes(frame)
+        if len(self.sitings) == 1:
+            return _convert.yuv420_to_rgb(*planes, *native, self.sitings[0])
+        reference = self._pyav(frame)
+        wide = reference.astype(np.int16)
+        self.sitings = [s for s in self.sitings if np.abs(
+            _convert.yuv420_to_rgb(*planes, *native, s).astype(np.int16) - wide).max() <= 1]
+        return reference
+
+    def _pyav(self, frame: Any) -> np.ndarray:
+        return self.reformatter.reformat(frame, format="rgb24", threads=1,
+                                         interpolation=self.exact).to_ndarray()
 
 
 def _sws_colorspace(colorspace: int) -> int | None:

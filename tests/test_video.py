@@ -33,6 +33,11 @@ from facekit.video import (
     DEFAULT_CRF,
     EFFECT_ORDER,
     VideoProcessor,
+    _convert,
+    _native_format,
+    _sws_colorspace,
+    _ToRgb,
+    _yuv_planes,
     process_frames,
     process_video,
     read_video_labels,
@@ -41,6 +46,97 @@ from facekit.video import (
 av = pytest.importorskip("av", reason="PyAV comes with the test extra (and the video extra)")
 
 CONSENT = "test: both people in these public test photos agreed"
+
+
+# ---- the native yuv420p <-> RGB conversion ---------------------------------------------------
+
+def exact_flags():
+    flags = av.video.reformatter.Interpolation
+    return flags.BILINEAR | flags.ACCURATE_RND | flags.FULL_CHR_H_INT
+
+
+def yuv_frame(width: int, height: int, seed: int, colorspace: int, color_range: int):
+    """A yuv420p frame of noise (every pixel's chroma differs: the siting shows), kept to
+    colours near the RGB cube (swscale wraps far-out ones: 255 for 0)."""
+    frame = av.VideoFrame(width, height, "yuv420p")
+    rng = np.random.default_rng(seed)
+    for plane, (low, high) in zip(_yuv_planes(frame), ((32, 224), (80, 176), (80, 176))):
+        plane[:] = rng.integers(low, high, plane.shape, dtype=np.uint8)
+    frame.colorspace, frame.color_range = colorspace, color_range
+    return frame
+
+
+TAGS = [(1, 1), (1, 2), (5, 1), (6, 2), (2, 0)]  # (AVColorSpace, AVColorRange) pairs
+
+
+@pytest.mark.parametrize("path", facekit.cpu_features()["available"])
+@pytest.mark.parametrize("colorspace,color_range", TAGS)
+def test_native_yuv420p_conversion_is_within_1_of_pyavs_accurate_one(path, colorspace,
+                                                                      color_range):
+    from facekit._native import cpu
+
+    matrix, full = _native_format("yuv420p", colorspace, color_range, 64, 48)
+    saved = cpu.active()
+    cpu.force(path)
+    try:
+        for width, height in ((64, 48), (38, 22), (8, 8)):
+            frame = yuv_frame(width, height, width, colorspace, color_range)
+            reference = frame.reformat(format="rgb24", interpolation=exact_flags()).to_ndarray()
+            before = sum(cpu.kernel_calls().values())
+            ours = _convert.yuv420_to_rgb(*_yuv_planes(frame), matrix, full, "centre")
+            assert sum(cpu.kernel_calls().values()) > before  # through the dispatcher
+            assert np.abs(ours.astype(int) - reference).max() <= 1
+            rgb = np.random.default_rng(height).integers(0, 256, (height, width, 3), np.uint8)
+            expected = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+                format="yuv420p", dst_colorspace=_sws_colorspace(colorspace),
+                dst_color_range=color_range or None, interpolation=exact_flags())
+            out = av.VideoFrame(width, height, "yuv420p")
+            _convert.rgb_to_yuv420(rgb, *_yuv_planes(out), matrix, full)
+            for a, b in zip(_yuv_planes(out), _yuv_planes(expected)):
+                assert np.abs(a.astype(int) - b).max() <= 1
+    finally:
+        cpu.force(saved)
+
+
+def test_decoding_picks_the_streams_chroma_siting_and_stays_within_1_of_pyav():
+    """H.264 puts chroma on even columns ("left"); the first frame tells the sitings apart,
+    and every later frame converts natively within 1 of PyAV's accurate conversion."""
+    to_rgb = _ToRgb(av)
+    with av.open(str(shared_video("short_hamilton_clip.mp4"))) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            pixels = to_rgb(frame)
+            reference = frame.reformat(format="rgb24", interpolation=exact_flags()).to_ndarray()
+            assert np.abs(pixels.astype(int) - reference).max() <= 1
+            if index == 0:
+                assert to_rgb.sitings == ["left"]
+            if index == 20:
+                break
+
+
+def test_odd_sizes_and_other_tags_are_left_to_pyav():
+    # swscale scales odd-sized chroma by other than 2 (19 samples to 37 pixels), and shortens
+    # its filters under 8 pixels: those are PyAV's.
+    assert _native_format("yuv420p", 1, 1, 64, 48) == ("bt709", False)
+    assert _native_format("yuv420p", 2, 2, 8, 8) == ("bt601", True)
+    for args in (("yuv420p", 1, 1, 37, 48), ("yuv420p", 1, 1, 64, 47), ("yuv420p", 1, 1, 64, 6),
+                 ("yuv422p", 1, 1, 64, 48),
+                 ("yuv420p", 9, 1, 64, 48), ("yuvj420p", 5, 2, 64, 48)):
+        assert _native_format(*args) is None
+
+
+def test_the_native_conversion_refuses_bad_planes():
+    frame = av.VideoFrame(16, 8, "yuv420p")
+    y, u, v = _yuv_planes(frame)
+    with pytest.raises(ValueError, match="smaller than"):
+        _convert.yuv420_to_rgb(y, u[:, :7], v, "bt601", False)
+    with pytest.raises(ValueError, match="matrix"):
+        _convert.yuv420_to_rgb(y, u, v, "bt2020", False)
+    with pytest.raises(ValueError, match="siting"):
+        _convert.yuv420_to_rgb(y, u, v, "bt601", False, "top")
+    frozen = np.zeros((4, 8), np.uint8)
+    frozen.setflags(write=False)
+    with pytest.raises(ValueError, match="read-only"):
+        _convert.rgb_to_yuv420(np.zeros((8, 16, 3), np.uint8), y, u, frozen, "bt601", False)
 
 
 # ---- clips ------------------------------------------------------------------------------------

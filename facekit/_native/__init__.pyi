@@ -13,4 +13,5 @@ from . import beauty
 from . import fusion
 from . import anonymize
 from . import verify
-__all__: list[str] = ['anonymize', 'arena', 'beauty', 'cpu', 'detection', 'draw', 'fusion', 'landmarks', 'process', 'verify', 'warp']
+from . import video
+__all__: list[str] = ['anonymize', 'arena', 'beauty', 'cpu', 'detection', 'draw', 'fusion', 'landmarks', 'process', 'verify', 'video', 'warp']

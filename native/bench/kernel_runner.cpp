@@ -6,7 +6,8 @@
 //
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
 //         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
-//         pyr_up_cols | rgb_difference | rgb_add_round
+//         pyr_up_cols | rgb_difference | rgb_add_round | yuv_to_rgb_row | rgb_to_y_row |
+//         rgb_to_uv_row
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -33,6 +34,7 @@
 #include "facekit/warp.h"
 #include "kernels/beauty_kernels.h"
 #include "kernels/fusion_kernels.h"
+#include "kernels/video_kernels.h"
 
 namespace {
 
@@ -90,7 +92,7 @@ int usage() {
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
                  "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols rgb_difference "
-                 "rgb_add_round\n  ISA: scalar sse41 avx2 neon\n");
+                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -291,6 +293,33 @@ int main(int argc, char** argv) {
             out_data = u8out.data();
             out_bytes = 3 * n;
         }
+        out_elements = n;
+    } else if (kernel == "yuv_to_rgb_row" || kernel == "rgb_to_y_row" || kernel == "rgb_to_uv_row") {
+        // A video frame's conversion over the region's pixels as one long row (one dispatcher
+        // call), with fixed-point coefficients of about BT.709 limited range's sizes, chroma on
+        // even columns (H.264's siting).
+        static kernels::YuvCoefficients k{16,    1220621, 117377, -13963, -34885, 138285, 0,
+                                          11966, 40254,   4063,   1074128, -6596, -22189,
+                                          28785, 28785,   -26145, -2640,   (128 << 20) + (1 << 19)};
+        const int w = static_cast<int>(n), cw = (w + 1) / 2;
+        u8a.resize(3 * n * 4);
+        fill_bytes(u8a, 17);
+        u8out.assign(3 * n, 0);
+        if (kernel == "yuv_to_rgb_row") {
+            const std::uint8_t* p = u8a.data();
+            run = [&, p, w, cw] { kernels::yuv_to_rgb_row(p, p + w, p + w + cw, p + w + 2 * cw, p + w + 3 * cw, w, k, u8out.data()); };
+            out_bytes = 3 * n;
+        } else if (kernel == "rgb_to_y_row") {
+            run = [&, w] { kernels::rgb_to_y_row(u8a.data(), w, k, u8out.data()); };
+            out_bytes = n;
+        } else {
+            const std::uint8_t* p = u8a.data();
+            run = [&, p, w, cw] {
+                kernels::rgb_to_uv_row(p, p + 3 * n, p + 6 * n, p + 9 * n, w, k, u8out.data(), u8out.data() + cw);
+            };
+            out_bytes = 2 * static_cast<std::size_t>(cw);
+        }
+        out_data = u8out.data();
         out_elements = n;
     } else if (kernel == "pyr_down_cols" || kernel == "pyr_up_cols") {
         // The pyramid's horizontal passes over the region's samples as one long row (one

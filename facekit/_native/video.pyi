@@ -1,0 +1,15 @@
+"""
+yuv420p <-> RGB frame conversion
+"""
+from __future__ import annotations
+import numpy
+import numpy.typing
+__all__: list[str] = ['rgb_to_yuv420', 'yuv420_to_rgb']
+def rgb_to_yuv420(rgb: numpy.ndarray, y: numpy.ndarray, u: numpy.ndarray, v: numpy.ndarray, matrix: str, full_range: bool) -> None:
+    """
+    Writes the (H, W, 3) RGB array into yuv420p planes (2-D writable uint8 views).
+    """
+def yuv420_to_rgb(y: numpy.ndarray, u: numpy.ndarray, v: numpy.ndarray, matrix: str, full_range: bool, siting: str = 'centre') -> numpy.typing.NDArray[numpy.uint8]:
+    """
+    A new (H, W, 3) RGB array from yuv420p planes (2-D uint8 views, rows any stride; U and V at least half the size, rounded up); siting: 'centre' or 'left' chroma.
+    """
