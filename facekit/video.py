@@ -15,7 +15,9 @@ timestamp of its PTS, and that one result serves every effect, in the order of
 
 The output keeps the input's frames, timestamps, time base (MP4/MOV), display rotation, colour
 tags and pixel format (when the codec takes it); audio streams are copied packet for packet; a
-frame no effect changed is encoded from the decoded picture itself (no round trip through RGB).
+frame no effect changed is encoded from the decoded picture itself (no round trip through RGB),
+and a changed yuv420p frame from the decoded planes with only the changed rows' spans converted
+back (the rest of the picture stays exactly as decoded).
 It is written to a temporary file in the target folder and renamed over the target only once
 complete, so an error or Ctrl-C never leaves a partial file or replaces a good one. A fused
 video carries its implicit AI-content labels in the container metadata (:func:`read_video_labels`).
@@ -626,7 +628,9 @@ class _Run:
                 last_ms = timestamp_ms
                 done = self.processor.process_frame(pixels, timestamp_ms)
                 self.faces.append(min(done.faces, 0xFFFF))
-                item = (frame, done.image if done.changed else None)
+                # A changed frame travels with the decoded pixels: the encoder converts only
+                # what differs (and keeps the decoded planes elsewhere).
+                item = (frame, (done.image, pixels) if done.changed else None)
                 if self.progress is not None:
                     self.progress(Progress(len(self.faces), total,
                                            time.perf_counter() - start))
@@ -713,13 +717,13 @@ class _Run:
                         self._copy(output, item)
                     self.encode_seconds += clock() - started
                     continue
-                frame, pixels = item
+                frame, changed = item
                 if output is None:
                     output, stream = self._open_output(temp, frame)
                     for packet in waiting:
                         self._copy(output, packet)
                     waiting.clear()
-                output.mux(stream.encode(self._frame(stream, frame, pixels)))
+                output.mux(stream.encode(self._frame(stream, frame, changed)))
                 self.frames_out += 1
                 self.encode_seconds += clock() - started
             if self.shared.stop.is_set() or output is None:
@@ -792,22 +796,34 @@ class _Run:
         formats = {f.name for f in (self.av.Codec(self.codec, "w").video_formats or ())}
         return decoded if decoded in formats else "yuv420p"
 
-    def _frame(self, stream: Any, decoded: Any, pixels: np.ndarray | None) -> Any:
+    def _frame(self, stream: Any, decoded: Any,
+               changed: tuple[np.ndarray, np.ndarray] | None) -> Any:
         """The frame to encode: the decoded picture itself when no effect changed it, else
-        `pixels` converted back with the input's colour space and range."""
+        the processed pixels converted back with the input's colour space and range (`changed`:
+        the processed and the decoded RGB pixels)."""
         av = self.av
         pix_fmt, colorspace, color_range = self.target_format
-        if pixels is None:
+        if changed is None:
             frame = decoded
             if frame.format.name != pix_fmt:
                 frame = self.from_rgb.reformat(frame, format=pix_fmt, threads=1)
         else:
+            pixels, before = changed
             native = _native_format(pix_fmt, colorspace, color_range, decoded.width,
                                     decoded.height)
             if native is not None:
                 frame = av.VideoFrame(decoded.width, decoded.height, pix_fmt)
-                _convert.rgb_to_yuv420(np.ascontiguousarray(pixels), *_yuv_planes(frame),
-                                       *native)
+                planes = _yuv_planes(frame)
+                if (decoded.format.name, decoded.colorspace, decoded.color_range) == \
+                        (pix_fmt, colorspace, color_range):
+                    # The decoded planes, rewritten only where the effects changed pixels:
+                    # the rest of the picture stays exactly as decoded.
+                    for plane, source in zip(planes, _yuv_planes(decoded)):
+                        plane[:] = source
+                    _convert.rgb_changes_to_yuv420(before, np.ascontiguousarray(pixels),
+                                                   *planes, *native)
+                else:
+                    _convert.rgb_to_yuv420(np.ascontiguousarray(pixels), *planes, *native)
             else:
                 # A view of the processed array, not a copy (from_ndarray copies: 9 ms a
                 # 1080p frame); the array is this frame's alone and outlives the conversion.

@@ -113,6 +113,43 @@ def test_decoding_picks_the_streams_chroma_siting_and_stays_within_1_of_pyav():
                 break
 
 
+def test_only_what_changed_is_converted_back_and_the_rest_stays_as_decoded():
+    rng = np.random.default_rng(4)
+    before = rng.integers(0, 256, (48, 64, 3), np.uint8)
+    after = before.copy()
+    after[11:19, 13:29] = 255 - after[11:19, 13:29]
+    decoded = [rng.integers(0, 256, shape, np.uint8) for shape in ((48, 64), (24, 32), (24, 32))]
+    full = [np.zeros_like(p) for p in decoded]
+    _convert.rgb_to_yuv420(after, *full, "bt709", False)
+    planes = [p.copy() for p in decoded]
+    _convert.rgb_changes_to_yuv420(before, after, *planes, "bt709", False)
+    # Changed rows 11-18 feed chroma rows 5-9 (each reads luma rows 2j-1..2j+2), whose luma rows
+    # are 10-19; changed columns 13-28 widen to the chroma pairs' 12-29.
+    for plane, whole, source, (rows, cols) in zip(
+            planes, full, decoded, ((slice(10, 20), slice(12, 30)), (slice(5, 10), slice(6, 15)),
+                                    (slice(5, 10), slice(6, 15)))):
+        assert np.array_equal(plane[rows, cols], whole[rows, cols])
+        kept = np.ones(plane.shape, bool)
+        kept[rows, cols] = False
+        assert np.array_equal(plane[kept], source[kept])
+    unchanged = [p.copy() for p in decoded]
+    _convert.rgb_changes_to_yuv420(before, before.copy(), *unchanged, "bt601", True)
+    assert all(np.array_equal(a, b) for a, b in zip(unchanged, decoded))
+
+
+def test_a_changed_frame_keeps_its_pixels_away_from_the_faces_exactly(clip, tmp_path):
+    """Lossless (crf 0): in frames the beauty effects changed, the luma away from the face (the
+    left 100 of 640 columns; the face comes to column 118 at the closest) comes back bit for
+    bit as decoded."""
+    report = process_video(clip, tmp_path / "out.mp4", beauty=PRESETS["natural"], crf=0)
+    source, result = probe(clip), probe(tmp_path / "out.mp4")
+    changed = [i for i, n in enumerate(report.faces_per_frame) if n]
+    assert len(changed) > 150
+    for i in changed:
+        assert not np.array_equal(source["pictures"][i], result["pictures"][i])
+        assert np.array_equal(source["pictures"][i][:360, :100], result["pictures"][i][:360, :100])
+
+
 def test_odd_sizes_and_other_tags_are_left_to_pyav():
     # swscale scales odd-sized chroma by other than 2 (19 samples to 37 pixels), and shortens
     # its filters under 8 pixels: those are PyAV's.

@@ -52,6 +52,20 @@ void register_video(py::module_& m) {
           py::arg("rgb"), py::arg("y"), py::arg("u"), py::arg("v"), py::arg("matrix"),
           py::arg("full_range"),
           "Writes the (H, W, 3) RGB array into yuv420p planes (2-D writable uint8 views).");
+    m.def("rgb_changes_to_yuv420",
+          [](const py::array& before, const py::array& after, py::array y, py::array u, py::array v,
+             const std::string& matrix, bool full_range) {
+              const YuvFormat format = yuv_format(matrix, full_range, "centre");
+              const ImageView was = image_view(before, "rgb"), now = image_view(after, "rgb");
+              const PlaneOut yo = plane_out(y, "Y plane", "gray"), uo = plane_out(u, "U plane", "gray"),
+                             vo = plane_out(v, "V plane", "gray");
+              py::gil_scoped_release unlocked;
+              rgb_changes_to_yuv420(was, now, format, yo, uo, vo);
+          },
+          py::arg("before"), py::arg("after"), py::arg("y"), py::arg("u"), py::arg("v"),
+          py::arg("matrix"), py::arg("full_range"),
+          "Writes into yuv420p planes holding `before`'s picture only the rows' column spans "
+          "where `after` differs from `before` (the rest stays bit for bit).");
 }
 
 }  // namespace facekit::bindings

@@ -2,9 +2,12 @@
 // loops over the kernels (kernels/video_kernels.h has the arithmetic).
 #include "facekit/yuv.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "kernels/video_kernels.h"
 
@@ -103,6 +106,51 @@ void rgb_to_yuv420(const ImageView& rgb, YuvFormat format, const PlaneOut& y, co
     for (int j = 0; j < ch; ++j)
         kernels::rgb_to_uv_row(clamped(2 * j - 1), clamped(2 * j), clamped(2 * j + 1),
                                clamped(2 * j + 2), w, k, row(u, j), row(v, j));
+}
+
+void rgb_changes_to_yuv420(const ImageView& before, const ImageView& after, YuvFormat format,
+                           const PlaneOut& y, const PlaneOut& u, const PlaneOut& v) {
+    require(before.data != nullptr && before.format == PixelFormat::RGB &&
+                after.data != nullptr && after.format == PixelFormat::RGB,
+            "before and after must be RGB views");
+    validate(before);
+    validate(after);
+    require(before.width == after.width && before.height == after.height,
+            "before and after must have the same size");
+    const int w = after.width, h = after.height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+    check_plane(y, w, h, 1, "Y plane");
+    check_plane(u, cw, ch, 1, "U plane");
+    check_plane(v, cw, ch, 1, "V plane");
+    const kernels::YuvCoefficients k = coefficients(format);
+    // First and one-past-last differing pixel of each row (first == w: none).
+    std::vector<int> first(h, w), last(h, 0);
+    const std::size_t bytes = static_cast<std::size_t>(w) * 3;
+    for (int r = 0; r < h; ++r) {
+        const std::uint8_t *a = row(before, r), *b = row(after, r);
+        if (std::memcmp(a, b, bytes) == 0) continue;
+        std::size_t lo = 0, hi = bytes;
+        while (a[lo] == b[lo]) ++lo;
+        while (a[hi - 1] == b[hi - 1]) --hi;
+        first[r] = static_cast<int>(lo / 3);
+        last[r] = static_cast<int>((hi - 1) / 3) + 1;
+    }
+    auto clamp_row = [&](int r) { return r < 0 ? 0 : r >= h ? h - 1 : r; };
+    for (int j = 0; j < ch; ++j) {
+        int x0 = w, x1 = 0;
+        for (int r = 2 * j - 1; r <= 2 * j + 2; ++r) {
+            x0 = std::min(x0, first[clamp_row(r)]);
+            x1 = std::max(x1, last[clamp_row(r)]);
+        }
+        if (x0 >= x1) continue;
+        x0 &= ~1;                       // chroma sample i covers columns 2i and 2i + 1
+        x1 = std::min(w, (x1 + 1) & ~1);
+        const int span = x1 - x0;
+        auto at = [&](int r) { return row(after, clamp_row(r)) + 3 * x0; };
+        for (int r = 2 * j; r < std::min(h, 2 * j + 2); ++r)
+            kernels::rgb_to_y_row(at(r), span, k, row(y, r) + x0);
+        kernels::rgb_to_uv_row(at(2 * j - 1), at(2 * j), at(2 * j + 1), at(2 * j + 2), span, k,
+                               row(u, j) + x0 / 2, row(v, j) + x0 / 2);
+    }
 }
 
 }  // namespace facekit

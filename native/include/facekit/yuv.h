@@ -38,4 +38,12 @@ void yuv420_to_rgb(const ImageView& y, const ImageView& u, const ImageView& v, Y
 void rgb_to_yuv420(const ImageView& rgb, YuvFormat format, const PlaneOut& y, const PlaneOut& u,
                    const PlaneOut& v);
 
+// Writes into `y`, `u`, `v` (holding `before`'s picture, e.g. the decoded planes `before` was
+// converted from) only what changed from `before` to `after` (same-sized RGB views): each row
+// pair's luma and its chroma row, over the even-aligned columns that span every pixel differing
+// in the four rows its chroma reads, converted as rgb_to_yuv420(after) would; everything else
+// stays as it was, bit for bit.
+void rgb_changes_to_yuv420(const ImageView& before, const ImageView& after, YuvFormat format,
+                           const PlaneOut& y, const PlaneOut& u, const PlaneOut& v);
+
 }  // namespace facekit
