@@ -1,7 +1,8 @@
 // Tests of the yuv420p <-> RGB conversion: its row kernels on every available SIMD path against
 // the scalar reference, byte for byte, over every row width up to 70 (inputs flush against
 // guard pages at either end), and the whole-frame functions: greys stay grey, a round trip of a
-// smooth picture comes back within 2, and bad planes are refused.
+// smooth picture comes back within 2, a change is written back over its span only, and bad
+// planes are refused.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -154,6 +155,39 @@ TEST(yuv_frames_keep_greys_and_round_trip_a_smooth_picture) {
                     CHECK(std::abs(int(grey_back[i]) - int(grey[i])) <= (full ? 0 : 1));
             }
     }
+}
+
+TEST(yuv_changes_rewrite_only_the_changed_spans) {
+    // A patch changed in rows 7-9, columns 5-10 of a 24x16 picture: chroma rows 3-5 read those
+    // rows, so luma rows 6-11 and chroma rows 3-5 over columns 4-11 (samples 2-5) are the full
+    // conversion of `after`; every other byte keeps the planes' old value (here 7: not any
+    // conversion's output, so a stray write shows).
+    const int w = 24, h = 16;
+    Rng rng(5);
+    std::vector<std::uint8_t> before(static_cast<std::size_t>(w) * h * 3), after;
+    fill(before.data(), before.size(), rng);
+    after = before;
+    for (int r = 7; r <= 9; ++r)
+        for (int x = 5; x <= 10; ++x) after[(static_cast<std::size_t>(r) * w + x) * 3 + 1] ^= 0x55;
+    const ImageView was{before.data(), w, h, 3 * w, PixelFormat::RGB};
+    const ImageView now{after.data(), w, h, 3 * w, PixelFormat::RGB};
+    Frame full(w, h), kept(w, h);
+    rgb_to_yuv420(now, {}, full.out(full.y, w, h), full.out(full.u, 12, 8), full.out(full.v, 12, 8));
+    for (auto* p : {&kept.y, &kept.u, &kept.v}) std::fill(p->begin(), p->end(), 7);
+    rgb_changes_to_yuv420(was, now, {}, kept.out(kept.y, w, h), kept.out(kept.u, 12, 8),
+                          kept.out(kept.v, 12, 8));
+    for (int r = 0; r < h; ++r)
+        for (int x = 0; x < w; ++x) {
+            const std::size_t i = static_cast<std::size_t>(r) * w + x;
+            const bool inside = r >= 6 && r <= 11 && x >= 4 && x <= 11;
+            CHECK(kept.y[i] == (inside ? full.y[i] : 7));
+        }
+    for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < 12; ++i) {
+            const std::size_t k = static_cast<std::size_t>(j) * 12 + i;
+            const bool inside = j >= 3 && j <= 5 && i >= 2 && i <= 5;
+            CHECK(kept.u[k] == (inside ? full.u[k] : 7) && kept.v[k] == (inside ? full.v[k] : 7));
+        }
 }
 
 TEST(yuv_frames_refuse_planes_too_small) {
