@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from support import facekit_script, shared_face, shared_video
 
 import facekit
 from facekit import FaceDetector, FusionOptions, Provenance
-from facekit._inference import Network
 from facekit.beauty import PRESETS
 from facekit.labels import COMPOSITE_SYNTHETIC, LabelOptions, draw_label
 from facekit.video import (
@@ -268,19 +266,6 @@ def test_a_clip_without_a_face_is_unchanged_and_two_faces_are_both_covered(tmp_p
 
 
 # ---- landmarks once per frame ---------------------------------------------------------------
-
-@pytest.fixture
-def runs(monkeypatch):
-    counts: Counter[str] = Counter()
-    run = Network.run
-
-    def counted(self, frame, tensor):
-        counts[self.name] += 1
-        return run(self, frame, tensor)
-
-    monkeypatch.setattr(Network, "run", counted)
-    return counts
-
 
 def test_every_effect_shares_one_landmark_run_per_frame(runs):
     frames = face_frames("obama_small.jpg", 5)
