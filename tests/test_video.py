@@ -286,6 +286,24 @@ def test_every_effect_shares_one_landmark_run_per_frame(runs):
     assert EFFECT_ORDER == ("fusion", "beauty", "mesh", "anonymize", "label")
 
 
+def test_each_frames_landmarks_end_before_the_next_frame(monkeypatch):
+    """The landmarker result of a frame (the arena frame holding its mesh) has ended by the
+    time process_frame returns, so no frame's landmarks outlive it (PRIVACY.md)."""
+    results = []
+    detect = facekit.FaceLandmarker.detect_for_video
+
+    def kept(self, image, timestamp_ms):
+        results.append(detect(self, image, timestamp_ms))
+        return results[-1]
+
+    monkeypatch.setattr(facekit.FaceLandmarker, "detect_for_video", kept)
+    with VideoProcessor(beauty=PRESETS["natural"], mesh=True) as processor:
+        for i, frame in enumerate(face_frames("obama_small.jpg", 3)):
+            assert processor.process_frame(frame, 40 * i).faces == 1
+            assert results[-1].expired
+    assert len(results) == 3
+
+
 def test_the_iterator_returns_an_unchanged_frame_as_is_and_checks_its_input():
     blank = np.full((64, 64, 3), 128, np.uint8)
     with VideoProcessor(beauty=PRESETS["natural"]) as processor:
