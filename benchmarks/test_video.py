@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support import shared_face, shared_video
-from support_oracle import mediapipe_python, mediapipe_venv
+from support_oracle import require_oracle
 from video_clips import excerpt
 
 from facekit.beauty import _REGION_ORDER, PRESETS, _regions
@@ -115,17 +115,6 @@ def clips(request) -> dict[str, Path]:
     return {"360p": source, "1080p": excerpt(source, 1080)}
 
 
-def _baseline_python() -> Path:
-    """The MediaPipe venv's python; a skip without it, a failure under
-    FACEKIT_REQUIRE_ORACLES=1 (CI), where a missing baseline must not pass silently."""
-    python = mediapipe_python()
-    if python is None:
-        message = (f"the MediaPipe venv {mediapipe_venv()} is absent (the baseline runs there); "
-                   "create it with `bash tests/oracle/setup_mediapipe.sh`")
-        if os.environ.get("FACEKIT_REQUIRE_ORACLES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
 
 
 def _run_baseline(python: Path, clip: Path, effect: str, folder: Path) -> dict:
@@ -168,7 +157,7 @@ def _median(runs: list[dict]) -> dict:
 
 def _compare(clip: Path, effect: str, rounds: int) -> dict:
     """facekit and the baseline (none for fusion) `rounds` times each, in ABBA order."""
-    python = None if effect == "fusion" else _baseline_python()
+    python = None if effect == "fusion" else require_oracle()
     runs: dict[str, list[dict]] = {"facekit": []} if python is None else {
         "facekit": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="facekit-bench-video-") as name:

@@ -147,6 +147,11 @@ class Provenance:
         values = {"Label": "1", "ContentProducer": self.producer, "ProduceID": self.content_id}
         return {name: values.get(name, "") for name in _AIGC_FIELDS}
 
+    def to_aigc_json(self) -> str:
+        """:meth:`to_aigc` as compact JSON, the form files carry (PNG chunk, JPEG comment,
+        XMP property, video metadata)."""
+        return json.dumps(self.to_aigc(), ensure_ascii=False, separators=(",", ":"))
+
     def to_xmp(self) -> str:
         """An XMP packet: ``Iptc4xmpExt:DigitalSourceType``, ``TC260:AIGC`` (the
         :meth:`to_aigc` JSON, when ``ai_generated``), ``xmp:CreatorTool`` and the other
@@ -156,7 +161,7 @@ class Provenance:
         desc = ET.SubElement(rdf, f"{{{_RDF}}}Description", {f"{{{_RDF}}}about": ""})
         ET.SubElement(desc, f"{{{_IPTC_EXT}}}DigitalSourceType").text = self.digital_source_type
         if self.ai_generated:
-            ET.SubElement(desc, f"{{{AIGC_NAMESPACE}}}AIGC").text = _aigc_json(self.to_aigc())
+            ET.SubElement(desc, f"{{{AIGC_NAMESPACE}}}AIGC").text = self.to_aigc_json()
         ET.SubElement(desc, f"{{{_XMP_BASIC}}}CreatorTool").text = (
             f"{self.producer} {self.producer_version}")
         for name, value in asdict(self).items():
@@ -355,10 +360,6 @@ def _luma(region: np.ndarray, color_format: str, channels: int) -> float:
     return float(0.299 * r + 0.587 * g + 0.114 * b)
 
 
-def _aigc_json(aigc: dict[str, str]) -> str:
-    return json.dumps(aigc, ensure_ascii=False, separators=(",", ":"))
-
-
 def save_image(path: str | os.PathLike[str], image_or_result: Any,
                provenance: Provenance | None = None, *, quality: int = 95,
                color_format: str = "rgb") -> None:
@@ -417,7 +418,7 @@ def save_image(path: str | os.PathLike[str], image_or_result: Any,
         if provenance is not None:
             info.add_itxt(_PNG_XMP_KEY, provenance.to_xmp())
             if provenance.ai_generated:
-                info.add_itxt(_PNG_AIGC_KEY, _aigc_json(provenance.to_aigc()))
+                info.add_itxt(_PNG_AIGC_KEY, provenance.to_aigc_json())
         options["pnginfo"] = info
     else:
         options["quality"] = quality
@@ -428,7 +429,7 @@ def save_image(path: str | os.PathLike[str], image_or_result: Any,
                                  f"exceeds a JPEG APP1 segment ({_JPEG_XMP_MAX} bytes); shorten "
                                  "its strings or save as .png")
             if provenance.ai_generated:
-                options["comment"] = _aigc_json(provenance.to_aigc()).encode("utf-8")
+                options["comment"] = provenance.to_aigc_json().encode("utf-8")
 
     temp = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
     try:
@@ -477,8 +478,16 @@ def read_labels(path: str | os.PathLike[str]) -> dict[str, Any]:
         xmp = xmp.decode("utf-8", errors="replace")
     if isinstance(extra, bytes):
         extra = extra.decode("utf-8", errors="replace")
+    return parse_labels(xmp, extra)
+
+
+def parse_labels(xmp: str | None, aigc: str | None = None) -> dict[str, Any]:
+    """The labels in an XMP packet and a standalone AIGC JSON text (either may be None), as
+    :func:`read_labels` returns them: ``{}`` when neither carries the IPTC digital source type
+    or an AIGC label. Containers other than images (video metadata) read through this too.
+    ValueError for a malformed packet or AIGC JSON."""
     fields = _parse_xmp(xmp) if xmp else {}
-    aigc_text = fields.pop(f"{{{AIGC_NAMESPACE}}}AIGC", None) or _aigc_candidate(extra)
+    aigc_text = fields.pop(f"{{{AIGC_NAMESPACE}}}AIGC", None) or _aigc_candidate(aigc)
     dst = fields.get(f"{{{_IPTC_EXT}}}DigitalSourceType")
     if not dst and not aigc_text:  # no XMP, or another tool's XMP without these labels
         return {}

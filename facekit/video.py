@@ -29,7 +29,6 @@ PyAV is the ``video`` extra: ``pip install facekit[video]``.
 from __future__ import annotations
 
 import array
-import json
 import os
 import queue
 import sys
@@ -51,7 +50,7 @@ from .anonymize import Anonymizer, AnonymizerOptions, Method
 from .beauty import Beautifier, BeautifierOptions, BeautyOptions
 from .fusion import FaceFuser, FusionOptions
 from .image import ImageLike, as_pixels, load_image
-from .labels import Provenance, _aigc_json, _parse_xmp, _provenance_from, draw_label
+from .labels import Provenance, draw_label, parse_labels
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions
 
 __all__ = [
@@ -924,7 +923,7 @@ def _label_metadata(provenance: Provenance) -> dict[str, str]:
     """The implicit labels of a fused video, as container metadata: the XMP packet (IPTC
     digital source type, the TC260 AIGC JSON, the provenance), the AIGC JSON and the source
     type, as :func:`facekit.save_image` writes them into images."""
-    return {_KEY_XMP: provenance.to_xmp(), _KEY_AIGC: _aigc_json(provenance.to_aigc()),
+    return {_KEY_XMP: provenance.to_xmp(), _KEY_AIGC: provenance.to_aigc_json(),
             _KEY_SOURCE: provenance.digital_source_type}
 
 
@@ -937,16 +936,8 @@ def read_video_labels(path: str | os.PathLike[str]) -> dict[str, Any]:
     av = _av()
     with _check_input(av, Path(path)) as container:
         metadata = dict(container.metadata)
-    xmp = metadata.get(_KEY_XMP)
-    fields = _parse_xmp(xmp) if xmp else {}
-    source = metadata.get(_KEY_SOURCE)
-    aigc = metadata.get(_KEY_AIGC)
-    if not source and not aigc:
-        return {}
-    try:
-        parsed = json.loads(aigc) if aigc else {}
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed AIGC label JSON: {exc.msg}") from None
-    return {"digital_source_type": source, "aigc": parsed, "xmp": xmp or "",
-            "provenance": _provenance_from(fields)}
+    labels = parse_labels(metadata.get(_KEY_XMP), metadata.get(_KEY_AIGC))
+    if labels and not labels["digital_source_type"]:
+        labels["digital_source_type"] = metadata.get(_KEY_SOURCE)
+    return labels
 

@@ -11,12 +11,14 @@ a new skip cannot slip past by wording its reason differently.
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import numpy as np
 import pytest
 from support import DATA, model_source, models_package, onnx_model, shared_face  # noqa: F401
 
 import facekit
+from facekit._inference import Network
 
 REQUIRE_ORACLES = os.environ.get("FACEKIT_REQUIRE_ORACLES") == "1"
 # .ci/run runs the README's `pytest` first, without the oracles, then only what it skipped
@@ -59,3 +61,17 @@ def photo() -> np.ndarray:
     bgr = cv2.imread(str(DATA / "obama.jpg"))
     assert bgr is not None
     return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """Network runs by model name, counted from here on."""
+    counts: Counter[str] = Counter()
+    run = Network.run
+
+    def counted(self, frame, tensor):
+        counts[self.name] += 1
+        return run(self, frame, tensor)
+
+    monkeypatch.setattr(Network, "run", counted)
+    return counts

@@ -23,27 +23,12 @@ from facekit import (
     FaceVerifier,
     RunningMode,
 )
-from facekit._inference import Network
 from facekit.anonymize import SEARCH_SCORE
 from facekit.beauty import PRESETS
 from facekit.errors import ConcurrentUseError, ExpiredFrameError
 
 MESH, SHORT, FULL = "face_landmark", "face_detection_short_range", \
     "face_detection_full_range_sparse"
-
-
-@pytest.fixture
-def runs(monkeypatch):
-    """Network runs by model name, counted from here on."""
-    counts: Counter[str] = Counter()
-    run = Network.run
-
-    def counted(self, frame, tensor):
-        counts[self.name] += 1
-        return run(self, frame, tensor)
-
-    monkeypatch.setattr(Network, "run", counted)
-    return counts
 
 
 @pytest.fixture

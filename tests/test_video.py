@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from support import facekit_script, shared_face, shared_video
 
 import facekit
 from facekit import FaceDetector, FusionOptions, Provenance
-from facekit._inference import Network
 from facekit.beauty import PRESETS
 from facekit.labels import COMPOSITE_SYNTHETIC, LabelOptions, draw_label
 from facekit.video import (
@@ -402,19 +400,6 @@ def test_a_clip_without_a_face_is_unchanged_and_two_faces_are_both_covered(tmp_p
 
 # ---- landmarks once per frame ---------------------------------------------------------------
 
-@pytest.fixture
-def runs(monkeypatch):
-    counts: Counter[str] = Counter()
-    run = Network.run
-
-    def counted(self, frame, tensor):
-        counts[self.name] += 1
-        return run(self, frame, tensor)
-
-    monkeypatch.setattr(Network, "run", counted)
-    return counts
-
-
 def test_every_effect_shares_one_landmark_run_per_frame(runs):
     frames = face_frames("obama_small.jpg", 5)
     user = facekit.load_image(shared_face("biden.jpg"))
@@ -432,6 +417,24 @@ def test_every_effect_shares_one_landmark_run_per_frame(runs):
     for frame, result in zip(frames, done):
         assert result.image is not frame and result.image.shape == frame.shape
     assert EFFECT_ORDER == ("fusion", "beauty", "mesh", "anonymize", "label")
+
+
+def test_each_frames_landmarks_end_before_the_next_frame(monkeypatch):
+    """The landmarker result of a frame (the arena frame holding its mesh) has ended by the
+    time process_frame returns, so no frame's landmarks outlive it (PRIVACY.md)."""
+    results = []
+    detect = facekit.FaceLandmarker.detect_for_video
+
+    def kept(self, image, timestamp_ms):
+        results.append(detect(self, image, timestamp_ms))
+        return results[-1]
+
+    monkeypatch.setattr(facekit.FaceLandmarker, "detect_for_video", kept)
+    with VideoProcessor(beauty=PRESETS["natural"], mesh=True) as processor:
+        for i, frame in enumerate(face_frames("obama_small.jpg", 3)):
+            assert processor.process_frame(frame, 40 * i).faces == 1
+            assert results[-1].expired
+    assert len(results) == 3
 
 
 def test_the_iterator_returns_an_unchanged_frame_as_is_and_checks_its_input():
