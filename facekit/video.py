@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ._native import draw, landmarks
+from ._native import draw, landmarks, process
 from ._native import video as _convert
 from ._pipeline import RunningMode
 from .anonymize import Anonymizer, AnonymizerOptions, Method
@@ -79,14 +79,22 @@ _PRESET = "veryfast"
 # at 1080p; 5 frames hold 33 MiB less, for files 1.4% smaller and 0.18 dB lower PSNR at CRF 18
 # (150 frames of the shared clip at 1080p: 52.95 dB against 53.13).
 _LOOKAHEAD = 5
+# No B-frames: each one x264 holds back for reordering is another picture in memory. Measured
+# on the shared clip at 1080p (275 frames, CRF 18): peak RSS of a beauty run 417 -> 362 MiB,
+# encode 25 -> 20 ms a frame, the file 4.31 -> 4.30 MB.
+_X264_PARAMS = "bframes=0"
 # Encoders whose quality is set by a "crf" option (libvpx-vp9 needs b=0 with it).
 _CRF_CODECS = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63, "libsvtav1": 63}
 _QUEUE_FRAMES = 8  # frames in flight between two stages: back-pressure and flat memory
-# ...but no more than about this many bytes of RGB pixels per queue (2 frames at 1080p):
-# each queued frame also holds its decoded picture, and at 1080p two queues of 8 cost
-# ~90 MB more peak memory than queues of 3, at the same speed (benchmarks/video_memory.py);
-# queues of 2 hold another ~18 MiB less.
-_QUEUE_BYTES = 12 << 20
+# ...but no more than about this many bytes of RGB pixels per queue (1 frame at 1080p, 3 at
+# 720p): each queued frame also holds its decoded picture, and at 1080p two queues of 8 cost
+# ~90 MB more peak memory than queues of 3 at the same speed (benchmarks/video_memory.py),
+# queues of 1 another ~12 MiB less than queues of 2, also at the same speed.
+_QUEUE_BYTES = 8 << 20
+# Blocks from this size up (every frame) are mapped alone and unmapped when freed: glibc's
+# own threshold climbs to the frame size after the first frame is freed and then keeps
+# freed frames resident in its heaps (22 MiB of a 1080p run's peak).
+_MMAP_THRESHOLD = 1 << 20
 _POLL_S = 0.1  # how often a waiting stage looks whether the others have stopped
 _MESH_GREEN, _IRIS_RED = (40, 220, 90), (250, 60, 60)  # as `facekit demo`
 # Container metadata keys of a fused video's implicit labels (mp4/mov: "mdta" keys).
@@ -323,7 +331,8 @@ class VideoReport:
         faces_per_frame: how many faces the landmarker found in each frame (counts only).
         stage_seconds: time spent in each stage: ``decode`` (demux, decode, RGB conversion;
             its own thread), ``landmarks`` and each effect of :data:`EFFECT_ORDER` that ran,
-            and ``encode`` (conversion, encoding and writing; its own thread).
+            ``convert`` (changed pixels back to the encoder's pixel format, in the processing
+            thread) and ``encode`` (encoding and writing; its own thread).
         seconds: wall time from the first frame decoded to the output's rename.
         audio_packets: audio packets copied.
     """
@@ -457,6 +466,7 @@ def _encoder_options(av: Any, codec: str, crf: int | None) -> dict[str, str]:
         options["preset"] = _PRESET
     if codec == "libx264":
         options["rc-lookahead"] = str(_LOOKAHEAD)
+        options["x264-params"] = _X264_PARAMS
     if codec == "libx265":
         options["x265-params"] = "log-level=error"  # x265 prints its settings to stderr
     if codec == "libvpx-vp9":
@@ -508,6 +518,9 @@ def process_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     av = _av()
     source, target = Path(source), Path(output)
     _check_output(source, target, force)
+    # Process-wide but idempotent: every run sets the same value, and glibc's own starting
+    # threshold (128 KiB) is lower, so only its dynamic climb is given up.
+    process.set_mmap_threshold(_MMAP_THRESHOLD)
     options = _encoder_options(av, codec, crf)
     container = _check_input(av, source)
     try:
@@ -565,13 +578,15 @@ class _Run:
         self.shared = _Shared()
         context = self.video.codec_context
         frame_bytes = max(1, (context.width or 0) * (context.height or 0) * 3)
-        depth = max(2, min(_QUEUE_FRAMES, _QUEUE_BYTES // frame_bytes))
+        depth = max(1, min(_QUEUE_FRAMES, _QUEUE_BYTES // frame_bytes))
         self.decoded: queue.Queue = queue.Queue(depth)
         self.processed: queue.Queue = queue.Queue(depth)
         self.decode_seconds = self.encode_seconds = 0.0
         self.frames_out = self.audio_packets = 0
         self.faces = array.array("H")
-        self.from_rgb = av.video.reformatter.VideoReformatter()  # the encode thread's converter
+        self.from_rgb = av.video.reformatter.VideoReformatter()  # the processing thread's
+        self.convert_seconds = 0.0
+        self.target_format: tuple[str, int, int] | None = None  # set from the first frame
 
     # -- the processing loop (the calling thread) ----------------------------------------------
 
@@ -607,7 +622,7 @@ class _Run:
             temp.unlink(missing_ok=True)
             raise
         stages = {"decode": self.decode_seconds, **self.processor.stage_seconds,
-                  "encode": self.encode_seconds}
+                  "convert": self.convert_seconds, "encode": self.encode_seconds}
         return VideoReport(self.target, len(self.faces), self.frames_out,
                            tuple(self.faces), stages, time.perf_counter() - start,
                            self.audio_packets)
@@ -627,9 +642,13 @@ class _Run:
                 last_ms = timestamp_ms
                 done = self.processor.process_frame(pixels, timestamp_ms)
                 self.faces.append(min(done.faces, 0xFFFF))
-                # A changed frame travels with the decoded pixels: the encoder converts only
-                # what differs (and keeps the decoded planes elsewhere).
-                item = (frame, (done.image, pixels) if done.changed else None)
+                # Converted here, not in the encode thread, so that the two RGB arrays are
+                # freed before the frame waits in the queue (~12 MB a frame at 1080p).
+                converting = time.perf_counter()
+                item = (frame, self._frame(frame, (done.image, pixels) if done.changed
+                                           else None))
+                del pixels, done
+                self.convert_seconds += time.perf_counter() - converting
                 if self.progress is not None:
                     self.progress(Progress(len(self.faces), total,
                                            time.perf_counter() - start))
@@ -656,7 +675,10 @@ class _Run:
 
     def _decode(self) -> None:
         av, clock = self.av, time.perf_counter
-        self.video.thread_type = "AUTO"  # the decoder's own frame threads
+        # The decoder's own frame threads each hold a picture (~14 MiB at 1080p): give it the
+        # cores the processing and encode threads leave, one at least (one on two cores).
+        self.video.thread_type = "AUTO"
+        self.video.codec_context.thread_count = max(1, (os.cpu_count() or 2) - 2)
         to_rgb = _ToRgb(av)
         time_base = self.video.time_base or Fraction(1, 90000)
         rate = self.video.average_rate or self.video.guessed_rate or Fraction(25)
@@ -684,6 +706,11 @@ class _Run:
                         return
                     started = clock()
         except av.error.FFmpegError as exc:
+            indexed = self.video.frames
+            if indexed and count < indexed:
+                raise ValueError(f"{str(self.input.name)!r} is cut off or damaged: its index "
+                                 f"lists {indexed} frames but decoding failed after {count} "
+                                 f"({_why(exc)})") from None
             raise ValueError(f"{str(self.input.name)!r} cannot be decoded after {count} "
                              f"frames ({_why(exc)})") from None
         self.decode_seconds += clock() - started
@@ -716,13 +743,13 @@ class _Run:
                         self._copy(output, item)
                     self.encode_seconds += clock() - started
                     continue
-                frame, changed = item
+                decoded, frame = item
                 if output is None:
-                    output, stream = self._open_output(temp, frame)
+                    output, stream = self._open_output(temp, decoded)
                     for packet in waiting:
                         self._copy(output, packet)
                     waiting.clear()
-                output.mux(stream.encode(self._frame(stream, frame, changed)))
+                output.mux(stream.encode(frame))
                 self.frames_out += 1
                 self.encode_seconds += clock() - started
             if self.shared.stop.is_set() or output is None:
@@ -768,7 +795,8 @@ class _Run:
             stream = output.add_stream(self.codec, rate=rate, options=self.options)
             context = stream.codec_context
             stream.width, stream.height = first.width, first.height
-            stream.pix_fmt = self._pixel_format(first.format.name)
+            assert self.target_format is not None  # set before the first frame was queued
+            stream.pix_fmt = self.target_format[0]
             if time_base is not None:
                 stream.time_base = time_base
                 context.time_base = time_base
@@ -783,7 +811,6 @@ class _Run:
             self.audio_out = {a.index: output.add_stream_from_template(a) for a in self.audio}
             for a in self.audio:
                 self.audio_out[a.index].metadata.update(a.metadata)
-            self.target_format = (stream.pix_fmt, first.colorspace, first.color_range)
             output.start_encoding()
         except BaseException:
             output.close()
@@ -795,12 +822,14 @@ class _Run:
         formats = {f.name for f in (self.av.Codec(self.codec, "w").video_formats or ())}
         return decoded if decoded in formats else "yuv420p"
 
-    def _frame(self, stream: Any, decoded: Any,
-               changed: tuple[np.ndarray, np.ndarray] | None) -> Any:
+    def _frame(self, decoded: Any, changed: tuple[np.ndarray, np.ndarray] | None) -> Any:
         """The frame to encode: the decoded picture itself when no effect changed it, else
         the processed pixels converted back with the input's colour space and range (`changed`:
         the processed and the decoded RGB pixels)."""
         av = self.av
+        if self.target_format is None:  # the encoder's format follows the first frame
+            self.target_format = (self._pixel_format(decoded.format.name), decoded.colorspace,
+                                  decoded.color_range)
         pix_fmt, colorspace, color_range = self.target_format
         if changed is None:
             frame = decoded

@@ -316,7 +316,7 @@ def test_frames_without_a_face_come_back_visually_unchanged(beautified):
 
 def test_report_holds_counts_stage_times_and_fps(beautified):
     report = beautified[0]
-    assert set(report.stage_seconds) == {"decode", "landmarks", "beauty", "encode"}
+    assert set(report.stage_seconds) == {"decode", "landmarks", "beauty", "convert", "encode"}
     assert all(v > 0 for v in report.stage_seconds.values())
     assert report.fps > 0 and report.seconds > 0
     assert all(isinstance(n, int) for n in report.faces_per_frame)
@@ -617,7 +617,7 @@ def test_a_clip_cut_off_mid_stream_leaves_no_output(tmp_path, clip):
     assert data.find(b"moov") < data.find(b"mdat")
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[:len(data) // 2])
-    with pytest.raises(ValueError, match="is cut off: its index lists 20 frames"):
+    with pytest.raises(ValueError, match="is cut off.*its index lists 20 frames"):
         process_video(cut, out)
     # The index at the end (the shared clip; a recorder that was stopped): nothing to read.
     data = clip.read_bytes()

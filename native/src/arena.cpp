@@ -190,6 +190,8 @@ void* Arena::allocate(std::size_t bytes, std::size_t alignment) {
 }
 
 void Arena::wipe() {
+    std::size_t frame_bytes = 0;  // what this frame took, alignment gaps included
+    for (const RegionPtr& region : regions_) frame_bytes += region->used;
     for (RegionPtr& region : regions_) {
         // debug_skip_wipe (audit self-test) zeroes nothing, so verify_wipe must catch it.
         if (!options_.debug_skip_wipe) secure_zero(region->base, region->used);
@@ -219,7 +221,25 @@ void Arena::wipe() {
     reclaim(pool_limit_);
     // The pool keeps what one frame has needed at most; the rest (zero already) is unmapped.
     while (regions_.size() > pool_limit_) regions_.pop_back();
+    consolidate(frame_bytes);
     current_ = 0;
+}
+
+void Arena::consolidate(std::size_t frame_bytes) noexcept {
+    // A pool grown a request at a time over frames of growing needs holds many regions, each
+    // the size of a request that fitted nowhere then (a 1080p beauty run: 39 regions, 41 MiB).
+    // Once a frame has needed several, they become one region with a quarter to spare.
+    if (regions_.size() < 2) return;
+    const std::size_t want = round_up(frame_bytes + frame_bytes / 4, page_size());
+    RegionPtr single;
+    try {
+        single = map_region(std::max(want, options_.region_bytes));
+    } catch (...) {
+        return;  // no memory for the new one: keep the pool as it is
+    }
+    regions_.clear();  // every one wiped and unviewed: each is unmapped here
+    regions_.push_back(std::move(single));  // clear() kept the capacity
+    pool_limit_ = 1;
 }
 
 std::size_t Arena::used() const noexcept {

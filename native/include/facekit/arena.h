@@ -96,6 +96,7 @@ private:
     void retire(RegionPtr region) noexcept;
     void release_oldest_retired() noexcept;
     bool reclaim(std::size_t pool_bound) noexcept;
+    void consolidate(std::size_t frame_bytes) noexcept;
 
     ArenaOptions options_;
     std::vector<RegionPtr> regions_;  // live regions, filled in order each frame
