@@ -106,13 +106,11 @@ class Anonymizer(NativeResource):
         self.covered_whole_frame = False
         self.whole_frames_covered = 0
         color_format, threads = self.options.color_format, self.options.intra_op_threads
-        self._search = [FaceDetector(FaceDetectorOptions(
-            model=model, min_detection_confidence=SEARCH_SCORE, max_faces=100,
-            color_format=color_format, intra_op_threads=threads))
-            for model in ("short_range", "full_range")]
         self._check = [FaceDetector(FaceDetectorOptions(
             model=model, max_faces=100, color_format=color_format, intra_op_threads=threads))
             for model in ("short_range", "full_range")]
+        # Made on the first search: a caller that passes faces= (video) never needs them.
+        self._search: list[FaceDetector] | None = None
 
     @classmethod
     def create_from_options(cls, options: AnonymizerOptions) -> Anonymizer:
@@ -138,7 +136,7 @@ class Anonymizer(NativeResource):
         """
         # The rounds share this anonymizer's detectors: one thread's apply at a time (another
         # thread's call meanwhile raises ConcurrentUseError).
-        with exclusive(self._search[0]):
+        with exclusive(self._check[0]):
             return self._apply(image, faces)
 
     def _apply(self, image: ImageLike,
@@ -150,9 +148,9 @@ class Anonymizer(NativeResource):
         fill = self._fill(pixel_format)
         self.covered_whole_frame = False
         if faces is None:
-            self._cover_faces(out, self._search, fill, 0)
+            self._cover_faces(out, self._searchers(), fill, 0)
         else:
-            with begin_frame(self._search[0]) as frame:  # the cover's scratch
+            with begin_frame(self._check[0]) as frame:  # the cover's scratch
                 for box in map(_box, shared):
                     self._cover(out, box, fill, 0, native_arena(frame))
         for round_ in range(1, ROUNDS):
@@ -164,12 +162,21 @@ class Anonymizer(NativeResource):
         if self.options.on_failure == "raise":
             raise AnonymizationError(
                 f"a face was still found after {ROUNDS} cover rounds; no image is returned")
-        with begin_frame(self._search[0]) as frame:
+        with begin_frame(self._check[0]) as frame:
             _native.anonymize.cover(out, (0, 0, out.shape[1], out.shape[0]), "solid", 1, fill,
                                     native_arena(frame))
         self.covered_whole_frame = True
         self.whole_frames_covered += 1
         return out
+
+    def _searchers(self) -> list[FaceDetector]:
+        if self._search is None:
+            options = self._check[0].options
+            self._search = [FaceDetector(FaceDetectorOptions(
+                model=model, min_detection_confidence=SEARCH_SCORE, max_faces=100,
+                color_format=options.color_format, intra_op_threads=options.intra_op_threads))
+                for model in ("short_range", "full_range")]
+        return self._search
 
     def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill,
                      round_: int) -> int:
@@ -215,7 +222,7 @@ class Anonymizer(NativeResource):
 
     def close(self) -> None:
         """Release the detectors. Safe to call twice."""
-        for detector in self._search + self._check:
+        for detector in (self._search or []) + self._check:
             detector.close()
 
     def __enter__(self) -> Anonymizer:
