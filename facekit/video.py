@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ._native import draw, landmarks, process
+from ._native import draw, landmarks
 from ._native import video as _convert
 from ._pipeline import RunningMode
 from .anonymize import Anonymizer, AnonymizerOptions, Method
@@ -92,10 +92,6 @@ _QUEUE_FRAMES = 8  # frames in flight between two stages: back-pressure and flat
 # ~90 MB more peak memory than queues of 3 at the same speed (benchmarks/video_memory.py),
 # queues of 1 another ~12 MiB less than queues of 2, also at the same speed.
 _QUEUE_BYTES = 8 << 20
-# Blocks from this size up (every frame) are mapped alone and unmapped when freed: glibc's
-# own threshold climbs to the frame size after the first frame is freed and then keeps
-# freed frames resident in its heaps (22 MiB of a 1080p run's peak).
-_MMAP_THRESHOLD = 1 << 20
 _POLL_S = 0.1  # how often a waiting stage looks whether the others have stopped
 _MESH_GREEN, _IRIS_RED = (40, 220, 90), (250, 60, 60)  # as `facekit demo`
 # Container metadata keys of a fused video's implicit labels (mp4/mov: "mdta" keys).
@@ -519,9 +515,6 @@ def process_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     av = _av()
     source, target = Path(source), Path(output)
     _check_output(source, target, force)
-    # Process-wide but idempotent: every run sets the same value, and glibc's own starting
-    # threshold (128 KiB) is lower, so only its dynamic climb is given up.
-    process.set_mmap_threshold(_MMAP_THRESHOLD)
     options = _encoder_options(av, codec, crf)
     container = _check_input(av, source)
     try:

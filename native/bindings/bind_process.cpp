@@ -15,9 +15,6 @@ void register_process(py::module_& m) {
           "Zero this many bytes of the calling thread's stack below the caller's frame.");
     m.def("set_free_perturb", &set_free_perturb, py::arg("byte"),
           "glibc M_PERTURB: free() fills released chunks with `byte` (0: off). False if unsupported.");
-    m.def("set_mmap_threshold", &set_mmap_threshold, py::arg("bytes"),
-          "glibc M_MMAP_THRESHOLD: blocks of at least `bytes` are mapped alone and unmapped when "
-          "freed (a fixed threshold). False if unsupported.");
 }
 
 }  // namespace facekit::bindings

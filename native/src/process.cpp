@@ -1,7 +1,6 @@
 #include "facekit/process.h"
 
 #include <alloca.h>
-#include <limits.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -32,16 +31,6 @@ bool set_free_perturb(int byte) noexcept {
     return mallopt(M_PERTURB, byte) == 1;
 #else
     (void)byte;
-    return false;
-#endif
-}
-
-bool set_mmap_threshold(std::size_t bytes) noexcept {
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
-    return bytes <= static_cast<std::size_t>(INT_MAX) &&
-           mallopt(M_MMAP_THRESHOLD, static_cast<int>(bytes)) == 1;
-#else
-    (void)bytes;
     return false;
 #endif
 }

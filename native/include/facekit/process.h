@@ -23,10 +23,4 @@ void wipe_stack(std::size_t bytes) noexcept;
 // False where the C library has no such switch (not glibc).
 bool set_free_perturb(int byte) noexcept;
 
-// glibc's M_MMAP_THRESHOLD: allocations of at least `bytes` get their own mapping, returned to
-// the system when freed. Setting it ends glibc's dynamic threshold, which otherwise climbs to
-// the largest block freed (a video frame) and keeps later frames in the heap, where freed ones
-// stay resident. False where the C library has no such switch (not glibc).
-bool set_mmap_threshold(std::size_t bytes) noexcept;
-
 }  // namespace facekit
