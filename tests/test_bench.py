@@ -6,6 +6,7 @@ holds and how bad options are refused.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ from support import DATA, facekit_script, require
 
 import facekit
 from facekit import bench, cli
+from facekit._inference import Network
 
 QUICK = ["bench", "--runs", "3", "--warmup", "1"]
 
@@ -68,12 +70,24 @@ def test_every_stage_reports_ordered_percentiles_and_the_device(tmp_path, capsys
     assert f"SIMD {device['simd_active']}" in out
 
 
-def test_stages_threads_and_cpus_are_applied_and_the_pin_undone(tmp_path):
+def test_stages_threads_and_cpus_are_applied_and_the_pin_undone(tmp_path, runs, monkeypatch):
+    threads = []
+    opened = Network.__init__
+
+    def spy(self, name, intra_op_threads=1, *args, **kwargs):
+        threads.append(intra_op_threads)
+        opened(self, name, intra_op_threads, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "__init__", spy)
     before = os.sched_getaffinity(0)
     cpu = min(before)
-    report = _report(tmp_path, "--stages", "detector_short,landmarks_iris", "--threads", "2",
+    report = _report(tmp_path, "--stages", "detector_full,landmarks_iris", "--threads", "2",
                      "--cpus", str(cpu), "--image", str(DATA / "obama.jpg"))
-    assert list(report["stages"]) == ["detector_short", "landmarks_iris"]
+    assert list(report["stages"]) == ["detector_full", "landmarks_iris"]
+    # Each stage ran its networks warm-up + timed times (1 + 3), with the threads asked for
+    # (the face check before the stages runs one landmarker call: 1 thread, no iris).
+    assert runs["iris_landmark"] == 4 and runs["face_detection_full_range_sparse"] == 4
+    assert sorted(threads) == [1, 1, 2, 2, 2, 2]  # the face check's 2, the stages' 4
     assert report["settings"]["threads"] == 2 and report["settings"]["cpus"] == [cpu]
     assert report["settings"]["image"] == "obama.jpg"
     assert report["device"]["affinity"] == [cpu]  # read back from the OS during the run
@@ -82,13 +96,14 @@ def test_stages_threads_and_cpus_are_applied_and_the_pin_undone(tmp_path):
 
 def test_the_console_script_runs_without_pytest(tmp_path):
     out = tmp_path / "a.json"
+    cpu = min(os.sched_getaffinity(0))
     result = subprocess.run([facekit_script(), "bench", "--stages", "detector_full", "--runs",
-                             "2", "--warmup", "0", "--cpus", "0", "--json", str(out)],
+                             "2", "--warmup", "0", "--cpus", str(cpu), "--json", str(out)],
                             capture_output=True, text=True, timeout=120,
                             cwd=tempfile.gettempdir())
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
-    assert list(report["stages"]) == ["detector_full"] and report["device"]["affinity"] == [0]
+    assert list(report["stages"]) == ["detector_full"] and report["device"]["affinity"] == [cpu]
     assert "detector_full" in result.stdout and f"wrote {out}" in result.stdout
 
 
@@ -221,6 +236,14 @@ def test_cpus_is_refused_where_affinity_is_unsupported(monkeypatch, capsys):
     monkeypatch.delattr(os, "sched_setaffinity")
     assert cli.main([*QUICK, "--cpus", "0", "--stages", "detector_short"]) == 2
     assert "--cpus is not supported on this platform" in capsys.readouterr().err
+
+
+def test_defaults():
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.runs, args.warmup, args.threads, args.window) == (50, 5, 1, 10.0)
+    assert args.cpus is None and args.image is None and args.stages is None
 
 
 def test_cpus_ranges():
