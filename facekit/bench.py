@@ -77,8 +77,9 @@ def _stage(name: str, image: np.ndarray, threads: int) -> Iterator[Callable[[], 
     clock = itertools.count(0, FRAME_MS)  # increasing timestamps for the VIDEO-mode stages
     video = RunningMode.VIDEO
     if name in ("detector_short", "detector_full"):
-        model = "short_range" if name == "detector_short" else "full_range"
-        with FaceDetector(FaceDetectorOptions(model=model, intra_op_threads=threads)) as d:
+        with FaceDetector(FaceDetectorOptions(
+                model="short_range" if name == "detector_short" else "full_range",
+                intra_op_threads=threads)) as d:
             yield lambda: d.detect(image).close()
     elif name in ("landmarks", "landmarks_iris"):
         options = FaceLandmarkerOptions(iris=name == "landmarks_iris", intra_op_threads=threads)
@@ -133,7 +134,7 @@ def run_stages(image: np.ndarray, stages: list[str], *, runs: int = 50, warmup: 
     if runs < 1 or warmup < 0:
         raise ValueError(f"--runs must be at least 1 and --warmup at least 0, got {runs} and "
                          f"{warmup}")
-    report = {}
+    report: dict[str, dict[str, Any]] = {}
     for name in stages:
         start = time.perf_counter()
         with _stage(name, image, threads) as step:
