@@ -260,6 +260,12 @@ def _audit(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    return run(args)
+
+
 def _add_beauty_arguments(parser: argparse.ArgumentParser) -> None:
     import dataclasses
 
@@ -389,6 +395,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="how long the whole-process strace check runs the pipelines "
                             "(default 120; shorter only for quick runs)")
     audit.set_defaults(run=_audit)
+    from .bench import add_arguments as add_bench_arguments
+
+    bench = commands.add_parser(
+        "bench", help="time every stage on this device (p50/p95/p99 ms), or a sustained run "
+        "(fps per window, temperature); --compare two JSON reports")
+    add_bench_arguments(bench)
+    bench.set_defaults(run=_bench)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
