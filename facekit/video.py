@@ -326,10 +326,11 @@ class VideoReport:
         frames_in: video frames decoded; ``frames_out``: frames encoded (always equal on
             success).
         faces_per_frame: how many faces the landmarker found in each frame (counts only).
-        stage_seconds: time spent in each stage: ``decode`` (demux, decode, RGB conversion;
-            its own thread), ``landmarks`` and each effect of :data:`EFFECT_ORDER` that ran,
-            ``convert`` (changed pixels back to the encoder's pixel format, in the processing
-            thread) and ``encode`` (encoding and writing; its own thread).
+        stage_seconds: time spent in each stage: ``decode`` (demux and decode; its own
+            thread), ``landmarks`` and each effect of :data:`EFFECT_ORDER` that ran,
+            ``convert`` (each decoded picture to RGB and changed pixels back to the encoder's
+            pixel format, in the processing thread) and ``encode`` (encoding and writing; its
+            own thread).
         seconds: wall time from the first frame decoded to the output's rename.
         audio_packets: audio packets copied.
     """
@@ -579,6 +580,7 @@ class _Run:
         self.frames_out = self.audio_packets = 0
         self.faces = array.array("H")
         self.from_rgb = av.video.reformatter.VideoReformatter()  # the processing thread's
+        self.to_rgb = _ToRgb(av)  # the processing thread's too
         self.convert_seconds = 0.0
         self.target_format: tuple[str, int, int] | None = None  # set from the first frame
 
@@ -628,8 +630,13 @@ class _Run:
             item = _get(self.decoded, self.shared)
             if item is _DONE:
                 break
-            if isinstance(item, tuple):  # (decoded frame, its RGB pixels)
-                frame, pixels = item
+            if isinstance(item, self.av.VideoFrame):
+                frame = item
+                converting = time.perf_counter()
+                # Converted here rather than in the decode thread: a queued frame then holds
+                # its decoded picture only, not its RGB pixels too (~6 MB at 1080p).
+                pixels = self.to_rgb(frame)
+                self.convert_seconds += time.perf_counter() - converting
                 timestamp_ms = _milliseconds(frame.pts, frame.time_base)
                 if last_ms is not None and timestamp_ms <= last_ms:
                     timestamp_ms = last_ms + 1  # frames closer than 1 ms keep their order
@@ -673,7 +680,6 @@ class _Run:
         # cores the processing and encode threads leave, one at least (one on two cores).
         self.video.thread_type = "AUTO"
         self.video.codec_context.thread_count = max(1, (os.cpu_count() or 2) - 2)
-        to_rgb = _ToRgb(av)
         time_base = self.video.time_base or Fraction(1, 90000)
         rate = self.video.average_rate or self.video.guessed_rate or Fraction(25)
         tick, last = max(1, round(1 / (rate * time_base))), None
@@ -693,10 +699,9 @@ class _Run:
                         frame.pts = 0 if last is None else last + tick
                         frame.time_base = time_base
                     last = frame.pts
-                    pixels = to_rgb(frame)
                     count += 1
                     self.decode_seconds += clock() - started
-                    if not _put(self.decoded, (frame, pixels), self.shared):
+                    if not _put(self.decoded, frame, self.shared):
                         return
                     started = clock()
         except av.error.FFmpegError as exc:
@@ -901,7 +906,7 @@ def _yuv_planes(frame: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class _ToRgb:
-    """The decode thread's conversion of frames to RGB: the native one for yuv420p frames of
+    """The processing thread's conversion of decoded frames to RGB: the native one for yuv420p frames of
     the colour spaces of :data:`_MATRICES`, else PyAV's accurate swscale conversion.
 
     swscale places chroma where the decoder says (H.264's default is on even columns, "left";
