@@ -5,8 +5,8 @@ output, set-up included) of:
 - ``facekit``: ``process_video(clip, out, <effect>)`` in this process (decode, landmarks and
   effects, encode in three threads), with its default encoder (libx264 CRF 18, preset
   veryfast) and again with ``codec="mpeg4"``, the encoder behind ``cv2.VideoWriter``'s mp4v
-  (PyAV's defaults for it: files ~1.5x the baseline's, PSNR 49.2 against 42.8 dB on the shared
-  clip), so that one ratio compares the loops and not the encoders;
+  (facekit's constant quantiser 3: PSNR 46.5 against OpenCV's 42.8 dB on the shared clip,
+  files 1.0-1.2x OpenCV's), so that one ratio compares the loops and not the encoders;
 - ``baseline``: benchmarks/video_baseline.py in the MediaPipe 0.10.14 venv
   (tests/oracle/setup_mediapipe.sh): ``cv2.VideoCapture`` -> MediaPipe FaceMesh (tracking,
   ``max_num_faces`` 4 as facekit's ``max_faces``; ``refine_landmarks`` only for the mesh) ->
