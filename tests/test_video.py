@@ -639,6 +639,12 @@ def test_a_clip_cut_off_mid_stream_leaves_no_output(tmp_path, clip):
     assert not out.exists() and leftovers(tmp_path) == []
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C's default action, which a run started in the background (nohup,
+    `cmd &` without job control) inherits as ignored, and Python then never raises."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_processing_leaves_no_output_and_keeps_an_old_one(tmp_path, clip):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"the previous good output")
@@ -648,7 +654,7 @@ def test_ctrl_c_during_processing_leaves_no_output_and_keeps_an_old_one(tmp_path
             "anonymize='blur', force=True, progress=tick)\n")
     child = subprocess.Popen([sys.executable, "-c", code, str(clip), str(out)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=tmp_path)
+                             cwd=tmp_path, preexec_fn=_interruptible)
     try:
         for line in child.stdout:  # wait until frames are being processed
             if line.startswith("frame 20"):
@@ -669,7 +675,7 @@ def test_ctrl_c_stops_the_command_with_status_130_and_no_output(tmp_path, clip):
     out = tmp_path / "out.mp4"
     child = subprocess.Popen([facekit_script(), "video", str(clip), str(out), "--beauty",
                               "studio", "--anonymize", "blur"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
     try:
         deadline = time.monotonic() + 120
         while not leftovers(tmp_path) and child.poll() is None and time.monotonic() < deadline:
