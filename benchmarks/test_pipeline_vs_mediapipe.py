@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support import shared_face, shared_video
-from support_oracle import ORACLE, require_oracle, run_oracle
+from support_oracle import ORACLE, oracle_env, require_oracle, run_oracle
 
 import facekit
 from facekit import FaceLandmarker, FaceLandmarkerOptions, RunningMode
@@ -356,9 +356,7 @@ def _mediapipe_rss(request: dict) -> dict:
     """The oracle's bench task as run_oracle runs it (same environment, outside the repository),
     but started through _FRESH so that its ru_maxrss is its own."""
     python = require_oracle()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    env.setdefault("GLOG_minloglevel", "2")
+    env = oracle_env()
     payload = json.dumps({"task": "bench", "warmup": WARMUP, **request}, default=str)
     with tempfile.TemporaryDirectory(prefix="facekit-oracle-") as cwd:
         proc = subprocess.run([*_FRESH, str(python), str(ORACLE)], input=payload, text=True,

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support import shared_face, shared_video
-from support_oracle import require_oracle
+from support_oracle import oracle_env, require_oracle
 from video_clips import excerpt
 
 from facekit.beauty import _REGION_ORDER, PRESETS, _regions
@@ -125,21 +125,13 @@ def clips(request) -> dict[str, Path]:
 
 
 
-def _oracle_env() -> dict[str, str]:
-    """Outside the repository and without facekit's Python variables, as the oracle runs."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    env.setdefault("GLOG_minloglevel", "2")
-    return env
-
-
 def _run_baseline(python: Path, clip: Path, effect: str, folder: Path, keep: bool) -> dict:
     output = folder / "baseline.mp4"
     request = {"video": str(clip), "output": str(output), "effect": effect, "max_faces": 4,
                "regions": {name: [int(i) for i in points]
                            for name, points in zip(_REGION_ORDER, _regions())}}
     done = subprocess.run([str(python), str(BASELINE)], input=json.dumps(request), text=True,
-                          capture_output=True, cwd=folder, env=_oracle_env(), timeout=1200)
+                          capture_output=True, cwd=folder, env=oracle_env(), timeout=1200)
     assert done.returncode == 0, f"baseline failed:\n{done.stderr[-3000:]}"
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return _finish(result, output, keep)
@@ -173,7 +165,7 @@ def _faces_left(python: Path, videos: dict[str, Path]) -> dict[str, dict]:
     face (video_faces_left.py in the oracle venv)."""
     request = {"videos": [str(v) for v in videos.values()]}
     done = subprocess.run([str(python), str(FACES_LEFT)], input=json.dumps(request), text=True,
-                          capture_output=True, env=_oracle_env(), timeout=1200)
+                          capture_output=True, env=oracle_env(), timeout=1200)
     assert done.returncode == 0, f"face count failed:\n{done.stderr[-3000:]}"
     counts = json.loads(done.stdout.strip().splitlines()[-1])
     return {side: counts[str(video)] for side, video in videos.items()}

@@ -45,6 +45,15 @@ def mediapipe_python() -> Path | None:
     return python if python.exists() else None
 
 
+def oracle_env() -> dict[str, str]:
+    """The environment the oracle venv's python runs in: facekit's own Python variables
+    stripped, MediaPipe's INFO/WARNING chatter on stderr off."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env.setdefault("GLOG_minloglevel", "2")
+    return env
+
+
 def require_oracle() -> Path:
     """The oracle venv's python. When the venv is absent: skips the calling test, or fails it
     under FACEKIT_REQUIRE_ORACLES=1 (CI; benchmarks too, which tests/conftest.py's
@@ -82,11 +91,8 @@ def run_oracle(request: dict, timeout: float = 600) -> dict:
         raise RuntimeError(f"the MediaPipe oracle venv {mediapipe_venv()} is absent; create it "
                            f"with `bash {SETUP}`")
     payload = json.dumps(_absolute(request), default=str)
-    # Run outside the repository so that nothing there (facekit/, models/) shadows an import,
-    # and with facekit's own environment variables for Python stripped.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    env.setdefault("GLOG_minloglevel", "2")  # MediaPipe's INFO/WARNING chatter on stderr
+    # Run outside the repository so that nothing there (facekit/, models/) shadows an import.
+    env = oracle_env()
     task = request.get("task")
     with tempfile.TemporaryDirectory(prefix="facekit-oracle-") as cwd:
         try:

@@ -137,7 +137,7 @@ TEST(arena_grows_by_regions_without_moving_live_data) {
     // A frame that needed several regions leaves one, with room for all it took and more: the
     // next such frame fits in it, in order, without mapping anything.
     CHECK(arena.regions().size() == 1);
-    CHECK(arena.capacity() >= 6000 + 6000 + 100000);
+    CHECK(arena.capacity() >= (6000 + 6000 + 100000) * 5 / 4);  // a quarter to spare
     const auto pool = arena.regions().front();
     const auto inside = [&](const void* p, std::size_t n) {
         const auto at = reinterpret_cast<std::uintptr_t>(p);
