@@ -185,6 +185,8 @@ def setup() -> Path:
     step(cache, "venv", lambda venv: build_venv(venv, cache / "root"))
     step(cache, "buildenv", build_buildenv)
     log(f"setup: {time.monotonic() - start:.0f} s, cache {cache} ({du(cache)})")
+    for stale in sorted(p for p in cache.parent.iterdir() if p != cache):
+        log(f"stale: {stale} ({du(stale)}) belongs to another version of this script: rm -r it")
     return cache
 
 
@@ -254,8 +256,11 @@ def main() -> None:
     parser.add_argument("command", choices=["setup", "wheel", "smoke", "pytest", "path"])
     parser.add_argument("--cpu", default="max", help="qemu -cpu model for pytest (default max)")
     parser.add_argument("--wheel", type=Path, help="smoke/pytest: this wheel instead of building one")
-    parser.add_argument("args", nargs="*", help="pytest arguments (after --)")
-    options = parser.parse_args()
+    # Everything after the first `--` goes to pytest untouched.
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    options = parser.parse_args(argv[:split])
+    pytest_args = argv[split + 1:]
     cache = setup()
     if options.command == "path":
         print(cache / "venv" / "bin" / "python")
@@ -269,7 +274,7 @@ def main() -> None:
         install(cache, wheel)
         start = time.monotonic()
         # -P: the checkout's facekit/ (no native core) stays off sys.path.
-        result = subprocess.run([str(cache / "venv/bin/python"), "-P", "-m", "pytest", *options.args],
+        result = subprocess.run([str(cache / "venv/bin/python"), "-P", "-m", "pytest", *pytest_args],
                                 cwd=REPO, env={**os.environ, "QEMU_CPU": options.cpu})
         log(f"pytest on {options.cpu}: {time.monotonic() - start:.0f} s, exit {result.returncode}")
         sys.exit(result.returncode)
