@@ -3,8 +3,9 @@
 
 No Docker, no binfmt_misc, no ``dpkg --add-architecture``: apt runs with a private state
 directory, qemu-aarch64 runs the sysroot's own Python, and the host's pip installs aarch64 wheels.
-Needs (Debian): apt, dpkg-deb, qemu-user (qemu-aarch64), g++-aarch64-linux-gnu, and a host
-Python 3.11 (the wheel is tagged cp311 and the sysroot's Python is Debian bookworm's 3.11).
+Needs (Debian, run as root like .ci/run): apt, dpkg-deb, qemu-user (qemu-aarch64),
+g++-aarch64-linux-gnu, and a host Python 3.11 (the wheel is tagged cp311 and the sysroot's
+Python is Debian bookworm's 3.11).
 
 Commands (each runs the steps before it that are not cached yet; see tools/arm64/README.md):
 
@@ -61,7 +62,7 @@ def log(message: str) -> None:
 
 
 def run(*command: str | Path, **kwargs) -> subprocess.CompletedProcess:
-    """Runs a command, echoing it; a failure stops the script."""
+    """Runs a command; a failure stops the script."""
     return subprocess.run([str(c) for c in command], check=True, **kwargs)
 
 
@@ -252,7 +253,8 @@ def smoke(cache: Path, wheel: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog="pytest: its arguments follow a `--`")
     parser.add_argument("command", choices=["setup", "wheel", "smoke", "pytest", "path"])
     parser.add_argument("--cpu", default="max", help="qemu -cpu model for pytest (default max)")
     parser.add_argument("--wheel", type=Path, help="smoke/pytest: this wheel instead of building one")
