@@ -297,7 +297,7 @@ def worker(kind: str, plan_path: Path) -> None:
         import facekit
         build, stages, version = facekit_stage, plan["facekit_stages"], facekit.__version__
     else:
-        import mediapipe  # type: ignore[import-not-found]
+        import mediapipe
         build, stages, version = mediapipe_stage, plan["mediapipe_stages"], mediapipe.__version__
     recorder = Recorder()
     recorder.empty()
