@@ -99,7 +99,8 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
                        uint64_t a7, uint64_t a8)
 {
     (void)id; (void)vcpu; (void)a3; (void)a4; (void)a5; (void)a6; (void)a7; (void)a8;
-    if (num != AARCH64_LSEEK || a1 != UINT64_MAX || (a2 >> 32) != (MARK_BASE >> 32))
+    /* fd -1 as a 32-bit int: the kernel (and qemu) ignore the register's upper half */
+    if (num != AARCH64_LSEEK || (uint32_t)a1 != UINT32_MAX || (a2 >> 32) != (MARK_BASE >> 32))
         return;
     char line[96];
     int length = snprintf(line, sizeof line, "mark %d %" PRIu64 " %" PRIu64 "\n", (int)getpid(),
