@@ -19,6 +19,11 @@ _spec = importlib.util.spec_from_file_location("arm64_counts", REPO / "benchmark
 assert _spec and _spec.loader
 counts = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(counts)
+_spec = importlib.util.spec_from_file_location("instruction_counts",
+                                               REPO / "benchmarks" / "instruction_counts.py")
+assert _spec and _spec.loader
+instruction_counts = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(instruction_counts)
 
 
 def test_growth_flags_six_percent_and_passes_four():
@@ -123,3 +128,13 @@ def test_the_plugin_counts_exactly(tmp_path):
 
     assert between_marks(1000) == between_marks(1000)
     assert between_marks(3000) - between_marks(1000) == 4000
+
+    # The whole run's count equals the independent log method of instruction_counts.py.
+    out, log = tmp_path / "marks-log.txt", tmp_path / "qemu.log"
+    subprocess.run(["qemu-aarch64", "-cpu", "cortex-a53", "-plugin", f"{plugin},out={out}",
+                    tmp_path / "loop", "500"], check=True)
+    subprocess.run(["qemu-aarch64", "-cpu", "cortex-a53", "-d", "in_asm,exec,nochain", "-D", log,
+                    tmp_path / "loop", "500"], check=True)
+    (exit_line,) = [line for line in out.read_text().splitlines() if line.startswith("exit ")]
+    with open(log, "rb") as stream:
+        assert int(exit_line.split()[2]) == instruction_counts.parse_qemu_log(stream)["instructions"]
