@@ -7,6 +7,7 @@ The real emulated count of facekit's stages is CI's `arm64_counts.py --check`, n
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -138,3 +139,21 @@ def test_the_plugin_counts_exactly(tmp_path):
     (exit_line,) = [line for line in out.read_text().splitlines() if line.startswith("exit ")]
     with open(log, "rb") as stream:
         assert int(exit_line.split()[2]) == instruction_counts.parse_qemu_log(stream)["instructions"]
+
+
+def test_check_against_baseline_reads_the_committed_layout(tmp_path, monkeypatch):
+    baseline = tmp_path / "arm64_counts.json"
+    baseline.write_text('{"facekit": {"cpu": "cortex-a53", "mean": {"landmarks": 100}}}')
+    monkeypatch.setattr(counts, "BASELINE", baseline)
+    assert counts.check_against_baseline({"landmarks": 104}, "cortex-a53") == []
+    (problem,) = counts.check_against_baseline({"landmarks": 106}, "cortex-a53")
+    assert problem.startswith("landmarks: 106 instructions per frame, +6.0% over the baseline 100")
+    assert counts.check_against_baseline({"landmarks": 100}, "max") == \
+        ["the baseline was counted on cortex-a53, not max"]
+
+
+def test_the_committed_baseline_has_every_stage_on_both_sides():
+    committed = json.loads(counts.BASELINE.read_text())
+    assert set(committed["facekit"]["mean"]) == set(counts.FACEKIT_STAGES)
+    assert set(committed["mediapipe"]["mean"]) == set(counts.MEDIAPIPE_STAGES)
+    assert committed["facekit"]["cpu"] == committed["mediapipe"]["cpu"] == counts.CPU
