@@ -466,7 +466,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_mediapipe:
         del report["facekit"]
     else:
-        print(report_table(report, args.check))
+        facekit_means, mediapipe_means = means(report["facekit"]), counterpart_means(report)
+        report["facekit_over_mediapipe"] = ratios(facekit_means, mediapipe_means)
+        baseline = load_baseline().get("facekit", {}).get("mean", {}) if args.check else None
+        print(table(facekit_means, mediapipe_means, baseline))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     status = 0
@@ -477,24 +480,34 @@ def main(argv: list[str] | None = None) -> int:
         status = 1 if problems else 0
         if not problems:
             print(f"arm64_counts: every facekit stage within +{TOLERANCE:.0%} of its baseline")
+            for stage, now in means(report["facekit"]).items():
+                before = load_baseline()["facekit"]["mean"][stage]
+                if now < before * (1 - TOLERANCE):
+                    print(f"arm64_counts: {stage} fell {1 - now / before:.1%} below its "
+                          "baseline: run --update to keep the gain")
     if args.update or args.update_mediapipe:
         write_baseline(report)
     print(f"arm64_counts: {time.monotonic() - started:.0f} s", file=sys.stderr)
     return status
 
 
-def report_table(report: dict[str, Any], check: bool) -> str:
-    """The table of a run: MediaPipe's counts over the frames facekit counted (from the
-    baseline when MediaPipe was not counted now), and the change over the baseline with
-    --check."""
+def counterpart_means(report: dict[str, Any]) -> dict[str, int]:
+    """MediaPipe's mean per mode over the frames facekit counted for its counterpart stage
+    (from the baseline when MediaPipe was not counted in this run)."""
     if "mediapipe" in report:
         mediapipe_frames = per_frame(report["mediapipe"])
     else:
         mediapipe_frames = load_baseline().get("mediapipe", {}).get("per_frame", {})
     counted = {COUNTERPART[s]: list(frames) for s, frames in per_frame(report["facekit"]).items()
                if s in COUNTERPART}
-    baseline = load_baseline().get("facekit", {}).get("mean", {}) if check else None
-    return table(means(report["facekit"]), frame_means(mediapipe_frames, counted), baseline)
+    return frame_means(mediapipe_frames, counted)
+
+
+def ratios(facekit: dict[str, int], mediapipe: dict[str, int]) -> dict[str, float]:
+    """facekit / MediaPipe per facekit stage that has a counterpart counted."""
+    return {stage: round(count / mediapipe[COUNTERPART[stage]], 4)
+            for stage, count in facekit.items()
+            if COUNTERPART.get(stage) in mediapipe}
 
 
 def qemu_version() -> str:

@@ -157,3 +157,8 @@ def test_the_committed_baseline_has_every_stage_on_both_sides():
     assert set(committed["facekit"]["mean"]) == set(counts.FACEKIT_STAGES)
     assert set(committed["mediapipe"]["mean"]) == set(counts.MEDIAPIPE_STAGES)
     assert committed["facekit"]["cpu"] == committed["mediapipe"]["cpu"] == counts.CPU
+
+
+def test_ratios_pair_each_stage_with_its_mediapipe_mode():
+    assert counts.ratios({"landmarks": 150, "verify": 9, "landmarks_iris": 7},
+                         {"facemesh_static": 100}) == {"landmarks": 1.5}
