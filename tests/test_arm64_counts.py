@@ -105,17 +105,17 @@ int main(int argc, char **argv) {
 """
 
 
-@pytest.mark.skipif(not all(shutil.which(t) for t in ("gcc", "aarch64-linux-gnu-gcc",
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("gcc", "aarch64-linux-gnu-g++",
                                                       "qemu-aarch64")),
-                    reason="needs gcc, aarch64-linux-gnu-gcc and qemu-aarch64 (as .ci/run has)")
+                    reason="needs gcc, aarch64-linux-gnu-g++ and qemu-aarch64 (as .ci/run has)")
 def test_the_plugin_counts_exactly(tmp_path):
     plugin = tmp_path / "insn_count.so"
     subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
                     "-fvisibility=hidden", "-o", plugin, REPO / "tools/arm64/insn_count.c"],
                    check=True)
-    (tmp_path / "loop.c").write_text(GUEST)
-    subprocess.run(["aarch64-linux-gnu-gcc", "-O1", "-static", "-o", tmp_path / "loop",
-                    tmp_path / "loop.c"], check=True)
+    (tmp_path / "loop.cc").write_text(GUEST)  # C that is also C++: .ci/run installs g++
+    subprocess.run(["aarch64-linux-gnu-g++", "-O1", "-static", "-o", tmp_path / "loop",
+                    tmp_path / "loop.cc"], check=True)
 
     runs = iter(range(100))
 
