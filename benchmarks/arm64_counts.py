@@ -56,10 +56,10 @@ MARK_BASE = 0x46414345 << 32  # "FACE" << 32; the plugin's MARK_BASE
 # The photos, and the clip whose frames serve the video modes (and, as stills, the image modes).
 PHOTOS = ["obama-720p.jpg", "kit_harington_john1.jpeg", "rose_leslie_img1.jpg"]
 CLIP = "short_hamilton_clip.mp4"
-CLIP_START = 120  # frames 82-210 show one face to both detectors (earlier ones: none)
+CLIP_START = 120  # facekit's landmarker finds the face in frames 82-210 (none before)
 WARM_FRAMES = 3   # video: frames run before counting starts (the track is established)
 CLIP_FRAMES = 4   # video: frames counted after them
-CHECK_PHOTOS = 1  # --check / --update: fewer frames, the same per-frame counts
+CHECK_PHOTOS = 1  # --check / --update: counts are per frame, so fewer frames suffice
 CHECK_CLIP_FRAMES = 2
 
 # facekit stages (names as in facekit.bench.STAGES) and MediaPipe modes; "video" stages run on
@@ -431,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(stages) - set(FACEKIT_STAGES)
     if unknown:
         parser.error(f"unknown stages: {', '.join(sorted(unknown))}")
+    if args.stages and (args.update or args.update_mediapipe):
+        parser.error("--update and --update-mediapipe count every stage: drop --stages")
     if args.update_mediapipe:
         stages = []  # facekit's worker only decodes the frames
     quick = args.check or args.update
@@ -457,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
                 "events": {k: str(work / f"{k}.json") for k in ("facekit", "mediapipe")}}
         report: dict[str, Any] = {"cpu": args.cpu, "qemu": qemu_version(),
                                   "frames": {k: plan[k] for k in ("photos", "warm_frames",
-                                                                  "clip_frames")}}
+                                                                  "clip_frames")},
+                                  "stages": {**FACEKIT_STAGES, **MEDIAPIPE_STAGES}}
         report["facekit"] = count(cache / "venv" / "bin" / "python", "facekit", plan, plugin_so,
                                   work, args.cpu)
         if with_mediapipe:
@@ -474,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     status = 0
     if args.check:
-        problems = check_against_baseline(means(report["facekit"]), args.cpu)
+        problems = check_against_baseline(means(report["facekit"]), args.cpu,
+                                          subset=args.stages is not None)
         for problem in problems:
             print(f"arm64_counts: FAIL {problem}", file=sys.stderr)
         status = 1 if problems else 0
@@ -519,13 +523,19 @@ def load_baseline() -> dict[str, Any]:
     return json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
 
 
-def check_against_baseline(current: dict[str, int], cpu: str) -> list[str]:
+def check_against_baseline(current: dict[str, int], cpu: str,
+                           subset: bool = False) -> list[str]:
+    """growth() against the committed baseline; with `subset` (--stages), only the stages
+    counted are compared."""
     baseline = load_baseline().get("facekit")
     if not baseline:
         return [f"no facekit baseline in {BASELINE}: run --update"]
     if baseline["cpu"] != cpu:
         return [f"the baseline was counted on {baseline['cpu']}, not {cpu}"]
-    return growth(baseline["mean"], current)
+    before = baseline["mean"]
+    if subset:
+        before = {stage: count for stage, count in before.items() if stage in current}
+    return growth(before, current)
 
 
 def write_baseline(report: dict[str, Any]) -> None:

@@ -162,3 +162,12 @@ def test_the_committed_baseline_has_every_stage_on_both_sides():
 def test_ratios_pair_each_stage_with_its_mediapipe_mode():
     assert counts.ratios({"landmarks": 150, "verify": 9, "landmarks_iris": 7},
                          {"facemesh_static": 100}) == {"landmarks": 1.5}
+
+
+def test_a_stage_subset_is_checked_alone(tmp_path, monkeypatch):
+    baseline = tmp_path / "arm64_counts.json"
+    baseline.write_text('{"facekit": {"cpu": "cortex-a53", "mean": {"a": 100, "b": 100}}}')
+    monkeypatch.setattr(counts, "BASELINE", baseline)
+    assert counts.check_against_baseline({"a": 100}, "cortex-a53", subset=True) == []
+    assert counts.check_against_baseline({"a": 100}, "cortex-a53") == \
+        ["b: in the baseline but not counted"]
