@@ -254,7 +254,8 @@ def load_frames(plan: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tuple
 
 
 def facekit_stage(name: str):
-    """Builds stage `name`'s pipeline; returns (closer, call(frame, index))."""
+    """Builds stage `name`'s pipeline; returns (task to close, call(frame, index)). Every
+    result is closed or dropped unread."""
     import facekit
     from facekit import RunningMode
     from facekit.beauty import PRESETS
@@ -318,7 +319,7 @@ def worker(kind: str, plan_path: Path) -> None:
                     recorder.call(name, frame_name, call, frame, index)
         else:
             # verify compares each still with the next; the others take one still.
-            items = [(n, f) for n, f in stills] if name != "verify" else [
+            items = list(stills) if name != "verify" else [
                 (f"{a}+{b}", (fa, fb)) for (a, fa), (b, fb) in zip(stills, stills[1:] + stills[:1])]
             call(items[0][1], 0)  # warm-up: first-call costs (allocations, lazy set-up)
             for index, (frame_name, frame) in enumerate(items):
