@@ -37,8 +37,13 @@ def dump() -> dict:
     import numpy as np
 
     import facekit
-    from facekit import (FaceDetector, FaceDetectorOptions, FaceLandmarker, FaceLandmarkerOptions,
-                         FaceVerifier)
+    from facekit import (
+        FaceDetector,
+        FaceDetectorOptions,
+        FaceLandmarker,
+        FaceLandmarkerOptions,
+        FaceVerifier,
+    )
 
     out: dict = {"arch": platform.machine(), "photos": {}, "verify": {}}
     detectors = {m: FaceDetector(FaceDetectorOptions(model=m, max_faces=10))
@@ -133,9 +138,10 @@ def main() -> None:
     mine, other = (_run_dump([python, *command]) for python in (sys.executable, sys.argv[2]))
     problems, worst = compare(mine, other)
     faces = sum(len(p["landmarks"]) for p in mine["photos"].values())
-    print(f"{mine['arch']} vs {other['arch']}: {len(mine['photos'])} photos, {faces} meshes: worst box IoU {worst['box_iou']:.3f}, "
-          f"mesh {100 * worst['landmarks']:.3f}% and iris {100 * worst['iris']:.3f}% of the "
-          f"inter-ocular distance, verify distances within {worst['distance']:.5f}")
+    print(f"{mine['arch']} vs {other['arch']}: {len(mine['photos'])} photos, {faces} meshes; "
+          f"worst box IoU {worst['box_iou']:.6f}, mean mesh gap {100 * worst['landmarks']:.2e}% "
+          f"and iris gap {100 * worst['iris']:.2e}% of the inter-ocular distance, verify "
+          f"distances within {worst['distance']:.2e}")
     if problems:
         sys.exit("the two architectures disagree:\n  " + "\n  ".join(problems))
 

@@ -371,6 +371,11 @@ def ci(cache: Path) -> None:
     smoke(cache, wheel)
     audit(REPO / "build" / "arm64" / "clean" / "bin" / "facekit")
     install(cache, wheel)
+    # The same photos through the host's facekit and the emulated one (tests/arch_compare.py).
+    start = time.monotonic()
+    run(sys.executable, REPO / "tests" / "arch_compare.py", "compare", cache / "venv/bin/python",
+        env={**os.environ, "QEMU_CPU": "cortex-a53"})
+    log(f"x86_64 against aarch64 (cortex-a53): {time.monotonic() - start:.0f} s")
     sys.exit(pytest_all_cpus(cache, ["-q", "-k", CI_DESELECT, *CI_TESTS]))
 
 
