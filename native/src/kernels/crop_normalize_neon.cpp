@@ -160,7 +160,6 @@ void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, flo
             // The floored values are whole numbers, so truncation converts them exactly.
             const int32x4_t x0 = vcvtq_s32_f32(floor_x), y0 = vcvtq_s32_f32(floor_y);
             float* dst = out_row + static_cast<std::ptrdiff_t>(x) * 3;
-            float32x4x3_t rgb;
 
             if constexpr (Bpp != 1) {
                 const uint32x4_t inside =
@@ -168,6 +167,7 @@ void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, flo
                 if (s.interior && vminvq_u32(inside) != 0) {
                     float32x4_t nb[4][3];
                     fetch_interior<Bpp>(s, x0, y0, nb);
+                    float32x4x3_t rgb;
                     for (int c = 0; c < 3; ++c) {
                         const float32x4_t v = bilinear(nb[0][c], nb[1][c], nb[2][c], nb[3][c],
                                                        wx, wy);
@@ -192,10 +192,8 @@ void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, flo
                 m10 = vandq_u32(in_x0, in_y1);
                 m11 = vandq_u32(in_x1, in_y1);
                 if (vmaxvq_u32(vorrq_u32(vorrq_u32(m00, m01), vorrq_u32(m10, m11))) == 0) {
-                    rgb.val[0] = s.outside[0];
-                    rgb.val[1] = s.outside[1];
-                    rgb.val[2] = s.outside[2];
-                    vst3q_f32(dst, rgb);
+                    const float32x4x3_t outside = {{s.outside[0], s.outside[1], s.outside[2]}};
+                    vst3q_f32(dst, outside);
                     continue;
                 }
             }
@@ -212,6 +210,7 @@ void crop_rows(const ImageView& src, const CropNormalize& p, const Setup& s, flo
                 w11 = vandq_u32(w11, m11);
             }
 
+            float32x4x3_t rgb;
             if constexpr (Bpp == 1) {
                 // Gray: one interpolation serves all three channels.
                 const float32x4_t v =
