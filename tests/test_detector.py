@@ -170,3 +170,23 @@ def test_auto_finds_a_small_face_that_short_range_misses(photo):
             box = result.faces[0].box
             assert 600 <= box.x + box.width / 2 <= 600 + small.shape[1]
             assert 300 <= box.y + box.height / 2 <= 300 + small.shape[0]
+
+
+def test_consecutive_calls_each_see_their_own_image(detector, photo):
+    # Each network run reuses the previous run's input/output binding when the frame arena
+    # hands out the same addresses: every call must still read its own image and write its
+    # own result (a stale binding would repeat the previous frame's boxes).
+    def box(image):
+        with detector.detect(image) as result:
+            assert len(result.faces) == 1
+            b = result.faces[0].box
+            return b.x, b.y, b.width, b.height
+
+    width = photo.shape[1]
+    first = box(photo)
+    mirrored = box(np.ascontiguousarray(photo[:, ::-1]))
+    assert mirrored[0] == pytest.approx(width - first[0] - first[2], abs=15)
+    assert abs(mirrored[0] - first[0]) > 20  # the face is off-centre: the boxes differ
+    half = box(np.ascontiguousarray(photo[::2, ::2]))
+    assert half[2] == pytest.approx(first[2] / 2, rel=0.1)
+    assert box(photo) == first  # the same image again gives exactly the same box
