@@ -705,3 +705,41 @@ def convert(data: bytes, name: str) -> onnx.ModelProto:
         if tensors[t].dtype != np.float32 or len(tensors[t].shape) != 4:
             raise ValueError(f"input {tensors[t].name} is not a float32 NHWC image tensor")
     return _Converter(tensors, ops, inputs, outputs).run(name)
+
+
+def convert_segment(data: bytes, name: str, inputs: list[str], outputs: list[str]) -> onnx.ModelProto:
+    """The ONNX model of the part of the TFLite model `data` that computes the tensors named
+    `outputs` from the tensors named `inputs` (and constants).
+
+    For graphs with operators ONNX has no equivalent of (MediaPipe's attention mesh and its
+    custom transform operators): the graph is cut at those operators' tensors and each plain
+    segment is converted as a model of its own, keeping the tensor names. Raises ValueError if
+    a named tensor is missing or an output depends on a non-constant tensor outside `inputs`.
+    """
+    tensors, ops, _, _ = _read_model(bytes(data))
+    index = {t.name: i for i, t in enumerate(tensors)}
+    missing = [n for n in [*inputs, *outputs] if n not in index]
+    if missing:
+        raise ValueError(f"no tensor named {', '.join(missing)} in the model")
+    ins, outs = [index[n] for n in inputs], [index[n] for n in outputs]
+    for t in ins:
+        if tensors[t].dtype != np.float32 or len(tensors[t].shape) != 4:
+            raise ValueError(f"segment input {tensors[t].name} is not a float32 NHWC tensor")
+    producer = {t: op for op in ops for t in op.outputs}
+    needed: set[int] = set()  # indices of the operators the outputs depend on
+    pending = list(outs)
+    while pending:
+        t = pending.pop()
+        if t in ins or t < 0:
+            continue
+        op = producer.get(t)
+        if op is None:
+            if tensors[t].data is None:
+                raise ValueError(f"segment output depends on {tensors[t].name}, which is "
+                                 "neither a segment input nor a constant")
+            continue
+        if op.index not in needed:
+            needed.add(op.index)
+            pending.extend(op.inputs)
+    chosen = [op for op in ops if op.index in needed]  # TFLite's order is a topological order
+    return _Converter(tensors, chosen, ins, outs).run(name)
