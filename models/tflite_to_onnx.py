@@ -707,14 +707,16 @@ def convert(data: bytes, name: str) -> onnx.ModelProto:
     return _Converter(tensors, ops, inputs, outputs).run(name)
 
 
-def convert_segment(data: bytes, name: str, inputs: list[str], outputs: list[str]) -> onnx.ModelProto:
+def convert_segment(data: bytes, name: str, inputs: list[str],
+                    outputs: list[str]) -> onnx.ModelProto:
     """The ONNX model of the part of the TFLite model `data` that computes the tensors named
     `outputs` from the tensors named `inputs` (and constants).
 
     For graphs with operators ONNX has no equivalent of (MediaPipe's attention mesh and its
     custom transform operators): the graph is cut at those operators' tensors and each plain
     segment is converted as a model of its own, keeping the tensor names. Raises ValueError if
-    a named tensor is missing or an output depends on a non-constant tensor outside `inputs`.
+    a named tensor is missing, or an output depends on a tensor outside `inputs` that is not a
+    constant or is made by an operator the converter does not handle.
     """
     tensors, ops, _, _ = _read_model(bytes(data))
     index = {t.name: i for i, t in enumerate(tensors)}
@@ -738,6 +740,9 @@ def convert_segment(data: bytes, name: str, inputs: list[str], outputs: list[str
                 raise ValueError(f"segment output depends on {tensors[t].name}, which is "
                                  "neither a segment input nor a constant")
             continue
+        if op.code not in _HANDLERS:
+            raise ValueError(f"segment output depends on {tensors[t].name}, made by "
+                             f"unsupported operator {op.label}; make it a segment input")
         if op.index not in needed:
             needed.add(op.index)
             pending.extend(op.inputs)

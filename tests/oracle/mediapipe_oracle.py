@@ -56,6 +56,12 @@ Requests and responses (every response also has "task" and "mediapipe": "0.10.14
        frames) has only small (~40 px) or profile faces before frame ~83, which FaceMesh's
        short-range detector does not find: its first 30 frames give no face at all.
 
+  {"task": "mesh_crop", "images": [paths of 192x192 face crops], "refine_landmarks": true}
+    -> {"images": [{"path", "landmarks": [[x, y, z] x 468|478]}]}
+       MediaPipe's FaceLandmarkCpu subgraph alone, its ROI the whole crop: the landmark network
+       (with refine_landmarks, the attention network with its custom operators) sees exactly
+       the crop's pixels, scaled to [0, 1]. Coordinates in crop pixels (relative value x 192).
+
   {"task": "bench", "images": [paths] | "video": path, "max_frames": N, "start_frame": 0,
    "refine_landmarks": false, "static_image_mode": true, "max_num_faces": 1, "repeats": 3,
    "warmup": 1}
@@ -267,8 +273,37 @@ def _thread_count() -> int | None:
     return None
 
 
+def task_mesh_crop(req: dict) -> dict:
+    from google.protobuf import text_format
+    from mediapipe.framework import calculator_pb2
+    from mediapipe.framework.formats import rect_pb2
+    from mediapipe.python.solution_base import SolutionBase
+
+    graph = text_format.Parse("""
+        input_stream: "image"
+        input_stream: "roi"
+        output_stream: "landmarks"
+        node { calculator: "FaceLandmarkCpu" input_stream: "IMAGE:image"
+               input_stream: "ROI:roi" input_side_packet: "WITH_ATTENTION:with_attention"
+               output_stream: "LANDMARKS:landmarks" }""", calculator_pb2.CalculatorGraphConfig())
+    whole = rect_pb2.NormalizedRect(x_center=0.5, y_center=0.5, width=1.0, height=1.0)
+    out = []
+    with SolutionBase(graph_config=graph, outputs=["landmarks"],
+                      side_inputs={"with_attention": bool(req.get("refine_landmarks", True))}
+                      ) as landmarker:
+        for path in req["images"]:
+            rgb = _load_rgb(path)
+            h, w = rgb.shape[:2]
+            if (h, w) != (192, 192):
+                raise ValueError(f"{path}: a 192x192 crop expected, got {w}x{h}")
+            points = landmarker.process({"image": rgb, "roi": whole}).landmarks.landmark
+            out.append({"path": str(path),
+                        "landmarks": [[p.x * w, p.y * h, p.z * w] for p in points]})
+    return {"images": out}
+
+
 TASKS = {"detect": task_detect, "mesh": task_mesh, "mesh_video": task_mesh_video,
-         "bench": task_bench}
+         "bench": task_bench, "mesh_crop": task_mesh_crop}
 
 
 def main() -> int:
