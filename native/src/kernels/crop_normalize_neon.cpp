@@ -38,15 +38,19 @@ struct Setup {
     uint8x16_t pair_pick[3][2];   // tbl2 indices: channel c of the left / right neighbour
 };
 
-// tbl indices that keep byte `b` of every 32-bit lane, zero-extended (index 0xFF reads as 0).
-uint8x16_t byte_picker(int b) {
+// tbl indices moving byte `b` of each of four `width`-byte source lanes into the matching
+// 32-bit lane, zero-extended (index 0xFF reads as 0).
+uint8x16_t lane_picker(int width, int b) {
     std::uint8_t idx[16];
     for (int lane = 0; lane < 4; ++lane) {
-        idx[4 * lane] = static_cast<std::uint8_t>(4 * lane + b);
+        idx[4 * lane] = static_cast<std::uint8_t>(width * lane + b);
         idx[4 * lane + 1] = idx[4 * lane + 2] = idx[4 * lane + 3] = 0xFF;
     }
     return vld1q_u8(idx);
 }
+
+// Byte `b` of every 32-bit lane.
+uint8x16_t byte_picker(int b) { return lane_picker(4, b); }
 
 template <int Bpp>
 inline int32x4_t column_bytes(int32x4_t x) {
@@ -105,16 +109,8 @@ inline uint32x4_t in_range(int32x4_t v, uint32x4_t hi) {
     return vcleq_u32(vreinterpretq_u32_s32(v), hi);
 }
 
-// tbl2 indices over four lanes' 8-byte loads (lane i at bytes 8i..8i+7): byte `b` of each
-// lane's load into its 32-bit lane, zero-extended.
-uint8x16_t pair_picker(int b) {
-    std::uint8_t idx[16];
-    for (int lane = 0; lane < 4; ++lane) {
-        idx[4 * lane] = static_cast<std::uint8_t>(8 * lane + b);
-        idx[4 * lane + 1] = idx[4 * lane + 2] = idx[4 * lane + 3] = 0xFF;
-    }
-    return vld1q_u8(idx);
-}
+// tbl2 indices over four lanes' 8-byte loads (lane i at bytes 8i..8i+7): byte `b` of each.
+uint8x16_t pair_picker(int b) { return lane_picker(8, b); }
 
 // Interior colour blocks: channel c of neighbours 00, 01, 10, 11 as floats, from one 8-byte
 // load per lane and source row (pixels x0 and x0 + 1 side by side).
