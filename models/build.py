@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import face_triangles, sources
+from . import attention_mesh, face_triangles, sources
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
@@ -76,7 +76,14 @@ def convert(model: sources.ModelSource, data: bytes):
     if model.converter == "tflite":
         from . import tflite_to_onnx
 
-        return tflite_to_onnx.convert(data, model.name)
+        segment = model.segment
+        if segment is None:
+            return tflite_to_onnx.convert(data, model.name)
+        proto = tflite_to_onnx.convert_segment(data, model.name, list(segment.inputs),
+                                               list(segment.outputs))
+        if segment.stacked_input:
+            proto = tflite_to_onnx.stack_inputs(proto, segment.stacked_input)
+        return proto
     from . import dlib_to_onnx
 
     return dlib_to_onnx.convert(data, model.name)
@@ -119,24 +126,27 @@ def _last_hidden(graph) -> list[str]:
 def data_entries(cache: Path = sources.DEFAULT_CACHE) -> list[dict]:
     """Manifest entries of the generated data files the package ships beside the models (the
     generator's --check compares the committed file; the entry records what it was made from)."""
-    text = face_triangles.build(cache).encode()
     package = sources.MEDIAPIPE
     archive = sources.fetch(package, cache)
-    return [{
-        "name": "face_triangles",
-        "file": "facekit/data/face_triangles.json",
-        "sha256": sources.sha256(text),
-        "bytes": len(text),
-        "licence": package.licence,
-        "source": {
-            "package": package.name,
-            "version": package.version,
-            "kind": package.kind,
-            "path": face_triangles.MEMBER,
-            "sha256": sources.sha256(sources.read_member(archive, face_triangles.MEMBER)),
-        },
-        "generator": "models/face_triangles.py",
-    }]
+    entries = []
+    for name, generator in (("face_triangles", face_triangles), ("attention_mesh", attention_mesh)):
+        text = generator.build(cache).encode()
+        entries.append({
+            "name": name,
+            "file": f"facekit/data/{name}.json",
+            "sha256": sources.sha256(text),
+            "bytes": len(text),
+            "licence": package.licence,
+            "source": {
+                "package": package.name,
+                "version": package.version,
+                "kind": package.kind,
+                "path": generator.MEMBER,
+                "sha256": sources.sha256(sources.read_member(archive, generator.MEMBER)),
+            },
+            "generator": f"models/{name}.py",
+        })
+    return entries
 
 
 def build(out_dir: Path, cache: Path = sources.DEFAULT_CACHE) -> dict:

@@ -46,13 +46,26 @@ DLIB_BIN = Package("dlib-bin", "20.0.1.post1", "installed", "BSL-1.0", ())
 
 
 @dataclass(frozen=True)
+class Segment:
+    """The part of a TFLite graph between named tensors (a graph with custom operators is cut
+    at their tensors; facekit's native code runs those operators between the segments)."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    stacked_input: str | None = None  # the inputs (one shape) fed as one batch of this name
+
+
+@dataclass(frozen=True)
 class ModelSource:
     name: str       # facekit's name for the network; the ONNX file is <name>.onnx
     package: Package
     member: str     # path inside the package archive
     converter: str  # "tflite", "dlib" (networks), "dlib-shape", "dlib-hog" (not networks)
     normalization: str  # what the input expects, for the manifest
+    segment: Segment | None = None  # only this part of the graph (tflite)
 
+
+ATTENTION_MESH = "mediapipe/modules/face_landmark/face_landmark_with_attention.tflite"
 
 MODELS: tuple[ModelSource, ...] = (
     ModelSource("face_detection_short_range", MEDIAPIPE,
@@ -67,6 +80,18 @@ MODELS: tuple[ModelSource, ...] = (
     ModelSource("iris_landmark", MEDIAPIPE,
                 "mediapipe/modules/iris_landmark/iris_landmark.tflite", "tflite",
                 "RGB float32 NHWC 1x64x64x3, pixel / 255 (range [0, 1])"),
+    # MediaPipe's attention mesh (refine_landmarks): the two plain-operator segments around its
+    # custom operators (notes/attention_mesh.md); facekit's native code runs those operators.
+    ModelSource("attention_mesh_trunk", MEDIAPIPE, ATTENTION_MESH, "tflite",
+                "RGB float32 NHWC 1x192x192x3, pixel / 255 (range [0, 1])",
+                Segment(("input_1",), ("output_mesh", "conv_faceflag", "p_re_lu_3"))),
+    ModelSource("attention_mesh_regions", MEDIAPIPE, ATTENTION_MESH, "tflite",
+                "float32 NHWC 3x16x16x32: the lips, left-eye and right-eye crops of the trunk's "
+                "p_re_lu_3 feature map (TransformTensorBilinear, facekit's native code)",
+                Segment(("transform_tensor_bilinear_v2", "transform_tensor_bilinear_v2_1",
+                         "transform_tensor_bilinear_v2_2"),
+                        ("conv_lips", "conv_left_eye", "conv_left_iris", "conv_right_eye",
+                         "conv_right_iris"), stacked_input="region_crops")),
     ModelSource("selfie_segmentation", MEDIAPIPE,
                 "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite", "tflite",
                 "RGB float32 NHWC 1x256x256x3, pixel / 255 (range [0, 1])"),

@@ -748,3 +748,32 @@ def convert_segment(data: bytes, name: str, inputs: list[str],
             pending.extend(op.inputs)
     chosen = [op for op in ops if op.index in needed]  # TFLite's order is a topological order
     return _Converter(tensors, chosen, ins, outs).run(name)
+
+
+def stack_inputs(model: onnx.ModelProto, name: str) -> onnx.ModelProto:
+    """`model` with its graph inputs (all of one shape, batch 1) fed as one tensor `name`
+    stacked along the batch axis, split back inside the graph; its outputs get a fixed batch
+    of 1. One input lets a caller bind a single buffer holding every part (the attention
+    mesh's three region crops, written by one native call)."""
+    graph = model.graph
+    inputs = list(graph.input)
+    shapes = {tuple(d.dim_value for d in v.type.tensor_type.shape.dim[1:]) for v in inputs}
+    if len(inputs) < 2 or len(shapes) != 1:
+        raise ValueError("stack_inputs needs two or more graph inputs of one shape")
+    elem = inputs[0].type.tensor_type.elem_type
+    stacked = helper.make_tensor_value_info(name, elem, [len(inputs), *next(iter(shapes))])
+    split = helper.make_node("Split", [name, _split_sizes(graph, name, len(inputs))],
+                             [v.name for v in inputs], name=name + "/split", axis=0)
+    del graph.input[:]
+    graph.input.append(stacked)
+    graph.node.insert(0, split)
+    for output in graph.output:
+        output.type.tensor_type.shape.dim[0].dim_value = 1
+    onnx.checker.check_model(model)
+    return model
+
+
+def _split_sizes(graph: onnx.GraphProto, name: str, parts: int) -> str:
+    sizes = numpy_helper.from_array(np.ones(parts, np.int64), name + "/sizes")
+    graph.initializer.append(sizes)
+    return sizes.name
