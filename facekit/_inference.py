@@ -84,6 +84,12 @@ def choose_scrub(requested: str, intra_op_threads: int) -> str:
     return requested
 
 
+def _batched(shape: tuple, batch: int) -> tuple[int, ...]:
+    """An output's shape for an input batch: a symbolic first axis follows the batch, a fixed
+    one stays (a network that splits a stacked input into parts, say)."""
+    return (shape[0] if isinstance(shape[0], int) else batch, *shape[1:])
+
+
 class Network:
     """One ONNX Runtime session whose tensors live in the frame arena.
 
@@ -120,7 +126,7 @@ class Network:
             self._blank_binding(batch)  # warm-up: later runs of this shape share one plan
             self.scrub(batch)
             self.scrub(batch)
-        results = {name: allocate(frame, (batch, *shape[1:]))
+        results = {name: allocate(frame, _batched(shape, batch))
                    for name, shape in self.outputs.items()}
         binding = self._binding(tensor, results)
         if self.scrub_mode == "perturb":
@@ -154,7 +160,7 @@ class Network:
         entry = self._blank.get(batch)
         if entry is None:
             zeros = np.zeros((batch, *self.input_shape[1:]), np.float32)
-            scratch = {name: np.zeros((batch, *shape[1:]), np.float32)
+            scratch = {name: np.zeros(_batched(shape, batch), np.float32)
                        for name, shape in self.outputs.items()}
             binding = self._bind(zeros, scratch)
             entry = self._blank[batch] = (binding, zeros, scratch)  # buffers live with it

@@ -1,5 +1,9 @@
 """478-point face landmarks (468-point mesh + 10 iris points), for images and video.
 
+With ``iris=True`` the 478 points come, by default, from MediaPipe's attention mesh (one
+network that refines lips, eyes and irises: :mod:`facekit._attention`); ``refine="iris"``
+keeps the older path, the 468-point mesh network plus the iris network on both eyes.
+
 Landmark decoding, ROI geometry and projection run in native code on arena memory; Python
 only moves arena views between the networks and the native calls, and keeps, between video
 frames, nothing but each track's ROI (centre, size, rotation).
@@ -10,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Literal
 
 from . import _native
 from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
@@ -21,6 +26,7 @@ from ._checks import (
     options_from,
     whole_number,
 )
+from ._attention import AttentionMesh
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
@@ -31,6 +37,9 @@ from .image import ColorFormat, ImageLike
 __all__ = ["FaceLandmarker", "FaceLandmarkerOptions", "LandmarkerResult", "LandmarkedFace"]
 
 _MESH_SIZE, _IRIS_SIZE = _native.landmarks.FACE_INPUT_SIZE, _native.landmarks.IRIS_INPUT_SIZE
+
+Refine = Literal["attention", "iris"]
+REFINE_MODES: tuple[Refine, ...] = ("attention", "iris")
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,12 @@ class FaceLandmarkerOptions:
         min_detection_confidence: minimum detector score (``None``: the model's default).
         min_presence_confidence: a face whose landmark presence score falls below this is
             dropped (in video, its track is lost and the detector runs again).
-        iris: add the 10 iris points (478 in all, MediaPipe's order) from the iris network.
+        iris: the 478-point set: the 468-point mesh and 10 iris points, MediaPipe's order.
+        refine: how the 478 points are found (only with ``iris``). ``"attention"`` (default):
+            MediaPipe's attention mesh, the network behind its ``refine_landmarks``: one run
+            refines lips, eyes and irises inside the mesh. ``"iris"``: the 468-point mesh
+            network, then the iris network on both eyes (the 468 points are then exactly the
+            ``iris=False`` ones). See the README's accuracy and speed figures for both.
         redetect_every: in video, while fewer than ``max_faces`` faces are tracked, also run
             the detector every N frames to pick up new faces (never while all are tracked).
         search_every: in video, while no face is tracked, run the detector every N frames
@@ -64,6 +78,7 @@ class FaceLandmarkerOptions:
     min_detection_confidence: float | None = None
     min_presence_confidence: float = 0.5
     iris: bool = False
+    refine: Refine = "attention"
     redetect_every: int = 30
     search_every: int = 2
     color_format: ColorFormat = "rgb"
@@ -83,6 +98,8 @@ class FaceLandmarkerOptions:
         store("min_presence_confidence",
               fraction("min_presence_confidence", self.min_presence_confidence))
         store("iris", flag("iris", self.iris))
+        if not isinstance(self.refine, str) or self.refine not in REFINE_MODES:
+            raise ValueError(f"refine must be 'attention' or 'iris', got {self.refine!r}")
         for name in ("redetect_every", "search_every"):
             store(name, whole_number(name, getattr(self, name), 1, 1 << 30))
         store("color_format", checked_color_format(self.color_format))
@@ -182,8 +199,13 @@ class FaceLandmarker(Pipeline):
         self.options = options_from(FaceLandmarkerOptions, options, None, {})
         threads = self.options.intra_op_threads
         self._detector = BlazeFace(self.options.detector_model, threads)
-        self._mesh = Network("face_landmark", threads)
-        self._iris = Network("iris_landmark", threads) if self.options.iris else None
+        iris, refine = self.options.iris, self.options.refine
+        # The network that gives the 468-point mesh and the presence score: the attention
+        # mesh's trunk when it refines, else face_landmark.
+        self._attention = AttentionMesh(threads) if iris and refine == "attention" else None
+        self._mesh = (self._attention.trunk if self._attention is not None
+                      else Network("face_landmark", threads))
+        self._iris = Network("iris_landmark", threads) if iris and refine == "iris" else None
         by_size = {math.prod(shape[1:]): name for name, shape in self._mesh.outputs.items()}
         self._mesh_points, self._mesh_presence = by_size[1404], by_size[1]
         self._video = _VideoState()
@@ -289,11 +311,14 @@ class FaceLandmarker(Pipeline):
         presence = _sigmoid(float(outputs[self._mesh_presence].reshape(-1)[0]))
         if presence < self.options.min_presence_confidence:
             return None
-        box = (roi.center_x, roi.center_y, roi.width, roi.height, roi.rotation)
-        landmarks = _native.landmarks.project(native_arena(frame), outputs[self._mesh_points],
-                                              box, _MESH_SIZE)
-        if self._iris is not None:
-            landmarks = self._add_iris(frame, pixels, pixel_format, landmarks)
+        if self._attention is not None:
+            landmarks = self._attention.refine(frame, outputs, roi)
+        else:
+            box = (roi.center_x, roi.center_y, roi.width, roi.height, roi.rotation)
+            landmarks = _native.landmarks.project(native_arena(frame),
+                                                  outputs[self._mesh_points], box, _MESH_SIZE)
+            if self._iris is not None:
+                landmarks = self._add_iris(frame, pixels, pixel_format, landmarks)
         result._add(LandmarkedFace(frame, expose(frame, landmarks), presence, roi, track_id))
         return RotatedRect(*_native.landmarks.roi_from_landmarks(landmarks, width, height))
 

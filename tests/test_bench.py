@@ -86,7 +86,7 @@ def test_stages_threads_and_cpus_are_applied_and_the_pin_undone(tmp_path, runs, 
     assert list(report["stages"]) == ["detector_full", "landmarks_iris"]
     # Each stage ran its networks warm-up + timed times (1 + 3), with the threads asked for
     # (the face check before the stages runs one landmarker call: 1 thread, no iris).
-    assert runs["iris_landmark"] == 4 and runs["face_detection_full_range_sparse"] == 4
+    assert runs["attention_mesh_regions"] == 4 and runs["face_detection_full_range_sparse"] == 4
     assert sorted(threads) == [1, 1, 2, 2, 2, 2]  # the face check's 2, the stages' 4
     assert report["settings"]["threads"] == 2 and report["settings"]["cpus"] == [cpu]
     assert report["settings"]["image"] == "obama.jpg"

@@ -3,8 +3,10 @@ it); the parent, which computed the same values itself, reads the child's whole 
 and counts copies of them per kind of memory region.
 
 Needles: every run of 4 consecutive landmark values (float32 and float64), the keypoints
-(float32), 16 inner 192-float rows of the face crop, the landmark network's raw 1404 outputs and
-(strictest) windows of each network's last hidden activation in both memory orders.
+(float32), 16 inner 192-float rows of the face crop, the landmark network's raw 1404 outputs, the
+attention mesh's feature map and region crops, and (strictest) windows of each network's last
+hidden activation in both memory orders. The default 478-point path (the attention mesh) is
+scanned everywhere; the older one (mesh + iris networks) once more in image mode.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not os.path.exists("/proc/self/mem"),
     reason="needs Linux /proc/PID/mem")
 
-HIDDEN = [f"hidden {n}" for n in ("face_detection_short_range", "face_landmark", "iris_landmark")]
-ARENA_SETS = ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32")
+HIDDEN = [f"hidden {n}" for n in ("face_detection_short_range", "attention_mesh_trunk",
+                                   "attention_mesh_regions")]
+ARENA_SETS = ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32",
+              "attention features", "region crops")
+IRIS_PATH_HIDDEN = [f"hidden {n}" for n in ("face_detection_short_range", "face_landmark",
+                                            "iris_landmark")]
 
 
 def _leftovers(report: memscan.ScanReport) -> dict:
@@ -45,6 +51,21 @@ def image_scan(request, image_needles):
     for name, report in reports.items():
         print(f"\n== image, scrub {request.param}, checkpoint {name}\n{report.table()}")
     return reports
+
+
+def test_the_older_478_point_path_keeps_nothing_either():
+    """refine="iris" (the mesh network, then the iris network on both eyes): every value in
+    the arena inside the frame (positive control), nowhere after it."""
+    needles = memscan.needle_sets(memscan_child.reference("image-iris")[0])
+    assert set(IRIS_PATH_HIDDEN) <= set(needles)
+    assert all(len(needles[h]) > 100 for h in IRIS_PATH_HIDDEN)
+    reports = memscan.audit_child(needles, mode="image-iris")
+    for name, report in reports.items():
+        print(f"\n== image, refine iris, checkpoint {name}\n{report.table()}")
+    for name in ARENA_SETS[:4]:
+        assert reports["inside"].counts[name][memscan.KIND_ARENA] >= len(needles[name]), name
+    for checkpoint in ("after-scope", "after-close"):
+        assert _leftovers(reports[checkpoint]) == {}, checkpoint
 
 
 def test_the_default_on_this_machine_is_the_cheap_mechanism():
@@ -105,14 +126,16 @@ def test_a_dropped_result_keeps_nothing_once_collected(image_needles):
 
 
 def test_a_call_that_raises_keeps_nothing(image_needles):
-    """detect() fails after the iris network ran: the keypoints, the face crop and the mesh
-    output are in the arena just before the failure (positive control), and nowhere once the
+    """detect() fails after its last network ran (the attention mesh's regions): the
+    keypoints, the face crop, the mesh output, the feature map and the region crops are in the
+    arena just before the failure (positive control), and nowhere once the
     exception has left detect(), though the application keeps the exception and its frames."""
     reports = memscan.audit_child(image_needles, mode="exception")
     for name, report in reports.items():
         print(f"\n== failing call, checkpoint {name}\n{report.table()}")
     inside = reports["inside"]
-    for name in ("keypoints f32", "crop rows", "raw landmarks f32"):
+    for name in ("keypoints f32", "crop rows", "raw landmarks f32", "attention features",
+                 "region crops"):
         assert inside.counts[name][memscan.KIND_ARENA] >= len(image_needles[name]), name
     for checkpoint in ("after-exception", "after-close"):
         assert _leftovers(reports[checkpoint]) == {}, checkpoint

@@ -107,7 +107,7 @@ def test_network_run_fires_names_shapes_and_arena_addresses_only():
                            for r in landmarker._arena.regions()]
                 events = list(seen)
     assert [name for name, _ in events] == [
-        "face_detection_short_range", "face_landmark", "iris_landmark"]
+        "face_detection_short_range", "attention_mesh_trunk", "attention_mesh_regions"]
     for name, where in events:
         assert isinstance(name, str) and "input" in where and len(where) >= 2
         for address, shape in where.values():

@@ -22,6 +22,9 @@ with facekit.FaceDetector(facekit.FaceDetectorOptions(model="auto")) as d, d.det
     pass
 with facekit.FaceLandmarker(facekit.FaceLandmarkerOptions(iris=True)) as m, m.detect(image):
     pass
+options = facekit.FaceLandmarkerOptions(iris=True, refine="iris")
+with facekit.FaceLandmarker(options) as m, m.detect(image):
+    pass
 with Beautifier(PRESETS["studio"]) as b:
     b.apply(image)
 facekit.anonymize(image)
@@ -48,6 +51,7 @@ def test_only_the_verifier_may_open_the_embedding_network():
     assert {embedding, predictor, detector} <= {p.rsplit("/", 1)[-1] for p in report["verifier"]}
     # ... the other features open their own networks ...
     assert {"face_detection_short_range.onnx", "face_detection_full_range_sparse.onnx",
-            "face_landmark.onnx", "iris_landmark.onnx"} <= names
+            "face_landmark.onnx", "iris_landmark.onnx", "attention_mesh_trunk.onnx",
+            "attention_mesh_regions.onnx"} <= names
     # ... and never the verifier's three files.
     assert not {embedding, predictor, detector} & names

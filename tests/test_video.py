@@ -415,14 +415,16 @@ def test_every_effect_shares_one_landmark_run_per_frame(runs):
     frames = face_frames("obama_small.jpg", 5)
     user = facekit.load_image(shared_face("biden.jpg"))
     alone = list(process_frames(((40 * i, f) for i, f in enumerate(frames)), mesh=True))
-    landmarks_alone, iris_alone = runs["face_landmark"], runs["iris_landmark"]
+    landmarks_alone, regions_alone = runs["attention_mesh_trunk"], runs["attention_mesh_regions"]
     with VideoProcessor(beauty=PRESETS["studio"], fuse_user=user, consent=CONSENT,
                         mesh=True) as processor:
         runs.clear()  # the user's photo was landmarked once, at start
         done = [processor.process_frame(f, 40 * i) for i, f in enumerate(frames)]
     assert [d.faces for d in done] == [d.faces for d in alone] == [1] * 5
-    assert runs["face_landmark"] == landmarks_alone == 5  # one mesh run per frame, all effects
-    assert runs["iris_landmark"] == iris_alone == 5  # the irises, once per frame
+    # one mesh run per frame for all effects (the 478-point attention mesh: trunk, regions)
+    assert runs["attention_mesh_trunk"] == landmarks_alone == 5
+    assert runs["attention_mesh_regions"] == regions_alone == 5
+    assert runs["face_landmark"] == runs["iris_landmark"] == 0
     assert all(d.changed for d in done)
     assert all(not np.array_equal(a.image, b.image) for a, b in zip(alone, done))
     for frame, result in zip(frames, done):

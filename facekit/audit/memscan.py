@@ -285,6 +285,11 @@ def needle_sets(record: dict[str, Any]) -> dict[str, list[bytes]]:
         sets["crop rows"] = crop_row_needles(record["crop"])
     if "raw" in record:
         sets["raw landmarks f32"] = window_needles(record["raw"], 4, np.float32)
+    if "features" in record:  # the attention trunk's NHWC feature map: both orders
+        sets["attention features"] = activation_needles(
+            np.asarray(record["features"]).transpose(0, 3, 1, 2))
+    if "region crops" in record:
+        sets["region crops"] = window_needles(record["region crops"], 4, np.float32)
     for network, activations in record.get("hidden", {}).items():
         # Windows the network also produces for a blank input (its response to the letterbox
         # padding, say) are no one's data, and a blank-input rerun legitimately leaves them.

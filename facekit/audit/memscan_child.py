@@ -6,14 +6,15 @@ checkpoint, ``{"event": "checkpoint", "name": ..., "arena": [...]}`` and it bloc
 parent writes ``continue``. Finally ``{"event": "done"}``.
 
 ``--mode image``: checkpoints ``inside`` (within ``with landmarker.detect(photo) as result:``),
-``after-scope`` and ``after-close``. ``--mode beauty``: the Beautifier (studio preset) on the
+``after-scope`` and ``after-close``; ``--mode image-iris`` the same with the older 478-point
+path (``refine="iris"``: mesh network, then iris network) instead of the attention mesh. ``--mode beauty``: the Beautifier (studio preset) on the
 photo, with checkpoints ``inside`` (within the frame, after the effects ran), ``after-apply``
 and ``after-close``. ``--mode video``: 100 frames of the photo, frame i shifted
 right by i pixels, then ``after-video`` (the last frame's result is still open, as an
 application that does not use ``with`` would leave it) and ``after-close``.
 ``--mode dropped``: a result taken without ``with`` (checkpoint ``held``), then dropped and
 collected, never closed (``after-drop``), then ``after-close``. ``--mode exception``: detect()
-fails inside the pipeline, right after the iris network ran (checkpoint ``inside``, just before
+fails inside the pipeline, right after its last network ran (the attention mesh's regions) (checkpoint ``inside``, just before
 the failure), and the exception is kept, traceback and all (``after-exception``); then
 ``after-close``. Both use the "image" configuration.
 ``--mode fusion``: a FaceFuser (swap preset) prepares the mirrored sample (twice its size) as
@@ -77,8 +78,8 @@ def _checkpoint(name: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
-    parser.add_argument("--mode", choices=("image", "video", "beauty", "verify", "threads",
-                                           "dropped", "exception", "fusion"),
+    parser.add_argument("--mode", choices=("image", "image-iris", "video", "beauty", "verify",
+                                           "threads", "dropped", "exception", "fusion"),
                         default="image")
     parser.add_argument("--scrub", default=None)
     parser.add_argument("--frames", type=int, default=None,
@@ -120,7 +121,7 @@ def _run(args: argparse.Namespace, image: np.ndarray) -> int:
         return 0
     landmarker = FaceLandmarker(landmarker_options(args.mode))
     _ready()
-    if args.mode == "image":
+    if args.mode in ("image", "image-iris"):
         with landmarker.detect(image) as result:
             if len(result.faces) != 1:
                 raise SystemExit("memscan child: expected one face in the sample photo")
@@ -206,6 +207,7 @@ def _unclosed_child(image: np.ndarray, mode: str) -> int:
     import gc
 
     from facekit import FaceLandmarker, _observe
+    from facekit._attention import REGIONS
 
     landmarker = FaceLandmarker(landmarker_options("image"))
     _ready()
@@ -219,9 +221,9 @@ def _unclosed_child(image: np.ndarray, mode: str) -> int:
         _checkpoint("after-drop")
     else:
         def failing(name: str, where: dict) -> None:
-            if name == "iris_landmark":
+            if name == REGIONS:
                 _checkpoint("inside")
-                raise StageFailed("injected failure after the iris network")
+                raise StageFailed("injected failure after the regions network")
 
         try:
             with _observe.listening("network-run", failing):
@@ -388,8 +390,10 @@ def _copy(address: int, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def landmarker_options(mode: str):
-    """The configuration audited: the default landmarker with the iris network on, so that
-    all three networks (detector, mesh, iris) run; in "beauty" mode, the Beautifier's own."""
+    """The configuration audited: the default landmarker with 478 points, so that every
+    network of the default path runs (detector, the attention mesh's trunk and regions); in
+    "image-iris" mode the older 478-point path (detector, mesh, iris); in "beauty" mode, the
+    Beautifier's own."""
     from facekit import FaceLandmarkerOptions, RunningMode
 
     if mode == "beauty":
@@ -397,7 +401,8 @@ def landmarker_options(mode: str):
 
         return Beautifier.landmarker_options()
     return FaceLandmarkerOptions(
-        running_mode=RunningMode.VIDEO if mode == "video" else RunningMode.IMAGE, iris=True)
+        running_mode=RunningMode.VIDEO if mode == "video" else RunningMode.IMAGE, iris=True,
+        refine="iris" if mode == "image-iris" else "attention")
 
 
 def beautifier():
@@ -415,7 +420,9 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
     right after each network run (the ``"network-run"`` event of :mod:`facekit._observe`) and
     while each frame is open: ``landmarks`` (N, 3) image pixels, ``keypoints`` (6, 2) of the
     detected face (only on frames where the detector ran), ``crop`` the (1, 192, 192, 3) face
-    crop fed to the landmark network, ``raw`` its 1404 raw outputs and ``hidden`` (network name
+    crop fed to the landmark network, ``raw`` its 1404 raw outputs, with the attention mesh
+    ``features`` (the trunk's 48x48x32 feature map) and ``region crops`` (the regions network's
+    3x16x16x32 input), and ``hidden`` (network name
     -> list of NCHW arrays) each network's last hidden activations, from a probe copy of the
     network run on the same input (:class:`facekit.audit.probe.HiddenProbe`), with ``blank``
     the same for an all-zeros input. Only for
@@ -423,6 +430,7 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
     """
     import facekit
     from facekit import FaceDetector, FaceDetectorOptions, FaceLandmarker, _observe
+    from facekit._attention import REGIONS, TRUNK
 
     from .probe import HiddenProbe
 
@@ -451,6 +459,10 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
             if name == landmarker._mesh.name:
                 current["crop"] = tensor
                 current["raw"] = _copy(*where[landmarker._mesh_points])
+                if name == TRUNK:
+                    current["features"] = _copy(*where["p_re_lu_3"])
+            elif name == REGIONS:
+                current["region crops"] = tensor
             elif name == landmarker._detector.network.name:
                 current["detector ran"] = True
 
