@@ -16,9 +16,10 @@ from facekit.errors import BiometricExportError, ExpiredFrameError
 FACE = (340, 120, 640, 440)  # the face in the committed portrait (x0, y0, x1, y1)
 
 
-@pytest.fixture(scope="module")
-def landmarker():
-    with FaceLandmarker(FaceLandmarkerOptions(iris=True)) as landmarker:
+@pytest.fixture(scope="module", params=["attention", "iris"])
+def landmarker(request):
+    """Both 478-point paths: the attention mesh (default) and mesh + iris networks."""
+    with FaceLandmarker(FaceLandmarkerOptions(iris=True, refine=request.param)) as landmarker:
         yield landmarker
 
 
@@ -48,6 +49,30 @@ def test_478_points_lie_on_the_face(landmarker, photo):
         assert abs(points[centre, 1] - (points[a, 1] + points[b, 1]) / 2) < 15
 
 
+def test_the_attention_mesh_is_the_default_478_point_path():
+    assert FaceLandmarkerOptions().refine == "attention"
+    with pytest.raises(ValueError, match="refine must be 'attention' or 'iris'"):
+        FaceLandmarkerOptions(iris=True, refine="attn")
+
+
+def test_the_paths_differ_as_documented(photo):
+    """refine="iris" keeps the mesh network's 468 points exactly and adds the irises;
+    the attention mesh refines lips and eyes itself, so its 468 points are its own (close to
+    the mesh network's: the same face, within 3% of the inter-ocular distance on average)."""
+    points = {}
+    for refine in ("attention", "iris"):
+        options = FaceLandmarkerOptions(iris=True, refine=refine)
+        with FaceLandmarker(options) as marker, marker.detect(photo) as result:
+            points[refine] = copy_out(result.faces[0].landmarks)
+    with FaceLandmarker() as marker, marker.detect(photo) as result:
+        mesh = copy_out(result.faces[0].landmarks)
+    assert np.array_equal(points["iris"][:468], mesh)
+    assert not np.array_equal(points["attention"][:468], mesh)
+    inter_ocular = np.linalg.norm(mesh[33, :2] - mesh[263, :2])
+    gap = np.linalg.norm(points["attention"][:468, :2] - mesh[:, :2], axis=1).mean()
+    assert gap / inter_ocular < 0.03
+
+
 def test_without_iris_there_are_468(photo):
     with FaceLandmarker() as landmarker, landmarker.detect(photo) as result:
         assert result.faces[0].landmarks.shape == (468, 3)
@@ -72,8 +97,9 @@ def test_two_people_both_faces():
             assert len(result.faces) == 2
 
 
-def test_video_mode_tracks_and_a_repeated_frame_gives_identical_landmarks(photo):
-    options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO)
+@pytest.mark.parametrize("iris", [False, True], ids=["468", "478-attention"])
+def test_video_mode_tracks_and_a_repeated_frame_gives_identical_landmarks(photo, iris):
+    options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO, iris=iris)
     with FaceLandmarker(options) as landmarker:
         runs = []
         detector_runs = 0
