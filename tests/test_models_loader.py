@@ -15,7 +15,8 @@ from facekit.errors import ModelIntegrityError
 
 NETWORKS = {
     "face_detection_short_range", "face_detection_full_range_sparse", "face_landmark",
-    "iris_landmark", "selfie_segmentation", "dlib_face_recognition_resnet_v1",
+    "iris_landmark", "attention_mesh_trunk", "attention_mesh_regions", "selfie_segmentation",
+    "dlib_face_recognition_resnet_v1",
 }
 EXPECTED = NETWORKS | {"dlib_shape_predictor_5", "dlib_frontal_face_detector"}
 
