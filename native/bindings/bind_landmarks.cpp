@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -64,12 +65,12 @@ int matrix_count(const py::array& a, const char* name, int expected = 0) {
 }
 
 std::string region_repr(const AttentionRegion& r) {
-    return "AttentionRegion(<" + std::to_string(r.subset.size()) + " subset indices>, left_index=" +
-           std::to_string(r.left_index) + ", right_index=" + std::to_string(r.right_index) +
-           ", target_rotation=" + py::repr(py::float_(r.target_rotation)).cast<std::string>() +
-           ", scale_x=" + py::repr(py::float_(r.scale_x)).cast<std::string>() +
-           ", scale_y=" + py::repr(py::float_(r.scale_y)).cast<std::string>() +
-           ", output_width=" + std::to_string(r.output_width) +
+    auto real = [](double v) { return py::repr(py::float_(v)).cast<std::string>(); };
+    return "AttentionRegion(subset=<" + std::to_string(r.subset.size()) +
+           " indices>, left_index=" + std::to_string(r.left_index) +
+           ", right_index=" + std::to_string(r.right_index) +
+           ", target_rotation=" + real(r.target_rotation) + ", scale_x=" + real(r.scale_x) +
+           ", scale_y=" + real(r.scale_y) + ", output_width=" + std::to_string(r.output_width) +
            ", output_height=" + std::to_string(r.output_height) + ")";
 }
 
@@ -80,6 +81,46 @@ AttentionRegion make_region(std::vector<int> subset, int left_index, int right_i
                       scale_x,           scale_y,      output_width, output_height};
     check_attention_region(r);
     return r;
+}
+
+// The attention functions convert their plain arguments here rather than in pybind11's
+// signature: its TypeError for a mismatched call lists every argument's repr, landmark arrays
+// included, and landmark values must never reach an exception message.
+template <typename T>
+T plain_arg(const py::handle& value, const char* name, const char* expected) {
+    if (std::is_integral_v<T> && (py::isinstance<py::bool_>(value) || !py::isinstance<py::int_>(value)))
+        throw py::type_error(std::string(name) + " must be " + expected);
+    try {
+        return value.cast<T>();
+    } catch (const py::cast_error&) {
+        throw py::type_error(std::string(name) + " must be " + expected);
+    }
+}
+
+std::vector<AttentionRegion> regions_arg(const py::handle& value) {
+    if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value))
+        throw py::type_error("regions must be a sequence of AttentionRegion");
+    std::vector<AttentionRegion> regions;
+    for (const py::handle item : value) {
+        if (!py::isinstance<AttentionRegion>(item))
+            throw py::type_error("regions must be a sequence of AttentionRegion");
+        regions.push_back(item.cast<const AttentionRegion&>());
+    }
+    if (regions.empty() || regions.size() > static_cast<std::size_t>(kMaxRegions))
+        throw std::invalid_argument("regions must hold 1.." + std::to_string(kMaxRegions) +
+                                    " AttentionRegion, got " + std::to_string(regions.size()));
+    return regions;
+}
+
+RotatedRect roi_arg(const py::handle& value) {
+    const char* expected = "5 numbers (cx, cy, w, h, rotation)";
+    if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value) ||
+        py::len(value) != 5)
+        throw py::type_error(std::string("roi must be ") + expected);
+    std::array<double, 5> t{};
+    for (std::size_t i = 0; i < 5; ++i)
+        t[i] = plain_arg<double>(value[py::int_(i)], "roi", expected);
+    return from_tuple(t);
 }
 
 }  // namespace
@@ -218,14 +259,13 @@ void register_landmarks(py::module_& m) {
             }));
 
     m.def("attention_matrices",
-          [](py::object arena_owner, const py::array& mesh_raw,
-             const std::vector<AttentionRegion>& regions, float mesh_scale) {
+          [](py::object arena_owner, const py::array& mesh_raw, const py::object& regions_list,
+             const py::object& mesh_scale_value) {
               Arena& arena = arena_owner.cast<Arena&>();
               const float* mesh = float_values(mesh_raw, "mesh_raw", 3 * kMeshLandmarks);
+              const std::vector<AttentionRegion> regions = regions_arg(regions_list);
+              const float mesh_scale = plain_arg<float>(mesh_scale_value, "mesh_scale", "a number");
               const int count = static_cast<int>(regions.size());
-              if (count < 1 || count > kMaxRegions)
-                  throw std::invalid_argument("regions must hold 1.." + std::to_string(kMaxRegions) +
-                                              " AttentionRegion, got " + std::to_string(count));
               float* out = arena.allocate_array<float>(16 * static_cast<std::size_t>(count));
               {
                   py::gil_scoped_release release;
@@ -235,26 +275,28 @@ void register_landmarks(py::module_& m) {
               return arena_view(arena, out, {count, 4, 4});
           },
           py::arg("arena"), py::arg("mesh_raw"), py::arg("regions"), py::arg("mesh_scale"),
-          "Landmarks2TransformMatrix v2 for each region: the trunk's 1404 mesh outputs (input "
-          "pixels) times mesh_scale (feature-map pixels per input pixel) -> a new (R, 4, 4) arena "
-          "view of matrices mapping crop pixels to feature-map coordinates.");
+          "Landmarks2TransformMatrix v2 for each region (a sequence of AttentionRegion): the "
+          "trunk's 1404 mesh outputs (input pixels) times mesh_scale (feature-map pixels per "
+          "input pixel) -> a new (R, 4, 4) arena view of matrices mapping crop pixels to "
+          "feature-map coordinates.");
 
     m.def("attention_crops",
           [](py::object arena_owner, const py::array& features, const py::array& matrices,
-             int output_size) {
+             const py::object& output_size_value) {
               Arena& arena = arena_owner.cast<Arena&>();
               const float* map = contiguous_floats(features, "features");
               const bool batched = features.ndim() == 4 && features.shape(0) == 1;
               if (!(batched || features.ndim() == 3) || features.size() == 0)
                   throw std::invalid_argument("features must have shape (1, H, W, C) or (H, W, C), "
                                               "not empty, got " + shape_of(features));
-              const int offset = batched ? 1 : 0;
-              const py::ssize_t height = features.shape(offset), width = features.shape(offset + 1);
-              const py::ssize_t channels = features.shape(offset + 2);
+              const int first = batched ? 1 : 0;
+              const py::ssize_t height = features.shape(first), width = features.shape(first + 1);
+              const py::ssize_t channels = features.shape(first + 2);
               if (height > kMaxCropSide || width > kMaxCropSide || channels > 4096)
                   throw std::invalid_argument("features are absurdly large: shape " +
                                               shape_of(features));
               const int count = matrix_count(matrices, "matrices");
+              const int output_size = plain_arg<int>(output_size_value, "output_size", "an int");
               if (output_size < 1 || output_size > kMaxCropSide)
                   throw std::invalid_argument("output_size " + std::to_string(output_size) +
                                               " is outside 1.." + std::to_string(kMaxCropSide));
@@ -280,9 +322,10 @@ void register_landmarks(py::module_& m) {
           [](py::object arena_owner, const py::array& mesh_raw, const py::array& lips,
              const py::array& left_eye, const py::array& left_iris, const py::array& right_eye,
              const py::array& right_iris, const py::array& matrices,
-             const py::array& matrix_scale, const std::vector<AttentionRegion>& regions,
-             const std::array<double, 5>& roi, int input_size) {
+             const py::array& matrix_scale, const py::object& regions_list,
+             const py::object& roi_value, const py::object& input_size_value) {
               Arena& arena = arena_owner.cast<Arena&>();
+              const std::vector<AttentionRegion> regions = regions_arg(regions_list);
               if (regions.size() != 3)
                   throw std::invalid_argument("regions must hold 3 AttentionRegion (lips, left "
                                               "eye, right eye), got " +
@@ -301,7 +344,8 @@ void register_landmarks(py::module_& m) {
               matrix_count(matrix_scale, "matrix_scale", 3);
               const float* m = static_cast<const float*>(matrices.data());
               const float* scale = static_cast<const float*>(matrix_scale.data());
-              const RotatedRect rect = from_tuple(roi);
+              const RotatedRect rect = roi_arg(roi_value);
+              const int input_size = plain_arg<int>(input_size_value, "input_size", "an int");
               float* out = arena.allocate_array<float>(3 * kRefinedLandmarks);
               {
                   py::gil_scoped_release release;
@@ -314,9 +358,10 @@ void register_landmarks(py::module_& m) {
           py::arg("matrix_scale"), py::arg("regions"), py::arg("roi"),
           py::arg("input_size") = kFaceInputSize,
           "The attention mesh's 478 points as a new (478, 3) arena view in image pixels: the "
-          "trunk's mesh, each region's points (TransformLandmarks with matrices * matrix_scale) "
-          "over its subset's x, y, the left-eye crop's iris as 468..472 and the right-eye crop's "
-          "as 473..477 (z: the eye contour's mean), all projected through `roi`.");
+          "trunk's mesh, each region's points (TransformLandmarks with matrices * matrix_scale, "
+          "both (3, 4, 4) float32) over its subset's x, y, the left-eye crop's iris as 468..472 "
+          "and the right-eye crop's as 473..477 (z: the eye contour's mean), all projected "
+          "through roi (cx, cy, w, h, rotation). regions: lips, left eye, right eye.");
 }
 
 }  // namespace facekit::bindings
