@@ -136,7 +136,9 @@ def test_synthetic_faces_match_the_reference(na):
     for trial in range(12):
         mesh = posed(layout, rng)
         features = rng.standard_normal((1, 48, 48, 32)).astype(np.float32)
-        matrices = np.array(L.attention_matrices(na, mesh.reshape(1, 1, 1, -1), natives, 0.25))
+        # The trunk's output shape; numpy scalars are numbers too.
+        matrices = np.array(L.attention_matrices(na, mesh.reshape(1, 1, 1, -1), natives,
+                                                 np.float32(0.25)))
         want = np.stack([ref.landmarks_to_transform_matrix(mesh * 0.25, r) for r in regions])
         worst["matrix"] = max(worst["matrix"], relative_error(matrices, want))
         crops = np.array(L.attention_crops(na, features, matrices))
@@ -148,7 +150,7 @@ def test_synthetic_faces_match_the_reference(na):
         heads = random_heads(regions, rng)
         side = rng.uniform(150, 600)  # square, as facekit's face ROIs
         roi = (rng.uniform(200, 900), rng.uniform(200, 700), side, side, rng.uniform(-1, 1))
-        got = native_points(na, mesh, heads, matrices, scales, regions, roi)
+        got = native_points(na, mesh, heads, matrices, scales, regions, np.array(roi))
         want_points = project(reference_478(mesh, heads, matrices, scales, regions), roi)
         worst["points"] = max(worst["points"], float(np.abs(got - want_points).max()))
     assert worst["matrix"] < MATRIX_TOLERANCE, worst
@@ -192,7 +194,7 @@ def test_every_simd_path_gives_identical_crops(na):
         for path in paths:
             _native.cpu.force(path)
             outputs[path] = [np.array(L.attention_crops(na, m, matrices, size))
-                             for m in maps for size in (16, 7)]
+                             for m in maps for size in (16, np.int64(7))]
     finally:
         _native.cpu.force(active)
     for path in paths:
@@ -336,6 +338,7 @@ def bad_call(case: str, na):
         "short roi": lambda: landmarks(roi=(1.0, 2.0, 3.0)),
         "empty roi": lambda: landmarks(roi=(300.0, 300.0, 0.0, 200.0, 0.0)),
         "text input size": lambda: landmarks(input_size="192"),
+        "bool output": lambda: L.attention_crops(na, features, matrices, True),
     }
     return cases[case]
 
@@ -361,7 +364,8 @@ BAD = {"float64 mesh": (ValueError, "mesh_raw dtype must be float32"),
        "float64 scale": (ValueError, "matrix_scale dtype must be float32"),
        "short roi": (TypeError, "roi must be 5 numbers"),
        "empty roi": (ValueError, "ROI needs a positive size"),
-       "text input size": (TypeError, "input_size must be an int")}
+       "text input size": (TypeError, "input_size must be an int"),
+       "bool output": (TypeError, "output_size must be an int")}
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

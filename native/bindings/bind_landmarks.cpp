@@ -88,7 +88,8 @@ AttentionRegion make_region(std::vector<int> subset, int left_index, int right_i
 // included, and landmark values must never reach an exception message.
 template <typename T>
 T plain_arg(const py::handle& value, const char* name, const char* expected) {
-    if (std::is_integral_v<T> && (py::isinstance<py::bool_>(value) || !py::isinstance<py::int_>(value)))
+    // An int is anything with __index__ (numpy's too) but a bool.
+    if (std::is_integral_v<T> && (py::isinstance<py::bool_>(value) || !PyIndex_Check(value.ptr())))
         throw py::type_error(std::string(name) + " must be " + expected);
     try {
         return value.cast<T>();
