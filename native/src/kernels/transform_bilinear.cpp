@@ -7,7 +7,8 @@
 
 namespace facekit::kernels {
 
-void transform_bilinear_scalar(const BilinearTransform& t, float* out) {
+void transform_bilinear_scalar(const BilinearTransform& transform, float* out) {
+    const BilinearTransform t = transform;  // a local copy: the stores to `out` cannot alias it
     const std::ptrdiff_t c_count = t.channels;
     for (int y = 0; y < t.out_height; ++y) {
         for (int x = 0; x < t.out_width; ++x) {

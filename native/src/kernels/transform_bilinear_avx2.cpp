@@ -8,7 +8,8 @@
 
 namespace facekit::kernels {
 
-void transform_bilinear_avx2(const BilinearTransform& t, float* out) {
+void transform_bilinear_avx2(const BilinearTransform& transform, float* out) {
+    const BilinearTransform t = transform;  // a local copy: the stores to `out` cannot alias it
     const int c_count = t.channels;
     const int c_vector = c_count - c_count % 8;
     const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(t.width) * c_count;
@@ -39,7 +40,7 @@ void transform_bilinear_avx2(const BilinearTransform& t, float* out) {
                 _mm256_storeu_ps(pixel + c,
                                  _mm256_add_ps(_mm256_mul_ps(wy1, bottom), _mm256_mul_ps(wy0, top)));
             }
-            bilinear_channels(t, tap, c_vector, pixel);
+            if (c_vector < c_count) bilinear_channels(t, tap, c_vector, pixel);
         }
     }
 }

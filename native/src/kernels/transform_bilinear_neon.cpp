@@ -8,7 +8,8 @@
 
 namespace facekit::kernels {
 
-void transform_bilinear_neon(const BilinearTransform& t, float* out) {
+void transform_bilinear_neon(const BilinearTransform& transform, float* out) {
+    const BilinearTransform t = transform;  // a local copy: the stores to `out` cannot alias it
     const int c_count = t.channels;
     const int c_vector = c_count - c_count % 4;
     const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(t.width) * c_count;
@@ -37,7 +38,7 @@ void transform_bilinear_neon(const BilinearTransform& t, float* out) {
                 const float32x4_t bottom = vaddq_f32(vmulq_f32(wx0, d0), vmulq_f32(wx1, d1));
                 vst1q_f32(pixel + c, vaddq_f32(vmulq_f32(wy1, bottom), vmulq_f32(wy0, top)));
             }
-            bilinear_channels(t, tap, c_vector, pixel);
+            if (c_vector < c_count) bilinear_channels(t, tap, c_vector, pixel);
         }
     }
 }
