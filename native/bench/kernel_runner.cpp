@@ -7,10 +7,11 @@
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
 //         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
 //         pyr_up_cols | rgb_difference | rgb_add_round | yuv_to_rgb_row | rgb_to_y_row |
-//         rgb_to_uv_row
+//         rgb_to_uv_row | transform_bilinear
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
+// transform_bilinear ignores ELEMENTS: it runs the attention mesh's fixed workload.
 //
 // Inputs are prepared before the measured loop and a checksum of the output is printed after it,
 // so the work cannot be optimized away. Everything outside the loop costs the same whatever
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "../tests/check.h"
+#include "facekit/attention.h"
 #include "facekit/dispatch.h"
 #include "facekit/warp.h"
 #include "kernels/beauty_kernels.h"
@@ -92,7 +94,7 @@ int usage() {
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
                  "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols rgb_difference "
-                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row\n  ISA: scalar sse41 avx2 neon\n");
+                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row transform_bilinear\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -124,6 +126,8 @@ int main(int argc, char** argv) {
     const std::uint32_t window = (2 * r + 1) * (2 * r + 1);
 
     std::function<void()> run;
+    int calls_per_run = 1;    // dispatcher calls in one run()
+    std::size_t in_elements = n;  // input pixels, as printed
     const void* out_data = nullptr;
     std::size_t out_bytes = 0, out_elements = 0;
 
@@ -364,6 +368,39 @@ int main(int argc, char** argv) {
         out_data = floats_out.data();
         out_bytes = floats_out.size() * sizeof(float);
         out_elements = static_cast<std::size_t>(side) * side;
+    } else if (kernel == "transform_bilinear") {
+        // The attention mesh's three 16x16 crops (lips, eyes) of its 48x48x32 feature map: each
+        // turned by a few degrees and framing about 12 map pixels, all inside the map.
+        const int side = 48, channels = 32, out_side = 16;
+        u8a.resize(static_cast<std::size_t>(side) * side * channels);
+        fill_bytes(u8a, 18);
+        positions.resize(u8a.size());
+        for (std::size_t i = 0; i < u8a.size(); ++i)
+            positions[i] = (static_cast<float>(u8a[i]) - 128.0f) / 64.0f;
+        static float matrices[3][16];
+        const double crops[3][3] = {{24.0, 34.0, 0.05}, {15.5, 18.0, -0.2}, {32.5, 18.5, 0.15}};
+        for (int k = 0; k < 3; ++k) {
+            const double scale = 0.75, c = std::cos(crops[k][2]) * scale,
+                         s = std::sin(crops[k][2]) * scale, h = out_side / 2.0;
+            const float m[16] = {static_cast<float>(c), static_cast<float>(-s), 0,
+                                 static_cast<float>(crops[k][0] - (c * h - s * h)),
+                                 static_cast<float>(s), static_cast<float>(c), 0,
+                                 static_cast<float>(crops[k][1] - (s * h + c * h)),
+                                 0, 0, 1, 0, 0, 0, 0, 1};
+            std::memcpy(matrices[k], m, sizeof m);
+        }
+        const std::size_t crop = static_cast<std::size_t>(out_side) * out_side * channels;
+        floats_out.assign(3 * crop, 0.0f);
+        calls_per_run = 3;
+        in_elements = static_cast<std::size_t>(side) * side;
+        run = [&, side, channels, out_side, crop] {
+            for (int k = 0; k < 3; ++k)
+                transform_bilinear(positions.data(), side, side, channels, matrices[k], out_side,
+                                   out_side, floats_out.data() + k * crop);
+        };
+        out_data = floats_out.data();
+        out_bytes = floats_out.size() * sizeof(float);
+        out_elements = 3 * static_cast<std::size_t>(out_side) * out_side;
     } else {
         return usage();
     }
@@ -380,7 +417,7 @@ int main(int argc, char** argv) {
     if (kernel == "guided_coefficients") sum ^= checksum(u32d.data(), n * 4) * 31;
     std::printf("kernel=%s isa=%s repeats=%d elements=%zu output_elements=%zu checksum=%016llx "
                 "calls=%llu\n",
-                kernel.c_str(), isa_name(isa), repeats, n, out_elements,
+                kernel.c_str(), isa_name(isa), repeats, in_elements, out_elements,
                 static_cast<unsigned long long>(sum), static_cast<unsigned long long>(calls));
-    return calls == static_cast<std::uint64_t>(repeats) ? 0 : 4;
+    return calls == static_cast<std::uint64_t>(repeats) * calls_per_run ? 0 : 4;
 }

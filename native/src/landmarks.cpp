@@ -110,11 +110,17 @@ RotatedRect face_roi_from_detection(const std::array<double, 4>& box, Point righ
 }
 
 void project_face_landmarks(const float* raw, const RotatedRect& roi, int input_size, float* out) {
+    project_landmarks(raw, kMeshLandmarks, roi, input_size, out);
+}
+
+void project_landmarks(const float* raw, int count, const RotatedRect& roi, int input_size,
+                       float* out) {
     check_pointer(raw, "landmark network output");
     check_pointer(out, "landmark output buffer");
+    if (count < 0) throw std::invalid_argument("landmark count is negative");
     check_roi(roi);
     check_input_size(input_size);
-    project_points(raw, kMeshLandmarks, roi, false, input_size, out);
+    project_points(raw, count, roi, false, input_size, out);
 }
 
 RotatedRect face_roi_from_landmarks(const float* landmarks, int count, int image_width,

@@ -57,6 +57,10 @@ RotatedRect face_roi_from_detection(const std::array<double, 4>& box, Point righ
 // non-finite network value (nothing is written then).
 void project_face_landmarks(const float* raw, const RotatedRect& roi, int input_size, float* out);
 
+// The same for `count` rows (the attention mesh's 478), checked and projected alike.
+void project_landmarks(const float* raw, int count, const RotatedRect& roi, int input_size,
+                       float* out);
+
 // FaceLandmarkLandmarksToRoi (the next video frame's ROI): the axis-aligned bounding box of all
 // `count` points (x, y, z rows; count >= 468: pass 478 for a refined set, as MediaPipe's
 // refine mode does), rotation from landmark 33 to 263 (target 0), square of 1.5 x the box's

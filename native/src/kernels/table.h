@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "facekit/dispatch.h"
+#include "kernels/attention_kernels.h"
 #include "kernels/beauty_kernels.h"
 #include "kernels/fusion_kernels.h"
 #include "kernels/kernels.h"
@@ -38,6 +39,7 @@ struct KernelTable {
     Kernel<decltype(yuv_to_rgb_row_scalar)> yuv_to_rgb_row;
     Kernel<decltype(rgb_to_y_row_scalar)> rgb_to_y_row;
     Kernel<decltype(rgb_to_uv_row_scalar)> rgb_to_uv_row;
+    Kernel<decltype(transform_bilinear_scalar)> transform_bilinear;
 };
 
 // The table of `isa` (the scalar table for a path this build lacks).
