@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from . import _native
-from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
+from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel, SecondOpinion
 from ._checks import (
     checked_color_format,
     checked_running_mode,
@@ -45,6 +45,12 @@ class FaceLandmarkerOptions:
         min_detection_confidence: minimum detector score (``None``: the model's default).
         min_presence_confidence: a face whose landmark presence score falls below this is
             dropped (in video, its track is lost and the detector runs again).
+        reject_false_faces: with the short-range detector, keep only the faces that the
+            full-range detector finds too (one more detector run per image, or per video
+            frame on which the detector runs, when a face was found). It drops face-like
+            emblems and drawings that the short-range detector and the landmark network both
+            take for a face (as MediaPipe does), without losing a face on the shared photos or
+            clip. ``False``: every detected face is landmarked, as MediaPipe does.
         iris: add the 10 iris points (478 in all, MediaPipe's order) from the iris network.
         redetect_every: in video, while fewer than ``max_faces`` faces are tracked, also run
             the detector every N frames to pick up new faces (never while all are tracked).
@@ -63,6 +69,7 @@ class FaceLandmarkerOptions:
     detector_model: DetectorModel = "short_range"
     min_detection_confidence: float | None = None
     min_presence_confidence: float = 0.5
+    reject_false_faces: bool = True
     iris: bool = False
     redetect_every: int = 30
     search_every: int = 2
@@ -82,6 +89,7 @@ class FaceLandmarkerOptions:
                   fraction("min_detection_confidence", self.min_detection_confidence))
         store("min_presence_confidence",
               fraction("min_presence_confidence", self.min_presence_confidence))
+        store("reject_false_faces", flag("reject_false_faces", self.reject_false_faces))
         store("iris", flag("iris", self.iris))
         for name in ("redetect_every", "search_every"):
             store(name, whole_number(name, getattr(self, name), 1, 1 << 30))
@@ -182,6 +190,9 @@ class FaceLandmarker(Pipeline):
         self.options = options_from(FaceLandmarkerOptions, options, None, {})
         threads = self.options.intra_op_threads
         self._detector = BlazeFace(self.options.detector_model, threads)
+        # The full-range network checks the short-range one; it needs no check of its own.
+        self._second_opinion = (SecondOpinion(threads) if self.options.reject_false_faces
+                                and self._detector.kind == "short_range" else None)
         self._mesh = Network("face_landmark", threads)
         self._iris = Network("iris_landmark", threads) if self.options.iris else None
         by_size = {math.prod(shape[1:]): name for name, shape in self._mesh.outputs.items()}
@@ -261,10 +272,13 @@ class FaceLandmarker(Pipeline):
         faces, keypoints = self._detector.detect(
             frame, pixels, pixel_format, self.options.min_detection_confidence,
             self.options.max_faces)
+        kept = range(len(faces)) if self._second_opinion is None else self._second_opinion.agreed(
+            frame, pixels, pixel_format, faces, self.options.min_detection_confidence)
+        # Basic indexing only: each face's keypoints stay a view into the arena.
         return [
-            RotatedRect(*_native.landmarks.roi_from_detection(face[1:], keypoints[i], width,
+            RotatedRect(*_native.landmarks.roi_from_detection(faces[i][1:], keypoints[i], width,
                                                                height))
-            for i, face in enumerate(faces)
+            for i in kept
         ]
 
     def _add_tracks(self, frame: Frame, pixels, pixel_format: str) -> None:
