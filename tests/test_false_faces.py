@@ -158,3 +158,14 @@ def test_anonymizer_still_covers_a_face_the_landmarker_rejects(face_free):
         assert not anonymizer.covered_whole_frame
         assert faces(off, covered) == []
         assert not np.array_equal(covered, image)
+
+
+def test_video_processor_keeps_every_face_only_when_it_anonymizes(face_free):
+    """Anonymizing fails closed: its landmarker keeps the faces the check would reject; the
+    other effects get the check."""
+    from facekit.video import VideoProcessor
+
+    image = face_free["emblem2"]
+    with VideoProcessor(anonymize="solid") as covering, VideoProcessor(mesh=True) as drawing:
+        assert covering.process_frame(image, 0).faces == 1
+        assert drawing.process_frame(image, 0).faces == 0
