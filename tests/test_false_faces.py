@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from false_faces_set import EMBLEMS, background_crops, drawn, emblem
 from support import SHARED_FACES, shared_face, shared_video
+from support_oracle import require_oracle, run_oracle
 
 import facekit
 from facekit import (
@@ -108,6 +109,26 @@ def test_fewer_false_faces_on_face_free_images(face_free, threshold, at_least_re
     emblems_before = sum(before[f"emblem{seed}"] for seed in range(EMBLEMS))
     emblems_after = sum(after[f"emblem{seed}"] for seed in range(EMBLEMS))
     assert emblems_before >= 5 and emblems_after <= emblems_before // 2
+
+
+def test_mediapipe_reports_the_false_faces_that_facekit_rejects(face_free, tmp_path):
+    """The emblems the option-off landmarker takes for faces, MediaPipe's FaceMesh takes for
+    faces too (same networks); with the option on, facekit drops most of them."""
+    require_oracle()
+    from PIL import Image
+
+    off, on = pair()
+    with off, on:
+        fooled = [n for n in face_free if n.startswith("emblem") and faces(off, face_free[n])]
+        kept = [n for n in fooled if faces(on, face_free[n])]
+    paths = []
+    for name in fooled:
+        Image.fromarray(face_free[name]).save(path := tmp_path / f"{name}.png")
+        paths.append(path)
+    theirs = run_oracle({"task": "mesh", "images": paths})["images"]
+    assert len(fooled) >= 5
+    assert all(len(image["faces"]) == 1 for image in theirs)
+    assert len(kept) <= 1
 
 
 def test_background_crops_of_the_shared_photos_stay_face_free():
