@@ -45,12 +45,12 @@ class FaceLandmarkerOptions:
         min_detection_confidence: minimum detector score (``None``: the model's default).
         min_presence_confidence: a face whose landmark presence score falls below this is
             dropped (in video, its track is lost and the detector runs again).
-        reject_false_faces: with the short-range detector, keep only the faces that the
-            full-range detector finds too (one more detector run per image, or per video
-            frame on which the detector runs, when a face was found). It drops face-like
-            emblems and drawings that the short-range detector and the landmark network both
-            take for a face (as MediaPipe does), without losing a face on the shared photos or
-            clip. ``False``: every detected face is landmarked, as MediaPipe does.
+        reject_false_faces: with the short-range detector, a face it scores below 0.8 is
+            kept only where the full-range detector finds it too (one full-range run on an
+            image, or a video frame on which the detector runs, that has such a face). It
+            drops face-like emblems that the short-range detector and the landmark network
+            both take for a face (as MediaPipe does) and keeps every face of the shared photos
+            and clip. ``False``: every detected face is landmarked, as in MediaPipe.
         iris: add the 10 iris points (478 in all, MediaPipe's order) from the iris network.
         redetect_every: in video, while fewer than ``max_faces`` faces are tracked, also run
             the detector every N frames to pick up new faces (never while all are tracked).
