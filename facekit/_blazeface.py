@@ -12,7 +12,7 @@ from ._inference import Network
 from .arena import Frame, crop, native_arena
 from .geometry import RotatedRect
 
-__all__ = ["BlazeFace", "DetectorModel", "MODELS", "MAX_FACES", "MAX_THREADS"]
+__all__ = ["BlazeFace", "DetectorModel", "MODELS", "MAX_FACES", "MAX_THREADS", "SecondOpinion"]
 
 DetectorModel = Literal["short_range", "full_range", "auto"]
 MODELS = ("short_range", "full_range", "auto")
@@ -56,3 +56,49 @@ class BlazeFace:
             self.kind, (rect.center_x, rect.center_y, rect.width, rect.height, rect.rotation),
             self.default_score if min_score is None else min_score, max_faces,
         )
+
+
+class SecondOpinion:
+    """Rejects the short-range network's false faces by asking the full-range network.
+
+    The short-range network fires on some face-like emblems with a fair score (0.5-0.7), and
+    the landmark network then gives them a high presence too (MediaPipe reports them
+    likewise). The full-range network, trained at another scale, mostly disagrees, while on
+    real faces the two agree: a face is kept when a full-range face overlaps its box with a
+    score of at least the full-range default (lowered by as much as the caller lowered the
+    short-range threshold). A face the short-range network is sure of is kept unchecked:
+    every false face measured scored below 0.8, most real faces score above, so most images
+    pay nothing. Figures: tests/test_false_faces.py and benchmarks/false_faces.py.
+    """
+
+    SURE = 0.8         # short-range score above which a face is kept without a second run
+    MIN_OVERLAP = 0.3  # IoU of the two networks' boxes; for one real face they overlap > 0.5
+
+    def __init__(self, intra_op_threads: int) -> None:
+        self.detector = BlazeFace("full_range", intra_op_threads)
+        self.short_default = _native.detection.default_min_score("short_range")
+
+    def agreed(self, frame: Frame, pixels: np.ndarray, pixel_format: str,
+               faces: list[tuple[float, float, float, float, float]],
+               min_score: float | None) -> list[int]:
+        """Indices of the short-range `faces` (score, x, y, width, height: the plain values of
+        :meth:`BlazeFace.detect`) to keep. Runs the full-range network at most once, on the
+        whole image; its keypoints stay in `frame`'s arena."""
+        if all(face[0] >= self.SURE for face in faces):
+            return list(range(len(faces)))
+        lowered = 0.0 if min_score is None else max(0.0, self.short_default - min_score)
+        score = max(0.0, self.detector.default_score - lowered)
+        room = min(MAX_FACES, max(100, 2 * len(faces)))
+        others, _ = self.detector.detect(frame, pixels, pixel_format, score, room)
+        return [i for i, face in enumerate(faces)
+                if face[0] >= self.SURE
+                or any(_iou(face[1:], other[1:]) >= self.MIN_OVERLAP for other in others)]
+
+
+def _iou(a, b) -> float:
+    """IoU of two (x, y, width, height) boxes."""
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Literal
 
 from . import _native
-from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
+from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel, SecondOpinion
 from ._checks import (
     checked_color_format,
     checked_running_mode,
@@ -54,6 +54,12 @@ class FaceLandmarkerOptions:
         min_detection_confidence: minimum detector score (``None``: the model's default).
         min_presence_confidence: a face whose landmark presence score falls below this is
             dropped (in video, its track is lost and the detector runs again).
+        reject_false_faces: with the short-range detector, a face it scores below 0.8 is
+            kept only where the full-range detector finds it too (one full-range run on an
+            image, or a video frame on which the detector runs, that has such a face). It
+            drops face-like emblems that the short-range detector and the landmark network
+            both take for a face (as MediaPipe does) and keeps every face of the shared photos
+            and clip. ``False``: every detected face is landmarked, as in MediaPipe.
         iris: the 478-point set: the 468-point mesh and 10 iris points, MediaPipe's order.
         refine: how the 478 points are found (only with ``iris``). ``"attention"`` (default):
             MediaPipe's attention mesh, the network behind its ``refine_landmarks``: one run
@@ -77,6 +83,7 @@ class FaceLandmarkerOptions:
     detector_model: DetectorModel = "short_range"
     min_detection_confidence: float | None = None
     min_presence_confidence: float = 0.5
+    reject_false_faces: bool = True
     iris: bool = False
     refine: Refine = "attention"
     redetect_every: int = 30
@@ -97,6 +104,7 @@ class FaceLandmarkerOptions:
                   fraction("min_detection_confidence", self.min_detection_confidence))
         store("min_presence_confidence",
               fraction("min_presence_confidence", self.min_presence_confidence))
+        store("reject_false_faces", flag("reject_false_faces", self.reject_false_faces))
         store("iris", flag("iris", self.iris))
         if not isinstance(self.refine, str) or self.refine not in REFINE_MODES:
             raise ValueError(f"refine must be 'attention' or 'iris', got {self.refine!r}")
@@ -199,6 +207,9 @@ class FaceLandmarker(Pipeline):
         self.options = options_from(FaceLandmarkerOptions, options, None, {})
         threads = self.options.intra_op_threads
         self._detector = BlazeFace(self.options.detector_model, threads)
+        # The full-range network checks the short-range one; it needs no check of its own.
+        self._second_opinion = (SecondOpinion(threads) if self.options.reject_false_faces
+                                and self._detector.kind == "short_range" else None)
         iris, refine = self.options.iris, self.options.refine
         # The network that gives the 468-point mesh and the presence score: the attention
         # mesh's trunk when it refines, else face_landmark.
@@ -283,10 +294,13 @@ class FaceLandmarker(Pipeline):
         faces, keypoints = self._detector.detect(
             frame, pixels, pixel_format, self.options.min_detection_confidence,
             self.options.max_faces)
+        kept = range(len(faces)) if self._second_opinion is None else self._second_opinion.agreed(
+            frame, pixels, pixel_format, faces, self.options.min_detection_confidence)
+        # Basic indexing only: each face's keypoints stay a view into the arena.
         return [
-            RotatedRect(*_native.landmarks.roi_from_detection(face[1:], keypoints[i], width,
+            RotatedRect(*_native.landmarks.roi_from_detection(faces[i][1:], keypoints[i], width,
                                                                height))
-            for i, face in enumerate(faces)
+            for i in kept
         ]
 
     def _add_tracks(self, frame: Frame, pixels, pixel_format: str) -> None:
