@@ -285,9 +285,12 @@ def needle_sets(record: dict[str, Any]) -> dict[str, list[bytes]]:
         sets["crop rows"] = crop_row_needles(record["crop"])
     if "raw" in record:
         sets["raw landmarks f32"] = window_needles(record["raw"], 4, np.float32)
-    if "features" in record:  # the attention trunk's NHWC feature map: both orders
-        sets["attention features"] = activation_needles(
-            np.asarray(record["features"]).transpose(0, 3, 1, 2))
+    if "features" in record:  # the attention trunk's feature map: NHWC as the arena holds
+        # it, and NCHW as ONNX Runtime computes it before the output's transpose
+        features = np.asarray(record["features"])
+        sets["attention features"] = window_needles(features, 4, np.float32)
+        sets["attention features nchw"] = window_needles(features.transpose(0, 3, 1, 2), 4,
+                                                         np.float32)
     if "region crops" in record:
         sets["region crops"] = window_needles(record["region crops"], 4, np.float32)
     for network, activations in record.get("hidden", {}).items():

@@ -26,6 +26,27 @@ __attribute__((noinline)) void wipe_stack(std::size_t bytes) noexcept {
     asm volatile("" : : "r"(dead) : "memory");  // the zeroing is the point: keep it
 }
 
+std::size_t wipe_thread_cache() noexcept {
+#if defined(__GLIBC__)
+    // Chunk sizes 32..1040 bytes in steps of 16 (64-bit glibc): usable sizes 24..1032.
+    constexpr std::size_t kFirst = 24, kLast = 1032, kStep = 16, kDepth = 7;
+    void* held[((kLast - kFirst) / kStep + 1) * kDepth];
+    std::size_t count = 0;
+    for (std::size_t usable = kFirst; usable <= kLast; usable += kStep) {
+        for (std::size_t k = 0; k < kDepth; ++k) {
+            void* chunk = malloc(usable);
+            if (chunk == nullptr) break;
+            explicit_bzero(chunk, malloc_usable_size(chunk));
+            held[count++] = chunk;
+        }
+    }
+    for (std::size_t i = 0; i < count; ++i) free(held[i]);
+    return count;
+#else
+    return 0;
+#endif
+}
+
 bool set_free_perturb(int byte) noexcept {
 #if defined(__GLIBC__) && defined(M_PERTURB)
     return mallopt(M_PERTURB, byte) == 1;

@@ -23,4 +23,11 @@ void wipe_stack(std::size_t bytes) noexcept;
 // False where the C library has no such switch (not glibc).
 bool set_free_perturb(int byte) noexcept;
 
+// glibc's per-thread cache (tcache) keeps the last few freed chunks of each small size (up to
+// 1032 bytes) and, unlike its other bins, does not perturb them: a network's small tensors (the
+// attention mesh's 512-byte last activations) stay readable there. This takes every cached
+// chunk of the calling thread out (malloc of each cached size, 7 deep: glibc's default count),
+// zeroes it and frees it again. Returns the number of chunks wiped (0 where not glibc).
+std::size_t wipe_thread_cache() noexcept;
+
 }  // namespace facekit
