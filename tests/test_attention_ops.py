@@ -6,7 +6,6 @@ path, and refusing bad input with messages that carry no values."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import subprocess
@@ -133,7 +132,7 @@ def test_synthetic_faces_match_the_reference(na):
     rng = np.random.default_rng(7)
     scales = np.stack([MATRIX_SCALE] * 3)
     worst = {"matrix": 0.0, "crop": 0.0, "points": 0.0}
-    for trial in range(12):
+    for _ in range(12):
         mesh = posed(layout, rng)
         features = rng.standard_normal((1, 48, 48, 32)).astype(np.float32)
         # The trunk's output shape; numpy scalars are numbers too.
