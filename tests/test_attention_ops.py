@@ -6,7 +6,6 @@ path, and refusing bad input with messages that carry no values."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import subprocess
@@ -16,7 +15,7 @@ import types
 import attention_reference as ref
 import numpy as np
 import pytest
-from support import converter, require
+from support import converter, require, shared_face
 
 import facekit
 from facekit import _native
@@ -133,7 +132,7 @@ def test_synthetic_faces_match_the_reference(na):
     rng = np.random.default_rng(7)
     scales = np.stack([MATRIX_SCALE] * 3)
     worst = {"matrix": 0.0, "crop": 0.0, "points": 0.0}
-    for trial in range(12):
+    for _ in range(12):
         mesh = posed(layout, rng)
         features = rng.standard_normal((1, 48, 48, 32)).astype(np.float32)
         # The trunk's output shape; numpy scalars are numbers too.
@@ -252,11 +251,18 @@ def model():
                              converter("tflite_to_onnx"), ort)
 
 
-def test_the_real_model_through_native_operators_matches_the_reference(na, model, photo):
+# Faces in the photos (centre x, centre y, face width in pixels), as in test_attention_split.
+FACES = {"obama.jpg": (489, 241, 312), "obama2.jpg": (324, 375, 285), "biden.jpg": (551, 358, 358)}
+
+
+@pytest.mark.parametrize("name", list(FACES))
+def test_the_real_model_through_native_operators_matches_the_reference(na, model, photo, name):
     cv2 = pytest.importorskip("cv2", reason="opencv-python-headless comes with the test extra")
-    cx, cy, width = 489, 241, 312  # obama.jpg's face, as in test_attention_split
+    image = photo if name == "obama.jpg" else np.ascontiguousarray(
+        cv2.imread(str(shared_face(name)))[:, :, ::-1])
+    cx, cy, width = FACES[name]
     s = 192 / (1.5 * width)
-    crop = cv2.warpAffine(photo, np.array([[s, 0, 96 - s * cx], [0, s, 96 - s * cy]]),
+    crop = cv2.warpAffine(image, np.array([[s, 0, 96 - s * cx], [0, s, 96 - s * cy]]),
                           (192, 192), flags=cv2.INTER_AREA)
     x = (crop.astype(np.float32) / 255)[None]
     want = model.run(x)  # the reference end to end

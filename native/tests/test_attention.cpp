@@ -365,8 +365,11 @@ TEST(attention_invalid_input_throws) {
     CHECK_THROWS_AS(attention_matrix(mesh.data(), 0.25f, small_region(), m), invalid_argument);
     mesh[3 * 4] = 70;  // a line along x: zero height
     CHECK_THROWS_AS(attention_matrix(mesh.data(), 0.25f, small_region(), m), invalid_argument);
-    mesh[3 * 4] = 3e38f;  // finite, but the box overflows
+    mesh[3 * 4] = 3e38f;  // finite, but not once scaled
     CHECK_THROWS_AS(attention_matrix(mesh.data(), 4.f, small_region(), m), invalid_argument);
+    AttentionRegion wide = small_region();
+    wide.scale_x = 1e6;  // a finite box whose matrix overflows float
+    CHECK_THROWS_AS(attention_matrix(mesh.data(), 1.f, wide, m), invalid_argument);
     bool kept = true;
     for (float v : m) kept = kept && v == 7.f;
     CHECK(kept);

@@ -55,16 +55,15 @@ static inline bool bilinear_tap(const BilinearTransform& t, int x, int y, Biline
 // tail.
 static inline void bilinear_channels(const BilinearTransform& t, const BilinearTap& tap,
                                      int c_begin, float* out) {
-    const int c_count = t.channels;
-    const float* p00 = t.input + tap.at;
-    const float* p01 = p00 + c_count;
-    const float* p10 = p00 + static_cast<std::ptrdiff_t>(t.width) * c_count;
-    const float* p11 = p10 + c_count;
-    for (int c = c_begin; c < c_count; ++c) {
-        const float a = p00[c];
-        const float b = tap.right ? p01[c] : 0.0f;
-        const float d0 = tap.below ? p10[c] : 0.0f;
-        const float d1 = tap.right && tap.below ? p11[c] : 0.0f;
+    // Offsets, not pointers: a neighbour past the edge is never even pointed at.
+    const std::ptrdiff_t c_count = t.channels;
+    const std::ptrdiff_t right = tap.at + c_count;
+    const std::ptrdiff_t below = tap.at + static_cast<std::ptrdiff_t>(t.width) * c_count;
+    for (std::ptrdiff_t c = c_begin; c < c_count; ++c) {
+        const float a = t.input[tap.at + c];
+        const float b = tap.right ? t.input[right + c] : 0.0f;
+        const float d0 = tap.below ? t.input[below + c] : 0.0f;
+        const float d1 = tap.right && tap.below ? t.input[below + c_count + c] : 0.0f;
         const float top = tap.wx0 * a + tap.wx1 * b;
         const float bottom = tap.wx0 * d0 + tap.wx1 * d1;
         out[c] = tap.wy1 * bottom + tap.wy0 * top;

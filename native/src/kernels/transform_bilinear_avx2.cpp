@@ -26,14 +26,15 @@ void transform_bilinear_avx2(const BilinearTransform& transform, float* out) {
             }
             const __m256 wx0 = _mm256_set1_ps(tap.wx0), wx1 = _mm256_set1_ps(tap.wx1);
             const __m256 wy0 = _mm256_set1_ps(tap.wy0), wy1 = _mm256_set1_ps(tap.wy1);
-            const float* p00 = t.input + tap.at;
-            const float* p10 = p00 + row;
+            // Offsets, not pointers: a neighbour past the edge is never even pointed at.
+            const float* in = t.input;
+            const std::ptrdiff_t at = tap.at, below_at = tap.at + row;
             const bool right = tap.right, below = tap.below, both = right && below;
             for (int c = 0; c < c_vector; c += 8) {
-                const __m256 a = _mm256_loadu_ps(p00 + c);
-                const __m256 b = right ? _mm256_loadu_ps(p00 + c_count + c) : zero;
-                const __m256 d0 = below ? _mm256_loadu_ps(p10 + c) : zero;
-                const __m256 d1 = both ? _mm256_loadu_ps(p10 + c_count + c) : zero;
+                const __m256 a = _mm256_loadu_ps(in + (at + c));
+                const __m256 b = right ? _mm256_loadu_ps(in + (at + c_count + c)) : zero;
+                const __m256 d0 = below ? _mm256_loadu_ps(in + (below_at + c)) : zero;
+                const __m256 d1 = both ? _mm256_loadu_ps(in + (below_at + c_count + c)) : zero;
                 const __m256 top = _mm256_add_ps(_mm256_mul_ps(wx0, a), _mm256_mul_ps(wx1, b));
                 const __m256 bottom =
                     _mm256_add_ps(_mm256_mul_ps(wx0, d0), _mm256_mul_ps(wx1, d1));

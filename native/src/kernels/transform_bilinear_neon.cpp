@@ -26,14 +26,15 @@ void transform_bilinear_neon(const BilinearTransform& transform, float* out) {
             }
             const float32x4_t wx0 = vdupq_n_f32(tap.wx0), wx1 = vdupq_n_f32(tap.wx1);
             const float32x4_t wy0 = vdupq_n_f32(tap.wy0), wy1 = vdupq_n_f32(tap.wy1);
-            const float* p00 = t.input + tap.at;
-            const float* p10 = p00 + row;
+            // Offsets, not pointers: a neighbour past the edge is never even pointed at.
+            const float* in = t.input;
+            const std::ptrdiff_t at = tap.at, below_at = tap.at + row;
             const bool right = tap.right, below = tap.below, both = right && below;
             for (int c = 0; c < c_vector; c += 4) {
-                const float32x4_t a = vld1q_f32(p00 + c);
-                const float32x4_t b = right ? vld1q_f32(p00 + c_count + c) : zero;
-                const float32x4_t d0 = below ? vld1q_f32(p10 + c) : zero;
-                const float32x4_t d1 = both ? vld1q_f32(p10 + c_count + c) : zero;
+                const float32x4_t a = vld1q_f32(in + (at + c));
+                const float32x4_t b = right ? vld1q_f32(in + (at + c_count + c)) : zero;
+                const float32x4_t d0 = below ? vld1q_f32(in + (below_at + c)) : zero;
+                const float32x4_t d1 = both ? vld1q_f32(in + (below_at + c_count + c)) : zero;
                 const float32x4_t top = vaddq_f32(vmulq_f32(wx0, a), vmulq_f32(wx1, b));
                 const float32x4_t bottom = vaddq_f32(vmulq_f32(wx0, d0), vmulq_f32(wx1, d1));
                 vst1q_f32(pixel + c, vaddq_f32(vmulq_f32(wy1, bottom), vmulq_f32(wy0, top)));
