@@ -58,8 +58,10 @@ class FaceLandmarkerOptions:
             kept only where the full-range detector finds it too (one full-range run on an
             image, or a video frame on which the detector runs, that has such a face). It
             drops face-like emblems that the short-range detector and the landmark network
-            both take for a face (as MediaPipe does) and keeps every face of the shared photos
-            and clip. ``False``: every detected face is landmarked, as in MediaPipe.
+            both take for a face (as MediaPipe does). Off by default: it keeps every face of
+            the shared photos (whole and cut by the image's edge) and of the shared clip with
+            the 468-point mesh, but with ``iris=True`` it drops 2 blurred faces of the clip's
+            131 that the attention mesh keeps (README, "False faces").
         iris: the 478-point set: the 468-point mesh and 10 iris points, MediaPipe's order.
         refine: how the 478 points are found (only with ``iris``). ``"attention"`` (default):
             MediaPipe's attention mesh, the network behind its ``refine_landmarks``: one run
@@ -83,7 +85,7 @@ class FaceLandmarkerOptions:
     detector_model: DetectorModel = "short_range"
     min_detection_confidence: float | None = None
     min_presence_confidence: float = 0.5
-    reject_false_faces: bool = True
+    reject_false_faces: bool = False
     iris: bool = False
     refine: Refine = "attention"
     redetect_every: int = 30

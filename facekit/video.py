@@ -188,10 +188,8 @@ class VideoProcessor:
                 self._anonymizer = Anonymizer(anonymize)
                 self.stage_seconds["anonymize"] = 0.0
             faces = max(max_faces, fused.max_faces) if fused is not None else max_faces
-            # Anonymizing covers every face found: a false cover is cheap, a missed face not.
             self._landmarker = FaceLandmarker(FaceLandmarkerOptions(
-                running_mode=RunningMode.VIDEO, max_faces=faces, iris=mesh,
-                reject_false_faces=anonymize is None))
+                running_mode=RunningMode.VIDEO, max_faces=faces, iris=mesh))
         except BaseException:
             self.close()
             raise

@@ -289,11 +289,16 @@ def _fail_after(network, seen: list) -> None:
     network.run = failing
 
 
+@pytest.mark.parametrize("refine", ["attention", "iris"])
 @pytest.mark.parametrize("mode", [RunningMode.IMAGE, RunningMode.VIDEO])
-def test_an_exception_inside_detect_wipes_the_frame(photo, mode):
-    with FaceLandmarker(FaceLandmarkerOptions(running_mode=mode, iris=True)) as landmarker:
+def test_an_exception_inside_detect_wipes_the_frame(photo, mode, refine):
+    options = FaceLandmarkerOptions(running_mode=mode, iris=True, refine=refine)
+    with FaceLandmarker(options) as landmarker:
         seen: list = []
-        _fail_after(landmarker._iris, seen)  # the mesh ran: landmarks are in the arena
+        # The last network of the path fails after running: the mesh, the feature map and the
+        # region crops (or the eye crops) are in the arena by then.
+        last = landmarker._iris if refine == "iris" else landmarker._attention.regions
+        _fail_after(last, seen)
         with pytest.raises(_StageFailed):
             if mode is RunningMode.IMAGE:
                 landmarker.detect(photo)

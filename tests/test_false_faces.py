@@ -38,7 +38,7 @@ def faces(landmarker: FaceLandmarker, image: np.ndarray) -> list[tuple]:
 
 def pair(**options) -> tuple[FaceLandmarker, FaceLandmarker]:
     return (FaceLandmarker(FaceLandmarkerOptions(reject_false_faces=False, **options)),
-            FaceLandmarker(FaceLandmarkerOptions(**options)))
+            FaceLandmarker(FaceLandmarkerOptions(reject_false_faces=True, **options)))
 
 
 def same(before: list[tuple], after: list[tuple]) -> bool:
@@ -52,16 +52,22 @@ def face_free() -> dict[str, np.ndarray]:
     return drawn()
 
 
-def test_option_is_on_by_default_and_checked():
-    assert FaceLandmarkerOptions().reject_false_faces is True
+def test_option_is_off_by_default_and_checked():
+    assert FaceLandmarkerOptions().reject_false_faces is False
     assert FaceLandmarkerOptions(reject_false_faces=np.bool_(False)).reject_false_faces is False
     with pytest.raises(TypeError, match="reject_false_faces must be True or False"):
         FaceLandmarkerOptions(reject_false_faces="yes")
 
 
-def test_every_face_on_the_shared_photos_is_kept():
+# Both mesh networks decide presence differently (the attention mesh keeps a blurred face of
+# clip frame 25 that face_landmark drops), so recall is checked with each.
+MESH = pytest.mark.parametrize("iris", [False, True], ids=["468", "478-attention"])
+
+
+@MESH
+def test_every_face_on_the_shared_photos_is_kept(iris):
     shared_face("obama.jpg")  # skips with the reason when the shared photos are absent
-    off, on = pair(max_faces=4)
+    off, on = pair(max_faces=4, iris=iris)
     with off, on:
         for path in sorted(SHARED_FACES.iterdir()):
             photo = facekit.load_image(path)
@@ -70,31 +76,74 @@ def test_every_face_on_the_shared_photos_is_kept():
             assert same(before, faces(on, photo)), path.name
 
 
-def test_every_face_on_the_shared_clip_is_kept():
+@MESH
+def test_faces_cut_by_the_image_edge(iris):
+    """Partial faces: each shared photo's faces cut at each side. The full-range network
+    scores such faces as low as 0, so the check leaves a face whose box reaches the edge alone;
+    a second face in the cut image that does not reach the edge is still checked: with the
+    468-point mesh 1 of 83 faces is dropped (two_people.jpg cut below one face: the other),
+    none of 82 with the attention mesh."""
+    shared_face("obama.jpg")
+    off, on = pair(max_faces=4, iris=iris)
+    cut, lost = 0, []
+    with off, on:
+        for path in sorted(SHARED_FACES.iterdir()):
+            photo = facekit.load_image(path)
+            for face in faces(off, photo):
+                cx, cy, half = face[0].center_x, face[0].center_y, face[0].width / 4
+                for side, part in enumerate((photo[:, int(cx - half):], photo[:, :int(cx + half)],
+                                             photo[int(cy - half):], photo[:int(cy + half)])):
+                    part = np.ascontiguousarray(part)
+                    before, after = faces(off, part), faces(on, part)
+                    cut += len(before)
+                    if not same(before, after):
+                        assert len(after) == len(before) - 1, path.name
+                        lost.append(f"{path.name}:{side}")
+    print(f"iris={iris}: {cut} faces in cut images, dropped by the check: {lost}")
+    assert cut >= 60 and len(lost) <= 1
+
+
+@MESH
+def test_faces_on_the_shared_clip(iris):
+    """Every face with the 468-point mesh; with the attention mesh, which keeps blurred faces
+    face_landmark drops, the check drops two of them (frames 25 and 46: a large blurred face
+    and a blurred profile, full-range scores 0.50 and 0.42): why the option is off by
+    default."""
     av = pytest.importorskip("av", reason="PyAV decodes the clip (test extra)")
     clip = shared_video("short_hamilton_clip.mp4")
     with av.open(str(clip)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    off, on = pair()  # IMAGE mode: the detector, and the check, run on every frame
+    off, on = pair(iris=iris)  # IMAGE mode: the detector, and the check, run on every frame
+    lost = []
     with off, on:
         found = 0
-        for frame in frames:
-            before = faces(off, frame)
+        for index, frame in enumerate(frames):
+            before, after = faces(off, frame), faces(on, frame)
             found += len(before)
-            assert same(before, faces(on, frame))
-    assert found >= 140  # faces on at least 140 of the 275 frames without tracking
+            if not same(before, after):
+                assert after == [] and len(before) == 1, index
+                lost.append(index)
+    print(f"iris={iris}: faces on {found} frames, {len(lost)} dropped by the check: {lost}")
+    assert found >= 130  # faces on at least 130 of the 275 frames without tracking
+    assert lost == ([] if not iris else [25, 46])
     tracked = {}
     for reject in (False, True):
-        options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO, reject_false_faces=reject)
+        options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO, reject_false_faces=reject,
+                                        iris=iris)
         with FaceLandmarker(options) as video:
             tracked[reject] = []
             for index, frame in enumerate(frames):
                 with video.detect_for_video(frame, 33 * index) as result:
                     tracked[reject].append(len(result.faces))
-    assert tracked[True] == tracked[False]
+    with_faces = {reject: sum(map(bool, counts)) for reject, counts in tracked.items()}
+    print(f"iris={iris}, video: frames with a face {with_faces[False]} -> {with_faces[True]}")
+    assert tracked[True] == tracked[False] if not iris else \
+        with_faces[True] >= with_faces[False] - len(lost)
 
 
-@pytest.mark.parametrize("threshold, at_least_rejected", [(None, 4), (0.3, 4)])
+# Figures (seeded set): 11 -> 8 false faces at the default threshold, 14 -> 13 at 0.3 (the
+# agreement bar is lowered with the caller's threshold, so less is rejected there).
+@pytest.mark.parametrize("threshold, at_least_rejected", [(None, 3), (0.3, 1)])
 def test_fewer_false_faces_on_face_free_images(face_free, threshold, at_least_rejected):
     off, on = pair(max_faces=4, min_detection_confidence=threshold)
     with off, on:
@@ -105,10 +154,12 @@ def test_fewer_false_faces_on_face_free_images(face_free, threshold, at_least_re
     assert sum(before.values()) > 0  # the set does fool the pipeline as MediaPipe's
     assert sum(before.values()) - sum(after.values()) >= at_least_rejected
     assert all(after[name] <= before[name] for name in face_free)
-    # The face-like emblems are what the check is for: most of them go.
+    # The face-like emblems are what the check is for: at the default threshold half go.
     emblems_before = sum(before[f"emblem{seed}"] for seed in range(EMBLEMS))
     emblems_after = sum(after[f"emblem{seed}"] for seed in range(EMBLEMS))
-    assert emblems_before >= 5 and emblems_after <= emblems_before // 2
+    assert emblems_before >= 5
+    if threshold is None:
+        assert emblems_after <= emblems_before // 2
 
 
 def test_mediapipe_reports_the_false_faces_that_facekit_rejects(face_free, tmp_path):
@@ -128,7 +179,7 @@ def test_mediapipe_reports_the_false_faces_that_facekit_rejects(face_free, tmp_p
     theirs = run_oracle({"task": "mesh", "images": paths})["images"]
     assert len(fooled) >= 5
     assert all(len(image["faces"]) == 1 for image in theirs)
-    assert len(kept) <= 1
+    assert len(kept) <= len(fooled) // 2
 
 
 def test_background_crops_of_the_shared_photos_stay_face_free():
@@ -181,12 +232,11 @@ def test_anonymizer_still_covers_a_face_the_landmarker_rejects(face_free):
         assert not np.array_equal(covered, image)
 
 
-def test_video_processor_keeps_every_face_only_when_it_anonymizes(face_free):
-    """Anonymizing fails closed: its landmarker keeps the faces the check would reject; the
-    other effects get the check."""
+def test_video_processor_keeps_every_face(face_free):
+    """VideoProcessor's landmarker has the default (no check): anonymizing fails closed."""
     from facekit.video import VideoProcessor
 
     image = face_free["emblem2"]
     with VideoProcessor(anonymize="solid") as covering, VideoProcessor(mesh=True) as drawing:
         assert covering.process_frame(image, 0).faces == 1
-        assert drawing.process_frame(image, 0).faces == 0
+        assert drawing.process_frame(image, 0).faces == 1

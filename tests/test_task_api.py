@@ -53,6 +53,8 @@ BAD = [
     (FaceLandmarkerOptions, "min_detection_confidence", math.nan, ValueError),
     (FaceLandmarkerOptions, "min_presence_confidence", -0.1, ValueError),
     (FaceLandmarkerOptions, "iris", 1, TypeError),
+    (FaceLandmarkerOptions, "refine", "attn", ValueError),
+    (FaceLandmarkerOptions, "reject_false_faces", "yes", TypeError),
     (FaceLandmarkerOptions, "redetect_every", 0, ValueError),
     (FaceLandmarkerOptions, "search_every", 2.0, TypeError),
     (FaceLandmarkerOptions, "color_format", 3, TypeError),
