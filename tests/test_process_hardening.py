@@ -66,4 +66,4 @@ def test_thread_cache_wipe_clears_what_free_perturbation_misses():
     kept, wiped = _thread_cache("keep"), _thread_cache("wipe")
     assert kept["pattern"] == 496
     assert wiped["pattern"] == 0 and wiped["zero"] == 496
-    assert wiped["wiped"] >= 7 * 64
+    assert wiped["wiped"] >= 64  # at least one chunk of each of the 64 cached sizes

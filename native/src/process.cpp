@@ -1,6 +1,9 @@
 #include "facekit/process.h"
 
 #include <alloca.h>
+
+#include <cstdint>
+#include <cstring>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -36,8 +39,15 @@ std::size_t wipe_thread_cache() noexcept {
         for (std::size_t k = 0; k < kDepth; ++k) {
             void* chunk = malloc(usable);
             if (chunk == nullptr) break;
+            held[count++] = chunk;  // freed below in any case
+            // A cached chunk starts with the cache's link (glibc >= 2.32 stores it mangled
+            // with the chunk's own address: never 0); a zero word means the chunk was carved
+            // from the heap's top, so this size's cache is empty: stop before touching more
+            // fresh memory (page faults cost more than the wipe itself).
+            std::uint64_t link;
+            std::memcpy(&link, chunk, sizeof link);
+            if (link == 0) break;
             explicit_bzero(chunk, malloc_usable_size(chunk));
-            held[count++] = chunk;
         }
     }
     for (std::size_t i = 0; i < count; ++i) free(held[i]);

@@ -26,8 +26,9 @@ bool set_free_perturb(int byte) noexcept;
 // glibc's per-thread cache (tcache) keeps the last few freed chunks of each small size (up to
 // 1032 bytes) and, unlike its other bins, does not perturb them: a network's small tensors (the
 // attention mesh's 512-byte last activations) stay readable there. This takes every cached
-// chunk of the calling thread out (malloc of each cached size, 7 deep: glibc's default count),
-// zeroes it and frees it again. Returns the number of chunks wiped (0 where not glibc).
+// chunk of the calling thread out (malloc of each cached size, up to 7 deep: glibc's default
+// count, stopping at the first chunk that is not from the cache), zeroes it and frees it
+// again. Returns the number of chunks taken out (0 where not glibc).
 std::size_t wipe_thread_cache() noexcept;
 
 }  // namespace facekit
