@@ -63,6 +63,7 @@ class AttentionMesh:
         crops = _native.landmarks.attention_crops(arena, features, matrices, self._crop_size)
         heads = self.regions.run(frame, crops)
         box = (roi.center_x, roi.center_y, roi.width, roi.height, roi.rotation)
+        lips, left_eye, left_iris, right_eye, right_iris = (heads[name] for name in _HEADS)
         return _native.landmarks.attention_landmarks(
-            arena, mesh, *(heads[name] for name in _HEADS), matrices, self._matrix_scale,
-            self._regions, box, int(self.trunk.input_shape[1]))
+            arena, mesh, lips, left_eye, left_iris, right_eye, right_iris, matrices,
+            self._matrix_scale, self._regions, box, int(self.trunk.input_shape[1]))

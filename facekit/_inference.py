@@ -116,7 +116,7 @@ class Network:
         # addresses every frame, and reusing the binding saves its four ORT calls per run.
         self._last_binding: tuple[tuple[int, ...], object] | None = None
 
-    def run(self, frame: Frame, tensor: EphemeralArray) -> dict[str, EphemeralArray]:
+    def run(self, frame: Frame, tensor: np.ndarray) -> dict[str, EphemeralArray]:
         """Run on `tensor` (an arena view; its first axis is the batch); return the outputs as
         new arena views."""
         batch = tensor.shape[0]

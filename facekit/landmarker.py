@@ -17,6 +17,7 @@ from functools import partial
 from typing import Literal
 
 from . import _native
+from ._attention import AttentionMesh
 from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel, SecondOpinion
 from ._checks import (
     checked_color_format,
@@ -26,7 +27,6 @@ from ._checks import (
     options_from,
     whole_number,
 )
-from ._attention import AttentionMesh
 from ._ephemeral import Ephemeral, EphemeralArray
 from ._inference import Network
 from ._pipeline import FrameResult, Pipeline, RunningMode, check_timestamp, video_timestamp
