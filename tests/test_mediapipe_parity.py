@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import DATA, SHARED_FACES
+from support import parity_photos
 from support_oracle import require_oracle, run_oracle
 
 import facekit
@@ -22,14 +22,7 @@ from facekit import FaceDetector, FaceDetectorOptions, FaceLandmarker, FaceLandm
 MAX_FACES = 2
 
 
-def photos() -> list[Path]:
-    shared = sorted(p for p in SHARED_FACES.glob("*") if p.suffix.lower() in
-                    (".jpg", ".jpeg", ".png")) if SHARED_FACES.exists() else []
-    return [DATA / "obama.jpg", *shared]
-
-
-PHOTOS = photos()
-IDS = [p.name if p.parent == SHARED_FACES else f"committed-{p.name}" for p in PHOTOS]
+PHOTOS, IDS = parity_photos()
 
 
 @pytest.fixture(scope="module")
