@@ -270,6 +270,10 @@ def scan_process(pid: int, needles: Needles | dict[str, list[bytes]],
     return report
 
 
+FEATURE_STRIDE = 16  # sampling of the attention mesh's feature-map windows (region crops: 4)
+HIDDEN_SAMPLE = 8192  # windows kept of a hidden activation larger than this many values
+
+
 def needle_sets(record: dict[str, Any]) -> dict[str, list[bytes]]:
     """The needle sets of one reference frame (see ``memscan_child.reference``)."""
     sets: dict[str, list[bytes]] = {}
@@ -286,20 +290,27 @@ def needle_sets(record: dict[str, Any]) -> dict[str, list[bytes]]:
     if "raw" in record:
         sets["raw landmarks f32"] = window_needles(record["raw"], 4, np.float32)
     if "features" in record:  # the attention trunk's feature map: NHWC as the arena holds
-        # it, and NCHW as ONNX Runtime computes it before the output's transpose
+        # it, and NCHW as ONNX Runtime computes it before the output's transpose. Every
+        # FEATURE_STRIDE-th window: thousands of 16-byte needles are evidence enough, and all
+        # 147,000 of them per frame made the 100-frame video scan take three minutes.
         features = np.asarray(record["features"])
-        sets["attention features"] = window_needles(features, 4, np.float32)
-        sets["attention features nchw"] = window_needles(features.transpose(0, 3, 1, 2), 4,
-                                                         np.float32)
+        sets["attention features"] = window_needles(features, 4, np.float32)[::FEATURE_STRIDE]
+        sets["attention features nchw"] = window_needles(
+            features.transpose(0, 3, 1, 2), 4, np.float32)[::FEATURE_STRIDE]
     if "region crops" in record:
-        sets["region crops"] = window_needles(record["region crops"], 4, np.float32)
+        sets["region crops"] = window_needles(record["region crops"], 4,
+                                              np.float32)[::FEATURE_STRIDE // 4]
     for network, activations in record.get("hidden", {}).items():
         # Windows the network also produces for a blank input (its response to the letterbox
         # padding, say) are no one's data, and a blank-input rerun legitimately leaves them.
         blank = {n for a in record.get("blank", {}).get(network, ())
                  for n in activation_needles(a)}
+        # A large activation (the attention trunk's 48x48x32 map) is sampled as the feature
+        # map is: at most about HIDDEN_SAMPLE windows per array and order.
         sets[f"hidden {network}"] = list(dict.fromkeys(
-            n for a in activations for n in activation_needles(a) if n not in blank))
+            n for a in activations
+            for n in activation_needles(a)[::max(1, np.asarray(a).size // HIDDEN_SAMPLE)]
+            if n not in blank))
     return sets
 
 
