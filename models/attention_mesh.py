@@ -15,12 +15,11 @@ Written to ``facekit/data/attention_mesh.json``; no face's values are involved.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from . import sources
+from . import generated, sources
 
 OUT = Path(__file__).resolve().parents[1] / "facekit" / "data" / "attention_mesh.json"
 MEMBER = sources.ATTENTION_MESH
@@ -99,17 +98,7 @@ def build(cache: Path = sources.DEFAULT_CACHE) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.attention_mesh")
-    parser.add_argument("--check", action="store_true", help="compare with the committed file")
-    args = parser.parse_args(argv)
-    text = build()
-    if args.check:
-        same = OUT.exists() and OUT.read_text() == text
-        print("attention_mesh.json " + ("matches" if same else "DIFFERS"))
-        return 0 if same else 1
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
-    return 0
+    return generated.main("models.attention_mesh", build, OUT, argv)
 
 
 if __name__ == "__main__":

@@ -24,12 +24,11 @@ Only the mesh topology is read, never a face's coordinates.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from . import sources
+from . import generated, sources
 from .mesh_regions import MEMBER, _edge_sets
 
 OUT = Path(__file__).resolve().parents[1] / "facekit" / "data" / "face_triangles.json"
@@ -68,17 +67,7 @@ def build(cache: Path = sources.DEFAULT_CACHE) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.face_triangles")
-    parser.add_argument("--check", action="store_true", help="compare with the committed file")
-    args = parser.parse_args(argv)
-    text = build()
-    if args.check:
-        same = OUT.exists() and OUT.read_text() == text
-        print("face_triangles.json " + ("matches" if same else "DIFFERS"))
-        return 0 if same else 1
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
-    return 0
+    return generated.main("models.face_triangles", build, OUT, argv)
 
 
 if __name__ == "__main__":

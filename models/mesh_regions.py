@@ -13,14 +13,13 @@ never a face's coordinates.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-from . import sources
+from . import generated, sources
 
 MEMBER = "mediapipe/python/solutions/face_mesh_connections.py"
 OUT = Path(__file__).resolve().parents[1] / "facekit" / "data" / "mesh_regions.json"
@@ -149,17 +148,7 @@ def build(cache: Path = sources.DEFAULT_CACHE) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.mesh_regions")
-    parser.add_argument("--check", action="store_true", help="compare with the committed file")
-    args = parser.parse_args(argv)
-    text = build()
-    if args.check:
-        same = OUT.exists() and OUT.read_text() == text
-        print("mesh_regions.json " + ("matches" if same else "DIFFERS"))
-        return 0 if same else 1
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
-    return 0
+    return generated.main("models.mesh_regions", build, OUT, argv)
 
 
 if __name__ == "__main__":
