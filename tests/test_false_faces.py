@@ -125,7 +125,10 @@ def test_faces_on_the_shared_clip(iris):
                 lost.append(index)
     print(f"iris={iris}: faces on {found} frames, {len(lost)} dropped by the check: {lost}")
     assert found >= 130  # faces on at least 130 of the 275 frames without tracking
-    assert lost == ([] if not iris else [25, 46])
+    # The measured cost of the check, as a bound rather than frame numbers (a model update may
+    # move which blurred frames fall under the agreement bar): none with the 468-point mesh, at
+    # most the two frames measured with the attention mesh.
+    assert len(lost) <= (2 if iris else 0)
     tracked = {}
     for reject in (False, True):
         options = FaceLandmarkerOptions(running_mode=RunningMode.VIDEO, reject_false_faces=reject,
