@@ -14,7 +14,8 @@ namespace facekit::portrait {
 
 namespace {
 
-constexpr float kEps = 120.0f;  // the guided filter's regularization, in 8-bit units squared
+constexpr float kEps = 30.0f;  // the guided filter's regularization, in 8-bit units squared
+constexpr float kContrast = 2.0f;  // the mask's contrast around 0.5 before the filter
 constexpr float kMaxSlope = 15.0f;  // |a| cap, so the quantized coefficients stay in range
 constexpr float kSlopeOffset = 16.0f, kSlopeScale = 2048.0f;
 constexpr float kBiasOffset = 4096.0f, kBiasScale = 16.0f;
@@ -128,7 +129,8 @@ std::uint8_t* matte(const ImageView& image, const float* mask, Arena& arena) {
             guide[i] = grid[i * ch + guide_channel];
             const float p = mask_at(mask, std::min(x * step + centre, width - 1.0f),
                                     std::min(y * step + centre, height - 1.0f), width, height);
-            prob[i] = static_cast<std::uint32_t>(p * 255.0f + 0.5f);
+            const float sharp = std::clamp((p - 0.5f) * kContrast + 0.5f, 0.0f, 1.0f);
+            prob[i] = static_cast<std::uint32_t>(sharp * 255.0f + 0.5f);
         }
     kernels::box_sum(guide, gw, gh, r, sum_i, scratch);
     kernels::box_sum(prob, gw, gh, r, sum_p, scratch);
@@ -287,13 +289,18 @@ std::uint8_t* compose(const ImageView& image, const std::uint8_t* matte, const C
     } else {
         throw std::invalid_argument("unknown portrait effect");
     }
-    // out = image + (background - image) * (255 - matte) / 256: a pixel of matte 255 is exact.
+    // out = image + (background - image) * (255 - matte) / 256: a pixel of matte 255 keeps the
+    // image exactly, one of matte 0 takes the background exactly.
     auto* inverse = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(width));
     for (int y = 0; y < height; ++y) {
         const std::uint8_t* m = matte + static_cast<std::size_t>(y) * width;
         for (int x = 0; x < width; ++x) inverse[x] = static_cast<std::uint8_t>(255 - m[x]);
-        kernels::blend(row_of(image, y), background + background_stride * y, inverse, 256,
-                       static_cast<std::size_t>(width), ch, out + row_bytes * y);
+        const std::uint8_t* back = background + background_stride * y;
+        std::uint8_t* o = out + row_bytes * y;
+        kernels::blend(row_of(image, y), back, inverse, 256, static_cast<std::size_t>(width), ch, o);
+        // The blend's weight tops out at 255/256: pixels of matte 0 take the background exactly.
+        for (int x = 0; x < width; ++x)
+            if (m[x] == 0) std::memcpy(o + static_cast<std::size_t>(x) * ch, back + static_cast<std::size_t>(x) * ch, ch);
     }
     return out;
 }

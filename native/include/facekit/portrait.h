@@ -45,7 +45,8 @@ struct Compose {
 // normalized convolution weighted by (255 - matte)^2 (two box passes on the grid, radius up to
 // 1/40 of the longer side of the grid at strength 1), so the person's colours do not bleed into
 // it; Color and Image replace it. The background is blended in where the matte is below 255; a
-// pixel of matte 255 keeps its value exactly. Throws std::invalid_argument for bad arguments.
+// pixel of matte 255 keeps its value exactly, one of matte 0 takes
+// the background's exactly. Throws std::invalid_argument for bad arguments.
 std::uint8_t* compose(const ImageView& image, const std::uint8_t* matte, const Compose& how,
                       Arena& arena);
 
