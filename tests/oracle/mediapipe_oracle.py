@@ -286,7 +286,7 @@ def task_selfie_blur(req: dict) -> dict:
         h, w = rgb.shape[:2]
         times = []
         with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
-            def once():
+            def once(rgb=rgb, seg=seg):
                 mask = seg.process(rgb).segmentation_mask  # float32 HxW in [0, 1]
                 blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
                 return mask, cv2.blendLinear(rgb, blurred, mask, 1.0 - mask)
