@@ -63,7 +63,7 @@ def _background(value: Any) -> tuple[int, int, int] | np.ndarray | None:
                     f"got {type(value).__name__}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # __eq__ below compares a background image by value
 class PortraitOptions:
     """How a :class:`Portrait` runs and which background effect it applies (at most one).
 
@@ -112,6 +112,21 @@ class PortraitOptions:
                                         ("cutout", self.cutout)) if on]
         if len(chosen) > 1:
             raise ValueError(f"choose one background effect, got {' and '.join(chosen)}")
+
+    def _key(self) -> tuple:
+        background: object = self.background
+        if isinstance(self.background, np.ndarray):  # compared by value, as the other fields are
+            background = (self.background.shape, self.background.tobytes())
+        return (self.blur, background, self.cutout, self.running_mode,
+                self.temporal_smoothing, self.color_format, self.intra_op_threads)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PortraitOptions):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def effect(self) -> str:

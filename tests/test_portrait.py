@@ -287,6 +287,19 @@ def test_bad_options_are_refused(options, error, match):
         PortraitOptions(**options)
 
 
+def test_options_compare_by_value_and_keep_their_own_background():
+    backdrop = np.zeros((4, 5, 3), np.uint8)
+    options = PortraitOptions(background=backdrop)
+    assert options == PortraitOptions(background=backdrop.copy())
+    assert hash(options) == hash(PortraitOptions(background=backdrop.copy()))
+    assert options != PortraitOptions(background=backdrop + 1)
+    assert options != PortraitOptions(background=(0, 0, 0))
+    backdrop[:] = 9  # the options hold their own read-only copy
+    assert not options.background.any() and not options.background.flags.writeable
+    assert PortraitOptions(blur=0.5) == PortraitOptions(blur=np.float32(0.5))
+    assert options.effect == "image" and PortraitOptions().effect == "none"
+
+
 def test_background_image_of_another_channel_count_is_refused(scene):
     image, _ = scene
     with Portrait(background=np.zeros((8, 8, 4), np.uint8)) as portrait, \
