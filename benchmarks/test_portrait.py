@@ -15,7 +15,8 @@ The target (facekit >= 2x MediaPipe at 1080p) is reported, never asserted; the t
 sanity (positive times, the person found on both sides).
 
 Run:  pytest benchmarks/test_portrait.py -p no:cacheprovider -s
-      FACEKIT_BENCH_ALTERNATIONS=5 for more alternations.
+      FACEKIT_BENCH_ALTERNATIONS=5 for more alternations; with --benchmark-disable (CI's
+      smoke run) one alternation of 3 calls a side.
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ def sigma_of(width: int, height: int) -> float:
     return radius * math.sqrt(2.0 / 3.0)
 
 
-def _facekit(image: np.ndarray) -> dict:
+def _facekit(image: np.ndarray, calls: int) -> dict:
     times = []
     with Portrait(PortraitOptions(blur=1.0)) as portrait:
         for _ in range(WARMUP):
             portrait.segment(image).close()
-        for _ in range(CALLS):
+        for _ in range(calls):
             start = time.perf_counter()
             result = portrait.segment(image)
             person = float((result.matte >= 128).mean())
@@ -60,26 +61,28 @@ def _facekit(image: np.ndarray) -> dict:
             "person_fraction": person}
 
 
-def _mediapipe(path: str, sigma: float) -> dict:
+def _mediapipe(path: str, sigma: float, calls: int) -> dict:
     answer = run_oracle({"task": "selfie_blur", "images": [path], "sigma": sigma,
-                         "repeats": CALLS, "warmup": WARMUP})
+                         "repeats": calls, "warmup": WARMUP})
     return answer["images"][0]
 
 
 @pytest.mark.parametrize("size", list(PHOTOS))
-def test_background_blur_vs_mediapipe(size, record_property):
+def test_background_blur_vs_mediapipe(size, record_property, request):
     require_oracle()
+    smoke = bool(request.config.getoption("benchmark_disable", False))
+    calls, alternations = (3, 1) if smoke else (CALLS, ALTERNATIONS)
     cv2 = pytest.importorskip("cv2")
     path = str(shared_face(PHOTOS[size]))
     image = np.ascontiguousarray(cv2.imread(path, cv2.IMREAD_COLOR)[:, :, ::-1])
     height, width = image.shape[:2]
     sigma = sigma_of(width, height)
     runs: dict[str, list[dict]] = {"mediapipe": [], "facekit": []}
-    for round_ in range(ALTERNATIONS):
+    for round_ in range(alternations):
         order = ("mediapipe", "facekit") if round_ % 2 == 0 else ("facekit", "mediapipe")
         for side in order:
-            runs[side].append(_mediapipe(path, sigma) if side == "mediapipe"
-                              else _facekit(image))
+            runs[side].append(_mediapipe(path, sigma, calls) if side == "mediapipe"
+                              else _facekit(image, calls))
     report = {side: {key: float(np.median([r[key] for r in rs])) for key in ("p50_ms", "p95_ms")}
               for side, rs in runs.items()}
     speedup = report["mediapipe"]["p50_ms"] / report["facekit"]["p50_ms"]
