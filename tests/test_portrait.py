@@ -204,6 +204,20 @@ def test_cutout_is_rgba_with_the_matte_as_alpha(scene):
     assert np.array_equal(matte_bgr, matte)
 
 
+def test_colour_and_channel_order(scene):
+    """A colour is given in RGB whatever the frames' order: BGR frames get the same picture,
+    channels reversed; a PIL image gives the numpy result."""
+    from PIL import Image
+
+    image, _ = scene
+    _, rgb_out = run(image, background=(200, 30, 10))
+    _, bgr_out = run(np.ascontiguousarray(image[..., ::-1]), background=(200, 30, 10),
+                     color_format="bgr")
+    assert np.array_equal(bgr_out[..., ::-1], rgb_out)
+    _, pil_out = run(Image.fromarray(image), background=(200, 30, 10))  # type: ignore[arg-type]
+    assert np.array_equal(pil_out, rgb_out)
+
+
 def test_background_image_is_resized_to_the_frame(scene):
     image, key = scene
     backdrop = np.zeros((50, 80, 3), np.uint8)
