@@ -15,7 +15,11 @@ namespace facekit::portrait {
 namespace {
 
 constexpr float kEps = 30.0f;  // the guided filter's regularization, in 8-bit units squared
-constexpr float kContrast = 2.0f;  // the mask's contrast around 0.5 before the filter
+constexpr float kContrast = 3.0f;  // the mask's contrast around 0.5 before the filter
+// The filtered matte's levels: kFloor and below become 0 (the faint fringe the filter spreads
+// into the background), 255 - kFloor and above 255, stretched linearly between; folded into
+// the coefficients.
+constexpr float kFloor = 32.0f;
 constexpr float kMaxSlope = 15.0f;  // |a| cap, so the quantized coefficients stay in range
 constexpr float kSlopeOffset = 16.0f, kSlopeScale = 2048.0f;
 constexpr float kBiasOffset = 4096.0f, kBiasScale = 16.0f;
@@ -110,7 +114,7 @@ std::uint8_t* matte(const ImageView& image, const float* mask, Arena& arena) {
     const int step = grid_step(width, height);
     const int gw = (width + step - 1) / step, gh = (height + step - 1) / step;
     const std::size_t cells = static_cast<std::size_t>(gw) * gh;
-    const int r = std::max(2, static_cast<int>(std::lround(std::max(gw, gh) / 80.0)));
+    const int r = std::max(2, static_cast<int>(std::lround(std::max(gw, gh) / 120.0)));
     const int guide_channel = ch == 1 ? 0 : 1;
 
     const std::uint8_t* grid = grid_image(image, step, gw, gh, arena);
@@ -163,6 +167,7 @@ std::uint8_t* matte(const ImageView& image, const float* mask, Arena& arena) {
         wxs[x] = gx - x0s[x];
     }
     const float scale_a = inv_n / kSlopeScale, scale_b = inv_n / kBiasScale;
+    const float stretch = 255.0f / (255.0f - 2.0f * kFloor);
     for (int y = 0; y < gh; ++y) {
         const std::uint32_t* sa = sum_i + static_cast<std::size_t>(y) * gw;
         const std::uint32_t* sb = sum_p + static_cast<std::size_t>(y) * gw;
@@ -172,8 +177,8 @@ std::uint8_t* matte(const ImageView& image, const float* mask, Arena& arena) {
             const int k0 = x0s[x], k1 = std::min(k0 + 1, gw - 1);
             const float a0 = sa[k0] * scale_a - kSlopeOffset, a1 = sa[k1] * scale_a - kSlopeOffset;
             const float b0 = sb[k0] * scale_b - kBiasOffset, b1 = sb[k1] * scale_b - kBiasOffset;
-            ra[x] = a0 + (a1 - a0) * wxs[x];
-            rb[x] = b0 + (b1 - b0) * wxs[x];
+            ra[x] = (a0 + (a1 - a0) * wxs[x]) * stretch;
+            rb[x] = (b0 + (b1 - b0) * wxs[x] - kFloor) * stretch;
         }
     }
     auto* out = arena.allocate_array<std::uint8_t>(static_cast<std::size_t>(width) * height);
