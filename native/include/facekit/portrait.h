@@ -26,7 +26,9 @@ void smooth_mask(const float* mask, float* state, std::size_t count, float keep,
 // (kMaskSide^2 floats in [0, 1], the network's probability over the whole image) refined by a
 // fast guided filter: coefficients on the grid_step() grid, guided by the image's green
 // channel (a pixel's second byte; the first of a gray image), spread back bilinearly and applied
-// to the full-resolution guide, so the matte follows the image's own edges (hair included).
+// to the full-resolution guide, so the matte follows the image's own edges (hair included);
+// levels up to 32 become 0 and from 223 become 255 (the filter's faint fringe and near-certain
+// person), stretched linearly between.
 // Throws std::invalid_argument for a bad image.
 std::uint8_t* matte(const ImageView& image, const float* mask, Arena& arena);
 
