@@ -377,6 +377,28 @@ def test_the_matte_lives_in_the_arena(scene):
         assert first.expired
 
 
+def test_every_export_channel_refuses_the_matte_and_the_result(scene, tmp_path):
+    """The refusal matrix's channels (facekit.audit.channels) on the matte, the output image
+    and the result: pickle at every protocol, copy, deepcopy, json; for the arrays also
+    np.save/savez/savetxt, tofile, tobytes, tolist, the buffer protocol (PIL included); marshal
+    cannot carry them."""
+    from facekit.audit.channels import ARRAY_ONLY, REFUSED, marshal_refused
+
+    image, _ = scene
+    with Portrait(cutout=True) as portrait, portrait.segment(image) as result:
+        for name, obj in (("matte", result.matte), ("image", result.image), ("result", result)):
+            for channel, export in REFUSED.items():
+                with pytest.raises(BiometricExportError):
+                    export(obj, tmp_path)
+            if name != "result":
+                for channel, export in ARRAY_ONLY.items():
+                    with pytest.raises(BiometricExportError):
+                        export(obj, tmp_path)
+            assert marshal_refused(obj), name
+        assert list(tmp_path.iterdir()) == []
+        assert "255" not in repr(result.matte)  # repr shows the shape, never values
+
+
 def test_closing_wipes_the_video_state(scene):
     image, _ = scene
     portrait = Portrait(running_mode=RunningMode.VIDEO)
