@@ -80,8 +80,9 @@ class PortraitOptions:
         running_mode: ``RunningMode.IMAGE`` (:meth:`Portrait.segment`) or
             ``RunningMode.VIDEO`` (:meth:`Portrait.segment_for_video`).
         temporal_smoothing: in video, the weight in [0, 0.95] of the previous frames in the
-            network's mask (an exponential average; 0: each frame alone). A repeated frame
-            gives the same matte from the second frame on.
+            network's mask (an exponential average whose past weight shrinks, per pixel, as
+            the probability changes: flicker is averaged, motion followed at once; 0: each
+            frame alone). A repeated frame gives the same matte from the second frame on.
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
         intra_op_threads: ONNX Runtime threads for the network (1 is fastest here).
 

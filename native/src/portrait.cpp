@@ -104,8 +104,14 @@ void smooth_mask(const float* mask, float* state, std::size_t count, float keep,
         std::memcpy(state, mask, count * sizeof(float));
         return;
     }
-    const float take = 1.0f - keep;
-    for (std::size_t i = 0; i < count; ++i) state[i] += take * (mask[i] - state[i]);
+    // A pixel whose probability changes a lot (the person moved) follows the new frame more
+    // quickly: the weight of the past shrinks with the change, so small flicker is averaged
+    // away and motion does not leave a trailing ghost.
+    for (std::size_t i = 0; i < count; ++i) {
+        const float change = mask[i] - state[i];
+        const float past = keep * (1.0f - std::fabs(change));
+        state[i] += (1.0f - past) * change;
+    }
 }
 
 std::uint8_t* matte(const ImageView& image, const float* mask, Arena& arena) {

@@ -18,7 +18,8 @@ int grid_step(int width, int height) noexcept;
 
 // Temporal smoothing of the network's mask across video frames, in place in `state` (count
 // floats, kept in an arena scope that lasts the stream): state = mask on the first frame, then
-// state += (1 - keep) * (mask - state). A repeated frame leaves a settled state unchanged.
+// state += (1 - keep * (1 - |mask - state|)) * (mask - state): flicker is averaged, a large
+// change (motion) followed at once. A repeated frame leaves a settled state unchanged.
 // `keep` lies in [0, 1).
 void smooth_mask(const float* mask, float* state, std::size_t count, float keep, bool first);
 
