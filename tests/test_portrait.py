@@ -282,6 +282,25 @@ def test_video_repeated_frames_give_identical_output_from_frame_two(scene):
     assert np.array_equal(outputs[0][0], run(image, blur=0.7)[0])
 
 
+def test_video_follows_motion_at_once(scene):
+    """Five still frames of the composite, then the person moved 120 px to the right: the
+    first moved frame's matte agrees with IMAGE mode's matte of that frame (IoU of the
+    mattes >= 128 at least 0.97), so the smoothing leaves no trailing ghost of the old
+    position."""
+    image, _ = scene
+    moved = np.ascontiguousarray(np.roll(image, 120, axis=1))
+    moved[:, :120] = GREEN
+    with Portrait(running_mode=RunningMode.VIDEO) as portrait:
+        for i in range(5):
+            portrait.segment_for_video(image, 33 * i).close()
+        with portrait.segment_for_video(moved, 33 * 5) as result:
+            video = np.array(result.matte) >= 128
+    alone = run(moved)[0] >= 128
+    iou = (video & alone).sum() / (video | alone).sum()
+    print(f"\nfirst moved frame: IoU with IMAGE mode {iou:.4f}")
+    assert iou >= 0.97
+
+
 def test_video_mode_checks(scene):
     image, _ = scene
     with Portrait(running_mode=RunningMode.VIDEO) as portrait:
