@@ -43,6 +43,7 @@ from .geometry import RotatedRect
 from .image import ColorFormat, ImageLike, load_image
 from .labels import LabelOptions, Provenance, read_labels, save_image
 from .landmarker import FaceLandmarker, FaceLandmarkerOptions, LandmarkedFace, LandmarkerResult
+from .portrait import Portrait, PortraitOptions, PortraitResult
 from .process import harden_process
 from .verify import FaceVerifier, FaceVerifierOptions, Reference, VerifyResult
 
@@ -78,6 +79,9 @@ __all__ = [
     "LabelOptions",
     "LandmarkedFace",
     "LandmarkerResult",
+    "Portrait",
+    "PortraitOptions",
+    "PortraitResult",
     "Provenance",
     "Reference",
     "RotatedRect",

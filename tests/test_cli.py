@@ -150,6 +150,42 @@ def test_anonymize_command_covers_the_face(tmp_path):
     assert cli.main(["anonymize", str(SAMPLE), str(out), "--padding", "9"]) == 2
 
 
+def test_portrait_command_writes_each_effect(tmp_path, capsys):
+    """Blur, colour and image backgrounds and the cut-out, each checked against the image
+    Portrait itself gives (a PNG round trip is lossless); bad values exit 2 with one line."""
+    from PIL import Image
+
+    import facekit
+    from facekit.audit.memscan_child import SAMPLE
+
+    image = facekit.load_image(SAMPLE)
+
+    def expected(**options):
+        with facekit.Portrait(**options) as portrait, portrait.segment(image) as result:
+            return np.array(result.image)
+
+    backdrop = tmp_path / "backdrop.png"
+    Image.fromarray(np.full((30, 40, 3), (10, 20, 200), np.uint8)).save(backdrop)
+    cases = [(["--blur", "0.7"], {"blur": 0.7}),
+             (["--background", "0,255,0"], {"background": (0, 255, 0)}),
+             (["--background", str(backdrop)],
+              {"background": np.full((30, 40, 3), (10, 20, 200), np.uint8)}),
+             (["--cutout"], {"cutout": True})]
+    for flags, options in cases:
+        out = tmp_path / "out.png"
+        assert cli.main(["portrait", str(SAMPLE), str(out), *flags]) == 0
+        written = np.asarray(Image.open(out))
+        assert np.array_equal(written, expected(**options)), flags
+        assert "facekit portrait:" in capsys.readouterr().out
+    assert np.asarray(Image.open(out)).shape[2] == 4  # the cut-out is RGBA
+    for flags in (["--blur", "1.5"], ["--background", "300,0,0"]):
+        assert cli.main(["portrait", str(SAMPLE), str(tmp_path / "x.png"), *flags]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "must" in err
+    with pytest.raises(SystemExit):  # argparse: exactly one effect
+        cli.main(["portrait", str(SAMPLE), str(tmp_path / "x.png"), "--blur", "1", "--cutout"])
+
+
 def test_verify_command_prints_decision_and_distance_only(capsys):
     from support import shared_face
 

@@ -219,6 +219,21 @@ def test_fusion_keeps_no_texture_or_mesh_after_its_scope():
         assert _leftovers(reports[checkpoint]) == {}, checkpoint
 
 
+def test_portrait_keeps_no_matte_after_its_scope():
+    """Rows of the sample's matte (windows across the person's edge) are found in the arena
+    while the Portrait's result is open (positive control) and nowhere after its scope ends or
+    after close()."""
+    needles = memscan.portrait_sets(memscan_child.portrait_reference())
+    assert len(needles["matte rows"]) >= 8, len(needles["matte rows"])
+    reports = memscan.audit_child(needles, mode="portrait")
+    for name, report in reports.items():
+        print(f"\n== portrait, checkpoint {name}\n{report.table()}")
+    inside = reports["inside"]
+    assert inside.counts["matte rows"][memscan.KIND_ARENA] >= len(needles["matte rows"])
+    for checkpoint in ("after-scope", "after-close"):
+        assert _leftovers(reports[checkpoint]) == {}, checkpoint
+
+
 THREAD_RUNS = 3  # before the counted switch, 9 of 10 runs left copies: 3 runs all but never pass
 
 

@@ -55,3 +55,28 @@ def test_only_the_verifier_may_open_the_embedding_network():
             "attention_mesh_regions.onnx"} <= names
     # ... and never the verifier's three files.
     assert not {embedding, predictor, detector} & names
+
+
+PORTRAIT_CHILD = r"""
+import json, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+import facekit
+from facekit.audit.memscan_child import SAMPLE
+image = facekit.load_image(SAMPLE)
+with facekit.Portrait(blur=0.5) as p, p.segment(image):
+    pass
+with facekit.Portrait(running_mode=facekit.RunningMode.VIDEO, cutout=True) as p:
+    p.segment_for_video(image, 0).close()
+print(json.dumps([p for p in opened if p.endswith((".onnx", ".bin"))]))
+"""
+
+
+def test_portrait_loads_only_the_selfie_segmenter():
+    """Background effects need the person, not the face: Portrait opens the selfie
+    segmentation network and no detector, landmark or embedding network."""
+    done = subprocess.run([sys.executable, "-c", PORTRAIT_CHILD], capture_output=True,
+                          text=True, timeout=300, cwd=tempfile.gettempdir())
+    assert done.returncode == 0, done.stderr
+    opened = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {p.rsplit("/", 1)[-1] for p in opened} == {"selfie_segmentation.onnx"}

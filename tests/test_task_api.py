@@ -1,4 +1,4 @@
-"""One task API for all six pipelines: frozen, validated Options dataclasses, a
+"""One task API for all seven pipelines: frozen, validated Options dataclasses, a
 create_from_options constructor, running_mode in the options, and the detector's VIDEO mode."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from facekit import (
     FaceVerifier,
     FaceVerifierOptions,
     FusionOptions,
+    Portrait,
+    PortraitOptions,
     RunningMode,
 )
 
@@ -34,6 +36,7 @@ TASKS = {
     "verifier": (FaceVerifier, FaceVerifierOptions),
     "anonymizer": (Anonymizer, AnonymizerOptions),
     "fuser": (FaceFuser, FusionOptions),
+    "portrait": (Portrait, PortraitOptions),
 }
 # Fields a task cannot be created without (a fuser needs the consent attestation).
 REQUIRED = {FusionOptions: {"consent": "test suite"}}
@@ -88,6 +91,13 @@ BAD = [
     (FusionOptions, "max_faces", 7, ValueError),
     (FusionOptions, "color_format", "yuv", ValueError),
     (FusionOptions, "intra_op_threads", 0, ValueError),
+    (PortraitOptions, "blur", 2.0, ValueError),
+    (PortraitOptions, "background", "green", TypeError),
+    (PortraitOptions, "cutout", "yes", TypeError),
+    (PortraitOptions, "running_mode", "video", ValueError),
+    (PortraitOptions, "temporal_smoothing", 0.99, ValueError),
+    (PortraitOptions, "color_format", "yuv", ValueError),
+    (PortraitOptions, "intra_op_threads", 0, ValueError),
 ]
 
 

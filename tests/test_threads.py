@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import facekit
 from facekit import (Anonymizer, Beautifier, FaceDetector, FaceLandmarker,
-                     FaceLandmarkerOptions, FaceVerifier)
+                     FaceLandmarkerOptions, FaceVerifier, Portrait)
 from facekit.beauty import PRESETS
 from facekit.errors import ConcurrentUseError
 
@@ -59,12 +59,20 @@ def boxes(pipeline, image):
         return first + [(box, score, np.array(view)) for box, score, view in faces]
 
 
+def matte(pipeline, image):
+    with pipeline.segment(image) as result:
+        first = [np.array(result.matte), np.array(result.image)]
+        threading.Event().wait(0.001)
+        return first + [np.array(result.matte), np.array(result.image)]
+
+
 KINDS = {
     "landmarker": (lambda: FaceLandmarker(FaceLandmarkerOptions(iris=True)), landmarks),
     "detector": (FaceDetector, boxes),
     "beautifier": (lambda: Beautifier(PRESETS["studio"]), lambda p, image: p.apply(image)),
     "anonymizer": (Anonymizer, lambda p, image: p.apply(image)),
     "verifier": (FaceVerifier, lambda p, image: p.verify(image, images[0]).distance),
+    "portrait": (lambda: Portrait(blur=0.5), matte),
 }
 make, call = KINDS[kind]
 
@@ -129,6 +137,7 @@ CASES = {
     "beautifier": (3, 25),
     "anonymizer": (2, 10),
     "verifier": (2, 8),
+    "portrait": (3, 20),
 }
 
 

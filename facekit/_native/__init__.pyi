@@ -14,4 +14,5 @@ from . import fusion
 from . import anonymize
 from . import verify
 from . import video
-__all__: list[str] = ['anonymize', 'arena', 'beauty', 'cpu', 'detection', 'draw', 'fusion', 'landmarks', 'process', 'verify', 'video', 'warp']
+from . import portrait
+__all__: list[str] = ['anonymize', 'arena', 'beauty', 'cpu', 'detection', 'draw', 'fusion', 'landmarks', 'portrait', 'process', 'verify', 'video', 'warp']

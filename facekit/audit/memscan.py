@@ -348,6 +348,25 @@ def fusion_sets(record: dict[str, np.ndarray]) -> dict[str, list[bytes]]:
     return sets
 
 
+def portrait_sets(record: dict[str, np.ndarray]) -> dict[str, list[bytes]]:
+    """Needles of the portrait audit (see ``memscan_child.portrait_reference``): up to 16
+    64-byte windows of the matte's rows that cross the person's edge (several distinct
+    values each, so that no flat run of zeros or 255s matches by chance)."""
+    matte = np.ascontiguousarray(record["matte"])
+    height, width = matte.shape
+    windows: list[bytes] = []
+    for row in np.linspace(height // 5, height - 1, 48).astype(int):
+        values = matte[row]
+        edges = np.flatnonzero((values > 16) & (values < 240))
+        if edges.size == 0:
+            continue
+        left = int(min(max(0, edges[0] - 32), max(0, width - 64)))
+        window = values[left:left + 64].tobytes()
+        if len(set(window)) > 8:
+            windows.append(window)
+    return {"matte rows": list(dict.fromkeys(windows))[:16]}
+
+
 def thread_sets(records: list[dict[str, object]]) -> dict[str, list[bytes]]:
     """Needles of the two-thread audit (see ``memscan_child.threads_reference``): each
     thread's :func:`needle_sets`, named ``"A ..."`` (the photo) and ``"B ..."`` (its mirror)."""

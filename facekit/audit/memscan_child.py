@@ -22,6 +22,8 @@ the user's face
 and fuses it into the sample, the template's landmarks shared from an open result
 (checkpoint ``inside``: the user scope and the template's result open), then ``after-scope``
 (both ended) and ``after-close``.
+``--mode portrait``: a Portrait (background blur) on the sample (checkpoint ``inside``: the
+result, with its matte, open), then ``after-scope`` and ``after-close``.
 ``--scrub NAME`` sets ``facekit._inference.DEFAULT_SCRUB`` first (for the negative test).
 
 The child never copies a value out of the arena; the parent computes the same values itself
@@ -79,7 +81,8 @@ def _checkpoint(name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
     parser.add_argument("--mode", choices=("image", "image-iris", "video", "beauty", "verify",
-                                           "threads", "dropped", "exception", "fusion"),
+                                           "threads", "dropped", "exception", "fusion",
+                                           "portrait"),
                         default="image")
     parser.add_argument("--scrub", default=None)
     parser.add_argument("--frames", type=int, default=None,
@@ -103,6 +106,8 @@ def _run(args: argparse.Namespace, image: np.ndarray) -> int:
         return _verify_child(image)
     if args.mode == "fusion":
         return _fusion_child(image)
+    if args.mode == "portrait":
+        return _portrait_child(image)
     if args.mode == "threads":
         return _threads_child(image, args.frames or THREAD_FRAMES)
     if args.mode in ("dropped", "exception"):
@@ -377,6 +382,34 @@ def fusion_reference() -> dict[str, np.ndarray]:
             record["texture"] = np.array(user._prepared["texture"], dtype=np.uint8)
             record["user mesh"] = np.array(user._prepared["mesh"], dtype=np.float32)
     return record
+
+
+def portrait():
+    """The Portrait audited in "portrait" mode: background blur."""
+    from facekit import Portrait, PortraitOptions
+
+    return Portrait.create_from_options(PortraitOptions(blur=0.8))
+
+
+def _portrait_child(image: np.ndarray) -> int:
+    with portrait() as task:
+        _ready()
+        with task.segment(image) as result:
+            if np.array_equal(result.image, image):
+                raise SystemExit("memscan child: the blur changed nothing")
+            _checkpoint("inside")
+        _checkpoint("after-scope")
+    _checkpoint("after-close")
+    print(json.dumps({"event": "done"}), flush=True)
+    return 0
+
+
+def portrait_reference() -> dict[str, np.ndarray]:
+    """The auditor's copy for the portrait audit: ``matte``, the sample's matte (uint8 HxW)."""
+    import facekit
+
+    with portrait() as task, task.segment(facekit.load_image(SAMPLE)) as result:
+        return {"matte": np.array(result.matte, dtype=np.uint8)}
 
 
 def _copy(address: int, shape: tuple[int, ...]) -> np.ndarray:

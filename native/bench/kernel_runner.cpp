@@ -7,7 +7,7 @@
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
 //         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
 //         pyr_up_cols | rgb_difference | rgb_add_round | yuv_to_rgb_row | rgb_to_y_row |
-//         rgb_to_uv_row | transform_bilinear
+//         rgb_to_uv_row | transform_bilinear | matte_output
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -36,6 +36,7 @@
 #include "facekit/warp.h"
 #include "kernels/beauty_kernels.h"
 #include "kernels/fusion_kernels.h"
+#include "kernels/portrait_kernels.h"
 #include "kernels/video_kernels.h"
 
 namespace {
@@ -94,7 +95,7 @@ int usage() {
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
                  "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols rgb_difference "
-                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row transform_bilinear\n  ISA: scalar sse41 avx2 neon\n");
+                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row transform_bilinear matte_output\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -189,6 +190,30 @@ int main(int argc, char** argv) {
         };
         out_data = u8out.data();
         out_bytes = 3 * n;
+        out_elements = n;
+    } else if (kernel == "matte_output") {
+        // The portrait matte's output rows over the region: coefficient rows (slopes within
+        // +-15, biases within +-4096, as the matte makes them) and the green byte of an RGB guide.
+        u8a.resize(4 * n);
+        fill_bytes(u8a, 31);
+        positions.resize(4 * n);
+        for (std::size_t i = 0; i < n; ++i) {
+            positions[i] = (u8a[4 * i] - 128) * (15.0f / 128.0f);
+            positions[n + i] = (u8a[4 * i + 1] - 128) * (15.0f / 128.0f);
+            positions[2 * n + i] = (u8a[4 * i + 2] - 128) * 32.0f;
+            positions[3 * n + i] = (u8a[4 * i + 3] - 128) * 32.0f;
+        }
+        u8b.resize(3 * n);
+        fill_bytes(u8b, 32);
+        u8out.assign(n, 0);
+        // The region's rows one after another, as one call (a row of n pixels).
+        run = [&] {
+            const float* f = positions.data();
+            kernels::matte_output(f, f + n, f + 2 * n, f + 3 * n, 0.375f, u8b.data() + 1, 3, n,
+                                  u8out.data());
+        };
+        out_data = u8out.data();
+        out_bytes = n;
         out_elements = n;
     } else if (kernel == "blend") {
         u8a.resize(3 * n);

@@ -26,6 +26,7 @@ void register_fusion(py::module_& m);
 void register_anonymize(py::module_& m);
 void register_verify(py::module_& m);
 void register_video(py::module_& m);
+void register_portrait(py::module_& m);
 
 // Argument checks (bindings.cpp): each throws std::invalid_argument naming the argument and
 // the problem, and borrows the array without copying.

@@ -27,4 +27,6 @@ PYBIND11_MODULE(_native, m) {
     facekit::bindings::register_verify(verify);
     auto video = m.def_submodule("video", "yuv420p <-> RGB frame conversion");
     facekit::bindings::register_video(video);
+    auto portrait = m.def_submodule("portrait", "Portrait mattes and background effects");
+    facekit::bindings::register_portrait(portrait);
 }

@@ -78,6 +78,15 @@ Requests and responses (every response also has "task" and "mediapipe": "0.10.14
        XNNPACK delegate on 1 thread (GetXnnpackDefaultNumThreads returns 1 off Android/iOS);
        the graph scheduler has its own thread pool, which "threads" (the process's thread count
        after the run) reflects.
+
+  {"task": "selfie_blur", "images": [paths], "sigma": S, "repeats": 20, "warmup": 2}
+    -> {"images": [{"path", "width", "height", "p50_ms", "p95_ms", "mean_ms", "timed_calls",
+                    "person_fraction"}]}
+       Background blur as a MediaPipe user writes it, timed per call: SelfieSegmentation
+       (model_selection=0, the general model) on the RGB image, cv2.GaussianBlur of the image
+       (sigma S, OpenCV's kernel size for it), then cv2.blendLinear of image and blur with the
+       mask and 1 - mask as weights. One graph per image; `warmup` untimed calls, then `repeats`
+       timed ones; OpenCV on one thread (cv2.setNumThreads(1)). person_fraction: share of mask values above 0.5 (a sanity figure).
 """
 
 from __future__ import annotations
@@ -263,6 +272,37 @@ def task_bench(req: dict) -> dict:
             "threads": threads, "faces_found": faces_found}
 
 
+def task_selfie_blur(req: dict) -> dict:
+    import cv2
+    import mediapipe as mp
+    import numpy as np
+
+    cv2.setNumThreads(1)  # one thread, as facekit's side runs
+    sigma = float(req["sigma"])
+    repeats, warmup = int(req.get("repeats", 20)), int(req.get("warmup", 2))
+    out = []
+    for path in req["images"]:
+        rgb = _load_rgb(path)
+        h, w = rgb.shape[:2]
+        times = []
+        with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+            def once(rgb=rgb, seg=seg):
+                mask = seg.process(rgb).segmentation_mask  # float32 HxW in [0, 1]
+                blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
+                return mask, cv2.blendLinear(rgb, blurred, mask, 1.0 - mask)
+            for _ in range(warmup):
+                mask, _ = once()
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                once()
+                times.append((time.perf_counter() - t0) * 1e3)
+        t = np.asarray(times)
+        out.append({"path": str(path), "width": w, "height": h, "timed_calls": len(times),
+                    "p50_ms": float(np.percentile(t, 50)), "p95_ms": float(np.percentile(t, 95)),
+                    "mean_ms": float(t.mean()), "person_fraction": float((mask > 0.5).mean())})
+    return {"images": out}
+
+
 def _thread_count() -> int | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -303,7 +343,7 @@ def task_mesh_crop(req: dict) -> dict:
 
 
 TASKS = {"detect": task_detect, "mesh": task_mesh, "mesh_video": task_mesh_video,
-         "bench": task_bench, "mesh_crop": task_mesh_crop}
+         "bench": task_bench, "mesh_crop": task_mesh_crop, "selfie_blur": task_selfie_blur}
 
 
 def main() -> int:

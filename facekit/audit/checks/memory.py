@@ -138,6 +138,22 @@ def check_memory_fusion(env: dict[str, str]) -> Check:
                   {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
 
 
+def check_memory_portrait(env: dict[str, str]) -> Check:
+    from .. import memscan, memscan_child
+
+    check = Check(
+        "memory-scan-portrait", "the portrait matte outlives no result",
+        "A child runs Portrait (background blur) on the sample; the scan counts 64-byte windows "
+        "of the matte's rows across the person's edge while the result is open, after its "
+        "scope ended and after close(). Pass: all found in the arena inside; zero copies "
+        "anywhere afterwards.")
+    needles = memscan.portrait_sets(memscan_child.portrait_reference())
+    reports = memscan.audit_child(needles, mode="portrait", env=env)
+    seen = reports["inside"].counts["matte rows"]["facekit arena"] >= len(needles["matte rows"])
+    return _judge(check, needles, reports, seen, "the matte's rows inside the result",
+                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+
+
 def check_memory_threads(env: dict[str, str]) -> Check:
     from .. import memscan, memscan_child
 

@@ -9,6 +9,7 @@
 #include "kernels/beauty_kernels.h"
 #include "kernels/fusion_kernels.h"
 #include "kernels/kernels.h"
+#include "kernels/portrait_kernels.h"
 #include "kernels/video_kernels.h"
 
 namespace facekit::kernels {
@@ -40,6 +41,7 @@ struct KernelTable {
     Kernel<decltype(rgb_to_y_row_scalar)> rgb_to_y_row;
     Kernel<decltype(rgb_to_uv_row_scalar)> rgb_to_uv_row;
     Kernel<decltype(transform_bilinear_scalar)> transform_bilinear;
+    Kernel<decltype(matte_output_scalar)> matte_output;
 };
 
 // The table of `isa` (the scalar table for a path this build lacks).
