@@ -98,7 +98,10 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
         lo_x = std::min(lo_x, c.centre.x - c.radius), hi_x = std::max(hi_x, c.centre.x + c.radius);
         lo_y = std::min(lo_y, c.centre.y - c.radius), hi_y = std::max(hi_y, c.centre.y + c.radius);
     }
-    const float margin = 0.06f * g.face_width + 2.0f;
+    const bool skin = needs_skin(params, trace != nullptr && trace->masks);
+    const bool occluders = params.any_shape();
+    // The skin mask reaches beyond the oval (neck, ears): the region grows to hold its falloff.
+    const float margin = (skin ? kSkinReach : 0.06f) * g.face_width + 2.0f;
     // Clamped as floats (NaN to 0): landmarks far outside the image must not overflow the cast.
     auto inside = [](float v, int size) {
         return v > 0 ? static_cast<int>(std::min(v, static_cast<float>(size))) : 0;
@@ -121,7 +124,9 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     // 2. Masks: only those the enabled effects (or a trace asking for masks) use.
     const bool all_masks = trace != nullptr && trace->masks;
     const int soft = std::max(1, static_cast<int>(0.025f * g.face_width));
-    const Masks masks = build_masks(f, mesh, regions, params, soft, all_masks);
+    Masks masks = build_masks(f, mesh, regions, params, soft, all_masks);
+    if (skin || occluders || params.dark_circles > 0)
+        build_skin(f, w, mesh, regions, g, soft, skin, occluders, masks);
     if (all_masks)
         trace->skin = masks.skin.data, trace->lips = masks.lips.data, trace->eyes = masks.eyes.data;
 
@@ -133,7 +138,7 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     }
 
     // 4. Shape, and the write-back.
-    const std::uint8_t* result = warp(f, w, controls, trace);
+    const std::uint8_t* result = warp(f, w, controls, masks.occluders, trace);
     for (int y = 0; y < f.height; ++y) {
         std::uint8_t* row = dst + (y + y0) * dst_stride + static_cast<std::ptrdiff_t>(x0) * bpp;
         const std::uint8_t* in = result + static_cast<std::size_t>(y) * f.width * 3;

@@ -2,6 +2,7 @@
 // inverse map over the region (identity plus the sum of the controls), sampled bilinearly.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "beauty/beauty_internal.h"
 
@@ -72,7 +73,7 @@ ArenaVector<Control> shape_controls(const Mesh& mesh, const FaceGeometry& g,
 }
 
 const std::uint8_t* warp(const Frame& f, const Work& w, const ArenaVector<Control>& controls,
-                         BeautyTrace* trace) {
+                         const Plane& occluders, BeautyTrace* trace) {
     if (controls.empty()) return w.image;
     Arena& arena = f.arena;
     const int x0 = f.x0, y0 = f.y0;
@@ -101,6 +102,15 @@ const std::uint8_t* warp(const Frame& f, const Work& w, const ArenaVector<Contro
             }
         }
     }
+    // Occluders (a hand, a microphone in front of the face) stay where they are: the
+    // displacement fades out over them (the plane is feathered, so the map stays smooth).
+    if (occluders.data) {
+        for (std::size_t i = 0; i < pixels; ++i) {
+            const float keep = static_cast<float>(255 - occluders.data[i]) * (1.0f / 255.0f);
+            shift_x[i] *= keep;
+            shift_y[i] *= keep;
+        }
+    }
     auto* positions = arena.allocate_array<float>(pixels * 2);
     for (int y = 0; y < f.height; ++y) {
         const std::size_t row = static_cast<std::size_t>(y) * f.width;
@@ -109,9 +119,21 @@ const std::uint8_t* warp(const Frame& f, const Work& w, const ArenaVector<Contro
             positions[(row + x) * 2 + 1] = static_cast<float>(y) + shift_y[row + x];
         }
     }
+    // Remapped only on the rows some control reaches (the region may be taller: the skin mask's
+    // reach); the other rows are the identity, copied.
+    int first = f.height, last = 0;
+    for (const Control& c : controls) {
+        first = std::min(first, std::max(0, static_cast<int>(c.centre.y - c.radius) - y0 - 1));
+        last = std::max(last, std::min(f.height, static_cast<int>(c.centre.y + c.radius) - y0 + 2));
+    }
     auto* warped = arena.allocate_array<std::uint8_t>(pixels * 3);
-    kernels::remap_bilinear(w.image, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
-                            3, positions, pixels, warped);
+    std::memcpy(warped, w.image, pixels * 3);
+    if (first < last) {
+        const std::size_t offset = static_cast<std::size_t>(first) * f.width;
+        kernels::remap_bilinear(w.image, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
+                                3, positions + offset * 2,
+                                static_cast<std::size_t>(last - first) * f.width, warped + offset * 3);
+    }
     if (trace) trace->warp = positions;
     return warped;
 }
