@@ -7,7 +7,7 @@
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
 //         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
 //         pyr_up_cols | rgb_difference | rgb_add_round | yuv_to_rgb_row | rgb_to_y_row |
-//         rgb_to_uv_row | transform_bilinear
+//         rgb_to_uv_row | transform_bilinear | mask_product
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -94,7 +94,7 @@ int usage() {
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
                  "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols rgb_difference "
-                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row transform_bilinear\n  ISA: scalar sse41 avx2 neon\n");
+                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row transform_bilinear mask_product\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -189,6 +189,17 @@ int main(int argc, char** argv) {
         };
         out_data = u8out.data();
         out_bytes = 3 * n;
+        out_elements = n;
+    } else if (kernel == "mask_product") {
+        // The skin mask times the skin likelihood over the face's region.
+        u8a.resize(n);
+        u8b.resize(n);
+        fill_bytes(u8a, 12);
+        fill_bytes(u8b, 13);
+        u8out.assign(n, 0);
+        run = [&] { kernels::mask_product(u8a.data(), u8b.data(), n, u8out.data()); };
+        out_data = u8out.data();
+        out_bytes = n;
         out_elements = n;
     } else if (kernel == "blend") {
         u8a.resize(3 * n);

@@ -611,6 +611,53 @@ TEST(beauty_apply_table_matches_scalar_for_tables_counts_and_values) {
     report_compared("table lookups");
 }
 
+// ---- mask_product ---------------------------------------------------------------------------
+
+// Compares mask_product on `count` bytes (a and b guarded; out separate or a itself).
+bool product_matches(std::size_t count, Values kind_a, Values kind_b, bool in_place, Rng& rng) {
+    GuardedArray<std::uint8_t> a(count), b(count), out(count);
+    fill_values(a.data(), count, kind_a, rng);
+    fill_values(b.data(), count, kind_b, rng);
+    std::vector<std::uint8_t> expected(count), noise(count);
+    kernels::mask_product_scalar(a.data(), b.data(), count, expected.data());
+    for (std::size_t i = 0; i < count; ++i)  // the contract, independently: round(a b / 255)
+        CHECK(expected[i] == static_cast<std::uint8_t>(std::lround(a[i] * b[i] / 255.0)));
+    if (in_place)
+        copy_bytes(noise.data(), a.data(), count);  // out is a: each run starts from a
+    else
+        fill_noise(noise.data(), count, rng);
+    std::uint8_t* dst = in_place ? a.data() : out.data();
+    const std::string what = std::string("mask_product ") + values_name(kind_a) + " x " +
+                             values_name(kind_b) + " count=" + std::to_string(count) +
+                             (in_place ? " in place" : "");
+    return paths_match(what, expected.data(), dst, count, noise, [&] {
+        kernels::mask_product(in_place ? dst : a.data(), b.data(), count, dst);
+    });
+}
+
+TEST(beauty_mask_product_matches_scalar_for_counts_values_and_every_pair) {
+    Rng rng(611);
+    for (std::size_t count : kLookupCounts)
+        for (Values kind_a : kValueKinds)
+            for (Values kind_b : {Values::Random, Values::Extremes, Values::Full})
+                for (bool in_place : {false, true})
+                    if (!product_matches(count, kind_a, kind_b, in_place, rng)) return;
+    // Every (a, b) pair, at an odd count so the tail runs too.
+    const std::size_t count = 65536 + 7;
+    GuardedArray<std::uint8_t> a(count), b(count), out(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        a[i] = static_cast<std::uint8_t>(i & 255);
+        b[i] = static_cast<std::uint8_t>((i >> 8) & 255);
+    }
+    std::vector<std::uint8_t> expected(count), noise(count);
+    kernels::mask_product_scalar(a.data(), b.data(), count, expected.data());
+    fill_noise(noise.data(), count, rng);
+    if (!paths_match("mask_product every pair", expected.data(), out.data(), count, noise,
+                     [&] { kernels::mask_product(a.data(), b.data(), count, out.data()); }))
+        return;
+    report_compared("mask products");
+}
+
 enum class LutKind { Random, Identity };
 
 // round(255 i / (size - 1)), halves up.

@@ -182,8 +182,7 @@ void dark_circles(const Context& c, float strength) {
     subtract(under, c.masks.features);
     feather(c.f, under, c.soft, 2);
     // Only where the pixels look like skin (not glasses frames, hair or a hand).
-    for (std::size_t i = 0; i < under.size(); ++i)
-        under.data[i] = static_cast<std::uint8_t>((under.data[i] * c.masks.likelihood.data[i] + 127) / 255);
+    kernels::mask_product(under.data, c.masks.likelihood.data, under.size(), under.data);
     std::uint8_t table[256];
     lift_table(0.5f, table);
     masked(c.f, c.w, under, strength, [&](const Work& part) { apply_table(part, table); });

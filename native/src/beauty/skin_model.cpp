@@ -207,12 +207,10 @@ void build_skin(const Frame& f, const Work& w, const Mesh& mesh, const MeshRegio
             if (i + width < n) visit(i + width);
         }
         s.skin = connected;
-        for (std::size_t i = 0; i < n; ++i)
-            s.skin.data[i] = static_cast<std::uint8_t>((s.skin.data[i] * reach_plane.data[i] + 127) / 255);
+        kernels::mask_product(s.skin.data, reach_plane.data, n, s.skin.data);
         subtract(s.skin, s.features);
         feather(f, s.skin, soft, 2);
-        for (std::size_t i = 0; i < n; ++i)
-            s.skin.data[i] = static_cast<std::uint8_t>((s.skin.data[i] * s.likelihood.data[i] + 127) / 255);
+        kernels::mask_product(s.skin.data, s.likelihood.data, n, s.skin.data);
     }
     if (need_occluders && model.valid) {
         // Inside the oval (shrunk, so the background beside the jaw is not an occluder), outside

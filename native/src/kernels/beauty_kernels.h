@@ -107,6 +107,21 @@ void apply_table_scalar(const std::uint8_t* in, std::size_t count, const std::ui
 void lut3d_scalar(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
                   std::uint8_t* out);
 
+// out[i] = (a[i] * b[i] + 127) / 255: the product of two masks (0..255 as 0..1), rounded.
+void mask_product_scalar(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                         std::uint8_t* out);
+#ifdef FACEKIT_HAVE_AVX2
+void mask_product_avx2(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                       std::uint8_t* out);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+void mask_product_neon(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                       std::uint8_t* out);
+#endif
+// Its dispatching entry point (out may be a or b).
+void mask_product(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                  std::uint8_t* out);
+
 // Dispatching entry points of the two above (the same contracts; in == out is allowed).
 void apply_table(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
                  std::uint8_t* out);
