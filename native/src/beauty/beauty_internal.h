@@ -50,6 +50,21 @@ struct Plane {
 struct Frame {
     int x0, y0, width, height;
     Arena& arena;
+    // Two 32-bit planes of the region's size that every box filter of the frame (feather) reuses,
+    // allocated on first use: one pair per frame instead of one per mask.
+    mutable std::uint32_t* box_values = nullptr;
+    mutable std::uint32_t* box_sums = nullptr;
+
+    // The shared 32-bit scratch planes (0 or 1), region-sized; their contents belong to the
+    // caller until the next call of a function that uses them (feather, dilate, build_skin).
+    std::uint32_t* box_plane(int k) const {
+        if (box_values == nullptr) {
+            const std::size_t whole = static_cast<std::size_t>(width) * height;
+            box_values = arena.allocate_array<std::uint32_t>(whole);
+            box_sums = arena.allocate_array<std::uint32_t>(whole);
+        }
+        return k == 0 ? box_values : box_sums;
+    }
 
     Plane plane() const {
         Plane p;
@@ -121,7 +136,7 @@ Masks build_masks(const Frame& f, const Mesh& mesh, const MeshRegions& regions,
 // The skin mask reaches a third of kSkinRamp face widths beyond the face oval at full weight,
 // then falls smoothly to 0 at kSkinRamp (a box filter of the oval): the region grows by
 // kSkinReach to hold it.
-constexpr float kSkinRamp = 0.3f, kSkinReach = kSkinRamp + 0.02f;
+constexpr float kSkinRamp = 0.25f, kSkinReach = kSkinRamp + 0.02f;
 
 // This frame's skin colour: median and robust spread of its r and g chromaticity (0..255) and
 // median luminance, from discs on the cheeks and forehead; invalid when no sample was inside.

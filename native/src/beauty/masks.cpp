@@ -95,8 +95,8 @@ void feather(const Frame& f, Plane& plane, int r, int passes) {
     const int height = last - first;
     std::uint8_t* data = plane.data + static_cast<std::size_t>(first) * plane.width;
     const std::size_t n = static_cast<std::size_t>(height) * plane.width;
-    auto* values = f.arena.allocate_array<std::uint32_t>(n);
-    auto* sums = f.arena.allocate_array<std::uint32_t>(n);
+    std::uint32_t* values = f.box_plane(0);
+    std::uint32_t* sums = f.box_plane(1);
     auto* scratch = f.arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(f.width) + 2 * r + 1);
     const std::uint64_t window = static_cast<std::uint64_t>(2 * r + 1) * (2 * r + 1);
     const std::uint64_t reciprocal = ((std::uint64_t{1} << 32) + window / 2) / window;

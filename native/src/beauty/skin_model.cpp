@@ -187,7 +187,7 @@ void build_skin(const Frame& f, const Work& w, const Mesh& mesh, const MeshRegio
         // colour likelihood is >= 128 inside the reach (through the shadow under the jaw too).
         const std::size_t n = w.pixels;
         Plane connected = f.plane();
-        auto* queue = f.arena.allocate_array<std::uint32_t>(n);
+        std::uint32_t* queue = f.box_plane(0);  // free between box filters
         std::size_t head = 0, tail = 0;
         for (std::size_t i = 0; i < n; ++i)
             if (oval.data[i] && colour.data[i] >= 128) connected.data[i] = 255, queue[tail++] = static_cast<std::uint32_t>(i);
