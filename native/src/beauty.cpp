@@ -88,28 +88,29 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     const ArenaVector<Control> controls =
         params.any_shape() ? shape_controls(mesh, g, params, arena)
                            : ArenaVector<Control>{ArenaAllocator<Control>(arena)};
-    // The region: the face oval and every control's reach, plus the feathering margin.
-    float lo_x = 1e30f, lo_y = 1e30f, hi_x = -1e30f, hi_y = -1e30f;
-    for (int i : regions[static_cast<int>(Region::FaceOval)]) {
-        lo_x = std::min(lo_x, mesh[i].x), hi_x = std::max(hi_x, mesh[i].x);
-        lo_y = std::min(lo_y, mesh[i].y), hi_y = std::max(hi_y, mesh[i].y);
-    }
-    for (const Control& c : controls) {
-        lo_x = std::min(lo_x, c.centre.x - c.radius), hi_x = std::max(hi_x, c.centre.x + c.radius);
-        lo_y = std::min(lo_y, c.centre.y - c.radius), hi_y = std::max(hi_y, c.centre.y + c.radius);
-    }
+    // The region: the face oval and every control's reach, plus the feathering margin; the skin
+    // mask reaches further beyond the oval (neck, ears): the oval's margin holds its falloff.
     const bool skin = needs_skin(params, trace != nullptr && trace->masks);
     const bool occluders = params.any_shape();
-    // The skin mask reaches beyond the oval (neck, ears): the region grows to hold its falloff.
-    const float margin = (skin ? kSkinReach : 0.06f) * g.face_width + 2.0f;
+    const float margin = 0.06f * g.face_width + 2.0f;
+    const float oval_margin = skin ? kSkinReach * g.face_width + 2.0f : margin;
+    float lo_x = 1e30f, lo_y = 1e30f, hi_x = -1e30f, hi_y = -1e30f;
+    for (int i : regions[static_cast<int>(Region::FaceOval)]) {
+        lo_x = std::min(lo_x, mesh[i].x - oval_margin), hi_x = std::max(hi_x, mesh[i].x + oval_margin);
+        lo_y = std::min(lo_y, mesh[i].y - oval_margin), hi_y = std::max(hi_y, mesh[i].y + oval_margin);
+    }
+    for (const Control& c : controls) {
+        lo_x = std::min(lo_x, c.centre.x - c.radius - margin), hi_x = std::max(hi_x, c.centre.x + c.radius + margin);
+        lo_y = std::min(lo_y, c.centre.y - c.radius - margin), hi_y = std::max(hi_y, c.centre.y + c.radius + margin);
+    }
     // Clamped as floats (NaN to 0): landmarks far outside the image must not overflow the cast.
     auto inside = [](float v, int size) {
         return v > 0 ? static_cast<int>(std::min(v, static_cast<float>(size))) : 0;
     };
-    const int x0 = inside(std::floor(lo_x - margin), src.width);
-    const int y0 = inside(std::floor(lo_y - margin), src.height);
-    const int x1 = inside(std::ceil(hi_x + margin), src.width);
-    const int y1 = inside(std::ceil(hi_y + margin), src.height);
+    const int x0 = inside(std::floor(lo_x), src.width);
+    const int y0 = inside(std::floor(lo_y), src.height);
+    const int x1 = inside(std::ceil(hi_x), src.width);
+    const int y1 = inside(std::ceil(hi_y), src.height);
     if (x1 - x0 < 4 || y1 - y0 < 4) return;  // the face lies outside the image
     const Frame f{x0, y0, x1 - x0, y1 - y0, arena};
     if (trace) trace->x0 = x0, trace->y0 = y0, trace->x1 = x1, trace->y1 = y1;
