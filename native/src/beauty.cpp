@@ -1,15 +1,19 @@
 // The beauty engine: validation, the face's region, and the order of work.
 //
-// Order of work, all inside the face's region R (its bounding box grown by the reach of the
-// shape controls and the feathering, clipped to the image):
+// Order of work, all inside the face's region R (the face oval grown by the skin mask's reach
+// when a skin effect is on, and the reach of the shape controls, plus the feathering, clipped
+// to the image):
 //   1. copy R of the source into a 3-channel work buffer W (RGB order whatever the format);
-//   2. rasterize region masks from the mesh polygons and feather them (beauty/masks.cpp);
+//   2. rasterize region masks from the mesh polygons and feather them (beauty/masks.cpp); fit
+//      this frame's skin colour model and build the skin mask, the skin likelihood and the
+//      occluder plane from it (beauty/skin_model.cpp);
 //   3. the pixel effects of the step table (beauty/steps.cpp: skin, makeup, sharpen, 3D LUT),
 //      each computing a target image and blending it into W through a mask;
 //   4. shape: one inverse map over R (identity plus the sum of local, smooth displacements),
 //      sampled bilinearly from W into the output (beauty/shape.cpp).
-// Each blend leaves a pixel exact where its mask is 0, and the map is exactly the identity
-// where no control reaches, so pixels no effect touches keep their values bit for bit.
+// Each blend leaves a pixel exact where its mask is 0 (a pixel unlike the face's skin, such as
+// an occluder, gets 0 in the skin mask), and the map is exactly the identity where no control
+// reaches or over an occluder, so pixels no effect touches keep their values bit for bit.
 #include "facekit/beauty.h"
 
 #include <algorithm>
