@@ -153,6 +153,22 @@ def test_whitening_crosses_the_jaw_line_without_a_step(name):
 
 
 @pytest.mark.parametrize("name", JAW_PHOTOS)
+def test_the_skin_mask_adds_no_step_at_the_jaw_line(name):
+    """The step the mask itself makes: the engine's jaw-line step less the step of the same
+    tone curve applied with a full mask everywhere (a numpy reference of the whitening curve,
+    v + 0.62 v (255 - v) / 255 per channel), under 1 level on every photo."""
+    image = _image(name)
+    points = _landmarks(image)
+    values = np.arange(256)
+    curve = np.clip(np.round(values + 0.62 * values * (255 - values) / 255.0), 0, 255)
+    everywhere = _jaw_and_face(image, curve.astype(np.uint8)[image], points)
+    engine = _jaw_and_face(image, _whitened(image, whitening=1.0), points)
+    print(f"{name}: jaw-line step {engine['step']:.2f} levels, of the curve alone "
+          f"{everywhere['step']:.2f}: the mask adds {engine['step'] - everywhere['step']:.2f}")
+    assert abs(engine["step"] - everywhere["step"]) < 1.0
+
+
+@pytest.mark.parametrize("name", JAW_PHOTOS)
 def test_the_change_field_has_no_seam(name):
     """The studio preset's tone effects (smoothing, whitening, rosy, dark circles; no makeup,
     sharpen or shape, whose edges are meant): the gradient of the change field stays under
