@@ -268,3 +268,33 @@ def test_the_skin_mask_is_stable_on_still_frames(photo):
     assert masks[1].max() == 255 and not np.array_equal(outputs[1], photo)
     for mask, out in zip(masks[2:], outputs[2:]):
         assert np.array_equal(mask, masks[1]) and np.array_equal(out, outputs[1])
+
+
+# --- connected skin only ---------------------------------------------------------------------------
+
+def test_skin_coloured_pixels_not_connected_to_the_face_are_left_alone(photo):
+    """A disc of the face's own colour beside the face (0.15 face widths out from the oval, within
+    the skin mask's reach), cut off from everything by a blue ring, is not skin of this face:
+    whitening leaves it unchanged. With a bridge of the same colour to the cheek it is
+    connected, and whitening lifts it (the control: the disc itself is skin-like)."""
+    points = _landmarks(photo)
+    fw = _face_width(points)
+    skin = _reference_skin(photo, points)
+    colour = np.median(photo[skin], axis=0).astype(np.uint8)
+    centre = points[234] + np.array([-0.15 * fw, 0.0])  # out from the oval's side (image left)
+    yy, xx = np.mgrid[:photo.shape[0], :photo.shape[1]]
+    distance = np.hypot(xx - centre[0], yy - centre[1])
+    disc, ring = distance < 0.04 * fw, (distance >= 0.04 * fw) & (distance < 0.1 * fw)
+    island = np.array(photo, copy=True)
+    island[ring] = (40, 60, 200)
+    island[disc] = colour
+    bridged = np.array(island, copy=True)
+    bridge = (np.abs(yy - centre[1]) < 0.02 * fw) & (xx >= centre[0]) & (xx <= points[234][0] + 0.1 * fw)
+    bridged[bridge] = colour
+    changes = []
+    for image in (island, bridged):
+        diff = np.abs(_whitened(image, whitening=1.0).astype(int) - image.astype(int)).max(-1)
+        changes.append(int(diff[disc].max()))
+    print(f"the disc's largest change: cut off {changes[0]}, bridged {changes[1]} levels")
+    assert changes[0] <= 1
+    assert changes[1] >= 10
