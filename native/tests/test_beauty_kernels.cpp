@@ -658,6 +658,51 @@ TEST(beauty_mask_product_matches_scalar_for_counts_values_and_every_pair) {
     report_compared("mask products");
 }
 
+// ---- skin_likelihood ------------------------------------------------------------------------
+
+// Compares skin_likelihood on `count` RGB pixels (inputs guarded; both outputs in one guarded
+// buffer: likelihood, then colour) under model `m`.
+bool likelihood_matches(std::size_t count, Values kind, const kernels::SkinColour& m, Rng& rng) {
+    GuardedArray<std::uint8_t> rgb(3 * count), face(count), out(2 * count);
+    fill_values(rgb.data(), 3 * count, kind, rng);
+    fill_values(face.data(), count, kind == Values::Ramp ? Values::Random : kind, rng);
+    std::vector<std::uint8_t> expected(2 * count), noise(2 * count);
+    kernels::skin_likelihood_scalar(rgb.data(), face.data(), count, m, expected.data(),
+                                    expected.data() + count);
+    fill_noise(noise.data(), noise.size(), rng);
+    const std::string what = std::string("skin_likelihood ") + values_name(kind) +
+                             " count=" + std::to_string(count);
+    return paths_match(what, expected.data(), out.data(), 2 * count, noise, [&] {
+        kernels::skin_likelihood(rgb.data(), face.data(), count, m, out.data(), out.data() + count);
+    });
+}
+
+TEST(beauty_skin_likelihood_matches_scalar_for_counts_values_and_models) {
+    Rng rng(733);
+    // The contract on one pixel: the model's own colour, inside the face and bright, is skin.
+    const std::uint8_t skin[3] = {180, 120, 90}, inside = 255;
+    kernels::SkinColour m{};
+    m.r = std::floor(180.0f * (255.0f / 390.0f) + 0.5f), m.g = std::floor(120.0f * (255.0f / 390.0f) + 0.5f);
+    m.scale_r = 1.0f / 5.0f, m.scale_g = 1.0f / 4.0f;
+    m.zero_in = 5.0f, m.ramp_in = 0.5f, m.zero_out = 8.0f, m.ramp_out = 1.0f / 3.0f;
+    m.dark_lo = 20.0f, m.dark_ramp = 1.0f / 20.0f;
+    std::uint8_t like = 0, colour = 0;
+    kernels::skin_likelihood_scalar(skin, &inside, 1, m, &like, &colour);
+    CHECK(like == 255 && colour == 255);
+    for (int trial = 0; trial < 6; ++trial) {
+        m.r = static_cast<float>(rng.uniform_int(60, 140));
+        m.g = static_cast<float>(rng.uniform_int(50, 110));
+        m.scale_r = 1.0f / static_cast<float>(rng.uniform_int(1, 12));
+        m.scale_g = 1.0f / static_cast<float>(rng.uniform_int(1, 12));
+        m.dark_lo = static_cast<float>(rng.uniform_int(0, 60));
+        m.dark_ramp = 1.0f / static_cast<float>(rng.uniform_int(1, 60));
+        for (std::size_t count : kLookupCounts)
+            for (Values kind : kValueKinds)
+                if (!likelihood_matches(count, kind, m, rng)) return;
+    }
+    report_compared("skin likelihoods");
+}
+
 enum class LutKind { Random, Identity };
 
 // round(255 i / (size - 1)), halves up.

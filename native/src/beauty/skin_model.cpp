@@ -25,17 +25,17 @@ namespace {
 // Mesh points on the cheeks and forehead (away from brows, eyes, nostrils and the hairline).
 constexpr int kSamplePoints[] = {50, 280, 101, 330, 205, 425, 117, 346, 151, 108, 337, 9};
 
+// r and g chromaticity, 0..255, exactly as the skin_likelihood kernel computes them.
 struct Chroma {
-    std::uint16_t recip[766];  // 65280 / s, for the chromaticity 255 * c / (r + g + b)
-    Chroma() {
-        recip[0] = 0;
-        for (int s = 1; s < 766; ++s) recip[s] = static_cast<std::uint16_t>(std::min(65535, (65280 + s / 2) / s));
-    }
-    // r and g chromaticity, 0..255.
     void operator()(const std::uint8_t* p, int& cr, int& cg) const {
         const int s = p[0] + p[1] + p[2];
-        cr = std::min(255, static_cast<int>((p[0] * recip[s] + 128) >> 8));
-        cg = std::min(255, static_cast<int>((p[1] * recip[s] + 128) >> 8));
+        if (s == 0) {
+            cr = cg = 0;
+            return;
+        }
+        const float inv = 255.0f / static_cast<float>(s);
+        cr = static_cast<int>(std::floor(static_cast<float>(p[0]) * inv + 0.5f));
+        cg = static_cast<int>(std::floor(static_cast<float>(p[1]) * inv + 0.5f));
     }
 };
 
@@ -131,35 +131,21 @@ SkinModel fit_skin_model(const Frame& f, const Work& w, const Mesh& mesh, const 
     return m;
 }
 
-// L: 255 within 3 spreads (L1 over both axes, in sixteenths) of the model, falling linearly to 0
-// at 5 spreads inside the face (`face`: the feathered oval), and within 5 falling to 0 at 8
-// beyond it (the neck and ears are lit differently: a shadow there shifts the chromaticity);
-// dark pixels (below 15% of the samples' median luminance, ramping up to 30%) are 0. Per pixel,
-// unfiltered: a pixel of an occluder (far from the model) gets exactly 0.
+// L: 255 within 3 spreads (L1 over both axes) of the model, falling linearly to 0 at 5 spreads
+// inside the face (`face`: 255 inside the oval), and within 5 falling to 0 at 8 beyond it (the
+// neck and ears are lit differently: a shadow there shifts the chromaticity); dark pixels (below
+// 15% of the samples' median luminance, ramping up to 30%) are 0. Per pixel, unfiltered: a pixel
+// of an occluder (far from the model) gets exactly 0. The kernel skin_likelihood computes it.
 void skin_likelihood(const Work& w, const SkinModel& m, const Plane& face, Plane& out,
                      Plane& colour) {
-    constexpr int kFull = 3 * 16, kZero = 5 * 16, kFullOut = 5 * 16, kZeroOut = 8 * 16;
-    std::uint8_t dr[256], dg[256], ramp[512], ramp_out[512], dark[256];
-    const int lo = m.luma * 15 / 100, hi = std::max(lo + 1, m.luma * 30 / 100);
-    for (int v = 0; v < 256; ++v) {
-        dr[v] = static_cast<std::uint8_t>(std::min(255, std::abs(v - m.r) * 16 / m.spread_r));
-        dg[v] = static_cast<std::uint8_t>(std::min(255, std::abs(v - m.g) * 16 / m.spread_g));
-        dark[v] = static_cast<std::uint8_t>(std::clamp((v - lo) * 255 / (hi - lo), 0, 255));
-    }
-    for (int d = 0; d < 512; ++d) {
-        ramp[d] = static_cast<std::uint8_t>(std::clamp((kZero - d) * 255 / (kZero - kFull), 0, 255));
-        ramp_out[d] = static_cast<std::uint8_t>(std::clamp((kZeroOut - d) * 255 / (kZeroOut - kFullOut), 0, 255));
-    }
-    const Chroma& c = chroma();
-    for (std::size_t i = 0; i < w.pixels; ++i) {
-        const std::uint8_t* p = w.image + i * 3;
-        int cr, cg;
-        c(p, cr, cg);
-        const int d = dr[cr] + dg[cg], inside = face.data[i];
-        const int like = (ramp[d] * inside + ramp_out[d] * (255 - inside) + 127) / 255;
-        colour.data[i] = static_cast<std::uint8_t>(like);
-        out.data[i] = static_cast<std::uint8_t>((like * dark[luma(p)] + 127) / 255);
-    }
+    kernels::SkinColour c{};
+    c.r = static_cast<float>(m.r), c.g = static_cast<float>(m.g);
+    c.scale_r = 1.0f / static_cast<float>(m.spread_r), c.scale_g = 1.0f / static_cast<float>(m.spread_g);
+    c.zero_in = 5.0f, c.ramp_in = 1.0f / (5.0f - 3.0f);
+    c.zero_out = 8.0f, c.ramp_out = 1.0f / (8.0f - 5.0f);
+    const float lo = 0.15f * static_cast<float>(m.luma), hi = 0.30f * static_cast<float>(m.luma);
+    c.dark_lo = lo, c.dark_ramp = 1.0f / std::max(hi - lo, 1.0f);
+    kernels::skin_likelihood(w.image, face.data, w.pixels, c, out.data, colour.data);
 }
 
 void build_skin(const Frame& f, const Work& w, const Mesh& mesh, const MeshRegions& regions,

@@ -41,6 +41,7 @@ struct KernelTable {
     Kernel<decltype(rgb_to_uv_row_scalar)> rgb_to_uv_row;
     Kernel<decltype(transform_bilinear_scalar)> transform_bilinear;
     Kernel<decltype(mask_product_scalar)> mask_product;
+    Kernel<decltype(skin_likelihood_scalar)> skin_likelihood;
 };
 
 // The table of `isa` (the scalar table for a path this build lacks).
