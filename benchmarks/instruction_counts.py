@@ -42,7 +42,8 @@ RUNNER = "facekit_kernel_runner"
 KERNELS = ("box_sum", "guided_coefficients", "guided_output", "blend", "remap_bilinear",
            "apply_table", "lut3d", "crop_normalize", "pyr_down_rows", "pyr_up_rows", "masked_add",
            "pyr_down_cols", "pyr_up_cols", "rgb_difference", "rgb_add_round", "yuv_to_rgb_row",
-           "rgb_to_y_row", "rgb_to_uv_row", "transform_bilinear", "matte_output")
+           "rgb_to_y_row", "rgb_to_uv_row", "transform_bilinear", "mask_product",
+           "skin_likelihood", "matte_output")
 X86_ISAS = ("scalar", "sse41", "avx2")
 ARM_ISAS = ("scalar", "neon")
 # The beauty, fusion and video kernels have no SSE4.1 variant (that path runs the scalar code): crop

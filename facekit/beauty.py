@@ -98,9 +98,12 @@ class BeautyOptions:
     Skin, 0..1: ``smoothing`` (edge-preserving, skin only: eyes, brows, lips and nostrils are
     left out), ``whitening`` (a luminance curve on skin), ``rosy`` (warmer, redder skin),
     ``sharpen`` (the whole face, after smoothing), ``dark_circles`` (under-eye brightening),
-    ``teeth_whitening`` (inside the mouth, only where pixels look like teeth).
+    ``teeth_whitening`` (inside the mouth, only where pixels look like teeth). Smoothing,
+    whitening, rosy, dark circles and the LUT follow the face's own skin (a colour model fitted
+    on each frame's cheeks and forehead): they reach the neck and ears with a soft falloff and
+    leave out what in front of the face does not look like its skin (a hand, a microphone).
 
-    Shape (local, smooth, fold-free warps), 0..1 or -1..1 (``chin_length``, ``forehead``,
+    Shape (local, smooth, fold-free warps that fade out over occluders), 0..1 or -1..1 (``chin_length``, ``forehead``,
     ``eye_distance``, ``mouth_size``: negative shortens, narrows or shrinks): ``face_slim``,
     ``v_chin``, ``chin_length``, ``forehead``, ``eye_enlarge``, ``eye_distance``, ``nose_slim``,
     ``mouth_size``.
@@ -109,7 +112,7 @@ class BeautyOptions:
     on the lips), ``blush`` (cheeks), ``brow_tint`` (brows), ``eyeshadow`` (lids).
 
     Colour grading: ``lut`` (a ``.cube`` path, a preset name from :func:`facekit.lut.presets`,
-    or an (N, N, N, 3) uint8 array) applied on the face with ``lut_strength``.
+    or an (N, N, N, 3) uint8 array) applied on the skin with ``lut_strength``.
 
     Options compose: ``PRESETS["natural"].replace(lipstick=0.6)``.
     """

@@ -168,14 +168,16 @@ def test_video_keeps_no_earlier_frame(video_scan):
 
 def test_beauty_apply_keeps_nothing_once_it_returns():
     """The Beautifier (studio preset: skin, shape and makeup) holds the mesh, its 2D copy, the
-    crop and the network values in the arena while the effects run, and nothing anywhere once
-    apply() returns or the Beautifier is closed."""
+    crop, the network values and the skin mask (rows of its soft ramps) in the arena while the
+    effects run, and nothing anywhere once apply() returns or the Beautifier is closed."""
     needles = memscan.needle_sets(memscan_child.reference("beauty")[0])
     reports = memscan.audit_child(needles, mode="beauty")
     for name, report in reports.items():
         print(f"\n== beauty, checkpoint {name}\n{report.table()}")
     inside = reports["inside"]
-    for name in ("landmarks f32", "landmarks xy f32", "crop rows", "raw landmarks f32"):
+    assert len(needles["skin mask rows"]) >= 16
+    for name in ("landmarks f32", "landmarks xy f32", "crop rows", "raw landmarks f32",
+                 "skin mask rows"):
         assert inside.counts[name][memscan.KIND_ARENA] >= len(needles[name]), name
     for checkpoint in ("after-apply", "after-close"):
         assert _leftovers(reports[checkpoint]) == {}, checkpoint

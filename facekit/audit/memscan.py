@@ -129,6 +129,19 @@ def activation_needles(values: np.ndarray, run: int = 4) -> list[bytes]:
     return list(dict.fromkeys(window_needles(nchw, run) + window_needles(nhwc, run)))
 
 
+def mask_row_needles(mask: np.ndarray, width: int = 32, count: int = 48) -> list[bytes]:
+    """Up to `count` distinct `width`-byte windows of a uint8 mask's rows that hold at least 12
+    distinct values (its soft ramps; runs of 0 or 255 would match any memory)."""
+    plane = np.ascontiguousarray(np.asarray(mask, dtype=np.uint8))
+    out: list[bytes] = []
+    for row in plane[::max(1, plane.shape[0] // 64)]:
+        for start in range(0, row.size - width + 1, width):
+            window = row[start:start + width]
+            if len(np.unique(window)) >= 12:
+                out.append(window.tobytes())
+    return list(dict.fromkeys(out))[:count]
+
+
 def crop_row_needles(crop: np.ndarray, rows: int = 16, width: int = 192) -> list[bytes]:
     """`rows` distinct `width`-float windows from rows of a (1, H, W, 3) crop, away from the
     (edge-repeated) borders: the middle `width` floats of evenly spaced inner rows."""
@@ -300,6 +313,8 @@ def needle_sets(record: dict[str, Any]) -> dict[str, list[bytes]]:
     if "region crops" in record:
         sets["region crops"] = window_needles(record["region crops"], 4,
                                               np.float32)[::FEATURE_STRIDE // 4]
+    if "skin mask" in record:  # the beauty engine's skin mask (uint8, the face's region)
+        sets["skin mask rows"] = mask_row_needles(record["skin mask"])
     for network, activations in record.get("hidden", {}).items():
         # Windows the network also produces for a blank input (its response to the letterbox
         # padding, say) are no one's data, and a blank-input rerun legitimately leaves them.

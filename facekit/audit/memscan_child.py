@@ -513,7 +513,19 @@ def reference(mode: str = "image", frames: int = VIDEO_FRAMES,
                         current["keypoints"] = np.array(found.faces[0].keypoints,
                                                         dtype=np.float32)
             records.append(current)
+    if mode == "beauty":
+        records[0]["skin mask"] = _skin_mask(image)
     return records
+
+
+def _skin_mask(image: np.ndarray) -> np.ndarray:
+    """The skin mask the audited Beautifier computes on `image` (its trace), copied out of the
+    arena: the auditor's reference for the beauty mode's "skin mask rows" needles."""
+    kept: dict[str, np.ndarray] = {}
+    with beautifier() as effects:
+        effects._apply(image, np.array(image, copy=True), None, trace=True,
+                       inspect=lambda traces: kept.update(skin=np.array(traces[0]["skin"])))
+    return kept["skin"]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
 // KERNEL: box_sum | guided_coefficients | guided_output | blend | remap_bilinear | apply_table |
 //         lut3d | crop_normalize | pyr_down_rows | pyr_up_rows | masked_add | pyr_down_cols |
 //         pyr_up_cols | rgb_difference | rgb_add_round | yuv_to_rgb_row | rgb_to_y_row |
-//         rgb_to_uv_row | transform_bilinear | matte_output
+//         rgb_to_uv_row | transform_bilinear | mask_product | skin_likelihood |
+//         matte_output
 // ISA: scalar | sse41 | avx2 | neon (forced with facekit::force_isa). REPEATS (default 1): how
 // many calls of the kernel. ELEMENTS (default 420000, a 600x700 face region of a 1080p frame):
 // pixels of the region; the crop's output side is scaled with it (192x192 at the default).
@@ -95,7 +96,7 @@ int usage() {
                  "usage: facekit_kernel_runner KERNEL ISA [REPEATS] [ELEMENTS]\n"
                  "  KERNEL: box_sum guided_coefficients guided_output blend remap_bilinear apply_table lut3d "
                  "crop_normalize pyr_down_rows pyr_up_rows masked_add pyr_down_cols pyr_up_cols rgb_difference "
-                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row transform_bilinear matte_output\n  ISA: scalar sse41 avx2 neon\n");
+                 "rgb_add_round yuv_to_rgb_row rgb_to_y_row rgb_to_uv_row transform_bilinear mask_product skin_likelihood matte_output\n  ISA: scalar sse41 avx2 neon\n");
     return 2;
 }
 
@@ -135,6 +136,7 @@ int main(int argc, char** argv) {
     // Buffers live until the end of main.
     std::vector<std::uint32_t> u32a, u32b, u32c, u32d;
     std::vector<std::uint8_t> u8a, u8b, u8c, u8out;
+    kernels::SkinColour skin{};
     std::uint8_t table[256];
     std::vector<float> positions, floats_out;
     CropNormalize crop{};
@@ -212,6 +214,33 @@ int main(int argc, char** argv) {
             kernels::matte_output(f, f + n, f + 2 * n, f + 3 * n, 0.375f, u8b.data() + 1, 3, n,
                                   u8out.data());
         };
+        out_data = u8out.data();
+        out_bytes = n;
+        out_elements = n;
+    } else if (kernel == "skin_likelihood") {
+        // The skin likelihood of the face's region under a typical model (both outputs).
+        u8a.resize(3 * n);
+        u8b.resize(n);
+        fill_bytes(u8a, 14);
+        fill_bytes(u8b, 15);
+        u8out.assign(2 * n, 0);
+        skin.r = 110.0f, skin.g = 78.0f, skin.scale_r = 0.2f, skin.scale_g = 0.25f;
+        skin.zero_in = 5.0f, skin.ramp_in = 0.5f, skin.zero_out = 8.0f, skin.ramp_out = 1.0f / 3.0f;
+        skin.dark_lo = 20.0f, skin.dark_ramp = 0.05f;
+        run = [&] {
+            kernels::skin_likelihood(u8a.data(), u8b.data(), n, skin, u8out.data(), u8out.data() + n);
+        };
+        out_data = u8out.data();
+        out_bytes = 2 * n;
+        out_elements = n;
+    } else if (kernel == "mask_product") {
+        // The skin mask times the skin likelihood over the face's region.
+        u8a.resize(n);
+        u8b.resize(n);
+        fill_bytes(u8a, 12);
+        fill_bytes(u8b, 13);
+        u8out.assign(n, 0);
+        run = [&] { kernels::mask_product(u8a.data(), u8b.data(), n, u8out.data()); };
         out_data = u8out.data();
         out_bytes = n;
         out_elements = n;

@@ -1,15 +1,19 @@
 // The beauty engine: validation, the face's region, and the order of work.
 //
-// Order of work, all inside the face's region R (its bounding box grown by the reach of the
-// shape controls and the feathering, clipped to the image):
+// Order of work, all inside the face's region R (the face oval grown by the skin mask's reach
+// when a skin effect is on, and the reach of the shape controls, plus the feathering, clipped
+// to the image):
 //   1. copy R of the source into a 3-channel work buffer W (RGB order whatever the format);
-//   2. rasterize region masks from the mesh polygons and feather them (beauty/masks.cpp);
+//   2. rasterize region masks from the mesh polygons and feather them (beauty/masks.cpp); fit
+//      this frame's skin colour model and build the skin mask, the skin likelihood and the
+//      occluder plane from it (beauty/skin_model.cpp);
 //   3. the pixel effects of the step table (beauty/steps.cpp: skin, makeup, sharpen, 3D LUT),
 //      each computing a target image and blending it into W through a mask;
 //   4. shape: one inverse map over R (identity plus the sum of local, smooth displacements),
 //      sampled bilinearly from W into the output (beauty/shape.cpp).
-// Each blend leaves a pixel exact where its mask is 0, and the map is exactly the identity
-// where no control reaches, so pixels no effect touches keep their values bit for bit.
+// Each blend leaves a pixel exact where its mask is 0 (a pixel unlike the face's skin, such as
+// an occluder, gets 0 in the skin mask), and the map is exactly the identity where no control
+// reaches or over an occluder, so pixels no effect touches keep their values bit for bit.
 #include "facekit/beauty.h"
 
 #include <algorithm>
@@ -88,25 +92,29 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     const ArenaVector<Control> controls =
         params.any_shape() ? shape_controls(mesh, g, params, arena)
                            : ArenaVector<Control>{ArenaAllocator<Control>(arena)};
-    // The region: the face oval and every control's reach, plus the feathering margin.
+    // The region: the face oval and every control's reach, plus the feathering margin; the skin
+    // mask reaches further beyond the oval (neck, ears): the oval's margin holds its falloff.
+    const bool skin = needs_skin(params, trace != nullptr && trace->masks);
+    const bool occluders = params.any_shape();
+    const float margin = 0.06f * g.face_width + 2.0f;
+    const float oval_margin = skin ? kSkinReach * g.face_width + 2.0f : margin;
     float lo_x = 1e30f, lo_y = 1e30f, hi_x = -1e30f, hi_y = -1e30f;
     for (int i : regions[static_cast<int>(Region::FaceOval)]) {
-        lo_x = std::min(lo_x, mesh[i].x), hi_x = std::max(hi_x, mesh[i].x);
-        lo_y = std::min(lo_y, mesh[i].y), hi_y = std::max(hi_y, mesh[i].y);
+        lo_x = std::min(lo_x, mesh[i].x - oval_margin), hi_x = std::max(hi_x, mesh[i].x + oval_margin);
+        lo_y = std::min(lo_y, mesh[i].y - oval_margin), hi_y = std::max(hi_y, mesh[i].y + oval_margin);
     }
     for (const Control& c : controls) {
-        lo_x = std::min(lo_x, c.centre.x - c.radius), hi_x = std::max(hi_x, c.centre.x + c.radius);
-        lo_y = std::min(lo_y, c.centre.y - c.radius), hi_y = std::max(hi_y, c.centre.y + c.radius);
+        lo_x = std::min(lo_x, c.centre.x - c.radius - margin), hi_x = std::max(hi_x, c.centre.x + c.radius + margin);
+        lo_y = std::min(lo_y, c.centre.y - c.radius - margin), hi_y = std::max(hi_y, c.centre.y + c.radius + margin);
     }
-    const float margin = 0.06f * g.face_width + 2.0f;
     // Clamped as floats (NaN to 0): landmarks far outside the image must not overflow the cast.
     auto inside = [](float v, int size) {
         return v > 0 ? static_cast<int>(std::min(v, static_cast<float>(size))) : 0;
     };
-    const int x0 = inside(std::floor(lo_x - margin), src.width);
-    const int y0 = inside(std::floor(lo_y - margin), src.height);
-    const int x1 = inside(std::ceil(hi_x + margin), src.width);
-    const int y1 = inside(std::ceil(hi_y + margin), src.height);
+    const int x0 = inside(std::floor(lo_x), src.width);
+    const int y0 = inside(std::floor(lo_y), src.height);
+    const int x1 = inside(std::ceil(hi_x), src.width);
+    const int y1 = inside(std::ceil(hi_y), src.height);
     if (x1 - x0 < 4 || y1 - y0 < 4) return;  // the face lies outside the image
     const Frame f{x0, y0, x1 - x0, y1 - y0, arena};
     if (trace) trace->x0 = x0, trace->y0 = y0, trace->x1 = x1, trace->y1 = y1;
@@ -121,7 +129,9 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     // 2. Masks: only those the enabled effects (or a trace asking for masks) use.
     const bool all_masks = trace != nullptr && trace->masks;
     const int soft = std::max(1, static_cast<int>(0.025f * g.face_width));
-    const Masks masks = build_masks(f, mesh, regions, params, soft, all_masks);
+    Masks masks = build_masks(f, mesh, regions, params, soft, all_masks);
+    if (skin || occluders || params.dark_circles > 0)
+        build_skin(f, w, mesh, regions, g, soft, skin, occluders, masks);
     if (all_masks)
         trace->skin = masks.skin.data, trace->lips = masks.lips.data, trace->eyes = masks.eyes.data;
 
@@ -133,7 +143,7 @@ void beautify_face(const ImageView& src, std::uint8_t* dst, std::ptrdiff_t dst_s
     }
 
     // 4. Shape, and the write-back.
-    const std::uint8_t* result = warp(f, w, controls, trace);
+    const std::uint8_t* result = warp(f, w, controls, masks.occluders, trace);
     for (int y = 0; y < f.height; ++y) {
         std::uint8_t* row = dst + (y + y0) * dst_stride + static_cast<std::ptrdiff_t>(x0) * bpp;
         const std::uint8_t* in = result + static_cast<std::size_t>(y) * f.width * 3;

@@ -611,6 +611,98 @@ TEST(beauty_apply_table_matches_scalar_for_tables_counts_and_values) {
     report_compared("table lookups");
 }
 
+// ---- mask_product ---------------------------------------------------------------------------
+
+// Compares mask_product on `count` bytes (a and b guarded; out separate or a itself).
+bool product_matches(std::size_t count, Values kind_a, Values kind_b, bool in_place, Rng& rng) {
+    GuardedArray<std::uint8_t> a(count), b(count), out(count);
+    fill_values(a.data(), count, kind_a, rng);
+    fill_values(b.data(), count, kind_b, rng);
+    std::vector<std::uint8_t> expected(count), noise(count);
+    kernels::mask_product_scalar(a.data(), b.data(), count, expected.data());
+    for (std::size_t i = 0; i < count; ++i)  // the contract, independently: round(a b / 255)
+        CHECK(expected[i] == static_cast<std::uint8_t>(std::lround(a[i] * b[i] / 255.0)));
+    if (in_place)
+        copy_bytes(noise.data(), a.data(), count);  // out is a: each run starts from a
+    else
+        fill_noise(noise.data(), count, rng);
+    std::uint8_t* dst = in_place ? a.data() : out.data();
+    const std::string what = std::string("mask_product ") + values_name(kind_a) + " x " +
+                             values_name(kind_b) + " count=" + std::to_string(count) +
+                             (in_place ? " in place" : "");
+    return paths_match(what, expected.data(), dst, count, noise, [&] {
+        kernels::mask_product(in_place ? dst : a.data(), b.data(), count, dst);
+    });
+}
+
+TEST(beauty_mask_product_matches_scalar_for_counts_values_and_every_pair) {
+    Rng rng(611);
+    for (std::size_t count : kLookupCounts)
+        for (Values kind_a : kValueKinds)
+            for (Values kind_b : {Values::Random, Values::Extremes, Values::Full})
+                for (bool in_place : {false, true})
+                    if (!product_matches(count, kind_a, kind_b, in_place, rng)) return;
+    // Every (a, b) pair, at an odd count so the tail runs too.
+    const std::size_t count = 65536 + 7;
+    GuardedArray<std::uint8_t> a(count), b(count), out(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        a[i] = static_cast<std::uint8_t>(i & 255);
+        b[i] = static_cast<std::uint8_t>((i >> 8) & 255);
+    }
+    std::vector<std::uint8_t> expected(count), noise(count);
+    kernels::mask_product_scalar(a.data(), b.data(), count, expected.data());
+    fill_noise(noise.data(), count, rng);
+    if (!paths_match("mask_product every pair", expected.data(), out.data(), count, noise,
+                     [&] { kernels::mask_product(a.data(), b.data(), count, out.data()); }))
+        return;
+    report_compared("mask products");
+}
+
+// ---- skin_likelihood ------------------------------------------------------------------------
+
+// Compares skin_likelihood on `count` RGB pixels (inputs guarded; both outputs in one guarded
+// buffer: likelihood, then colour) under model `m`.
+bool likelihood_matches(std::size_t count, Values kind, const kernels::SkinColour& m, Rng& rng) {
+    GuardedArray<std::uint8_t> rgb(3 * count), face(count), out(2 * count);
+    fill_values(rgb.data(), 3 * count, kind, rng);
+    fill_values(face.data(), count, kind == Values::Ramp ? Values::Random : kind, rng);
+    std::vector<std::uint8_t> expected(2 * count), noise(2 * count);
+    kernels::skin_likelihood_scalar(rgb.data(), face.data(), count, m, expected.data(),
+                                    expected.data() + count);
+    fill_noise(noise.data(), noise.size(), rng);
+    const std::string what = std::string("skin_likelihood ") + values_name(kind) +
+                             " count=" + std::to_string(count);
+    return paths_match(what, expected.data(), out.data(), 2 * count, noise, [&] {
+        kernels::skin_likelihood(rgb.data(), face.data(), count, m, out.data(), out.data() + count);
+    });
+}
+
+TEST(beauty_skin_likelihood_matches_scalar_for_counts_values_and_models) {
+    Rng rng(733);
+    // The contract on one pixel: the model's own colour, inside the face and bright, is skin.
+    const std::uint8_t skin[3] = {180, 120, 90}, inside = 255;
+    kernels::SkinColour m{};
+    m.r = std::floor(180.0f * (255.0f / 390.0f) + 0.5f), m.g = std::floor(120.0f * (255.0f / 390.0f) + 0.5f);
+    m.scale_r = 1.0f / 5.0f, m.scale_g = 1.0f / 4.0f;
+    m.zero_in = 5.0f, m.ramp_in = 0.5f, m.zero_out = 8.0f, m.ramp_out = 1.0f / 3.0f;
+    m.dark_lo = 20.0f, m.dark_ramp = 1.0f / 20.0f;
+    std::uint8_t like = 0, colour = 0;
+    kernels::skin_likelihood_scalar(skin, &inside, 1, m, &like, &colour);
+    CHECK(like == 255 && colour == 255);
+    for (int trial = 0; trial < 6; ++trial) {
+        m.r = static_cast<float>(rng.uniform_int(60, 140));
+        m.g = static_cast<float>(rng.uniform_int(50, 110));
+        m.scale_r = 1.0f / static_cast<float>(rng.uniform_int(1, 12));
+        m.scale_g = 1.0f / static_cast<float>(rng.uniform_int(1, 12));
+        m.dark_lo = static_cast<float>(rng.uniform_int(0, 60));
+        m.dark_ramp = 1.0f / static_cast<float>(rng.uniform_int(1, 60));
+        for (std::size_t count : kLookupCounts)
+            for (Values kind : kValueKinds)
+                if (!likelihood_matches(count, kind, m, rng)) return;
+    }
+    report_compared("skin likelihoods");
+}
+
 enum class LutKind { Random, Identity };
 
 // round(255 i / (size - 1)), halves up.

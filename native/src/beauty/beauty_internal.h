@@ -50,6 +50,21 @@ struct Plane {
 struct Frame {
     int x0, y0, width, height;
     Arena& arena;
+    // Two 32-bit planes of the region's size that every box filter of the frame (feather) reuses,
+    // allocated on first use: one pair per frame instead of one per mask.
+    mutable std::uint32_t* box_values = nullptr;
+    mutable std::uint32_t* box_sums = nullptr;
+
+    // The shared 32-bit scratch planes (0 or 1), region-sized; their contents belong to the
+    // caller until the next call of a function that uses them (feather, dilate, build_skin).
+    std::uint32_t* box_plane(int k) const {
+        if (box_values == nullptr) {
+            const std::size_t whole = static_cast<std::size_t>(width) * height;
+            box_values = arena.allocate_array<std::uint32_t>(whole);
+            box_sums = arena.allocate_array<std::uint32_t>(whole);
+        }
+        return k == 0 ? box_values : box_sums;
+    }
 
     Plane plane() const {
         Plane p;
@@ -96,17 +111,52 @@ void subtract(Plane& a, const Plane& b);
 
 // The masks the enabled effects share (null planes where none needs them).
 struct Masks {
-    Plane face;      // the face oval, feathered
+    Plane face;      // the face oval, feathered (sharpen)
     Plane features;  // eyes, brows, lips and nostrils, dilated
-    Plane skin;      // the face less its features, feathered
+    Plane skin;      // connected skin around the face less its features (skin_model.cpp)
     Plane lips;      // the lips less the mouth opening, feathered
     Plane mouth;     // the mouth opening
     Plane eyes;      // both eye polygons (traces only)
+    Plane likelihood;  // the skin likelihood of every pixel (skin_model.cpp)
+    Plane occluders;   // non-skin inside the face, grown and feathered (shape warps fade there)
 };
+
+// Whether the skin mask is needed (the skin tone effects and the 3D LUT use it; `all`: a trace).
+inline bool needs_skin(const BeautyParams& p, bool all) {
+    return all || p.smoothing > 0 || p.whitening > 0 || p.rosy > 0 ||
+           (p.lut_table != nullptr && p.lut > 0);
+}
 
 // Builds the masks the enabled effects use (all of them, eyes included, with `all`).
 Masks build_masks(const Frame& f, const Mesh& mesh, const MeshRegions& regions,
                   const BeautyParams& params, int soft, bool all);
+
+// ---- the skin model (skin_model.cpp) ---------------------------------------------------------
+
+// The skin mask reaches a third of kSkinRamp face widths beyond the face oval at full weight,
+// then falls smoothly to 0 at kSkinRamp (a box filter of the oval): the region grows by
+// kSkinReach to hold it.
+constexpr float kSkinRamp = 0.25f, kSkinReach = kSkinRamp + 0.02f;
+
+// This frame's skin colour: median and robust spread of its r and g chromaticity (0..255) and
+// median luminance, from discs on the cheeks and forehead; invalid when no sample was inside.
+struct SkinModel {
+    bool valid = false;
+    int r = 0, g = 0, spread_r = 1, spread_g = 1, luma = 1;
+};
+
+struct FaceGeometry;
+SkinModel fit_skin_model(const Frame& f, const Work& w, const Mesh& mesh, const FaceGeometry& g);
+// The likelihood (0..255) that each pixel of W is this face's skin, into `out` (a tight colour
+// tolerance where `face`, the feathered oval, is 255, a looser one where it is 0), and the same
+// by colour alone (dark pixels not excluded) into `colour`.
+void skin_likelihood(const Work& w, const SkinModel& m, const Plane& face, Plane& out,
+                     Plane& colour);
+
+// Fills masks.likelihood, and masks.skin (connected skin within the reach, features excluded,
+// feathered, times the likelihood) when `need_skin`, masks.occluders when `need_occluders`.
+void build_skin(const Frame& f, const Work& w, const Mesh& mesh, const MeshRegions& regions,
+                const FaceGeometry& g, int soft, bool need_skin, bool need_occluders, Masks& masks);
 
 // ---- blending (masks.cpp) -----------------------------------------------------------------
 
@@ -157,8 +207,9 @@ ArenaVector<Control> shape_controls(const Mesh& mesh, const FaceGeometry& g,
                                     const BeautyParams& p, Arena& arena);
 
 // W warped by the controls' inverse map (a new buffer in the arena); the map goes to `trace`.
+// Where `occluders` (null plane: nowhere) is set, the displacement fades out (x (255 - o) / 255).
 const std::uint8_t* warp(const Frame& f, const Work& w, const ArenaVector<Control>& controls,
-                         BeautyTrace* trace);
+                         const Plane& occluders, BeautyTrace* trace);
 
 // ---- effect steps (skin.cpp, colour.cpp; the table in steps.cpp) ---------------------------
 

@@ -79,7 +79,7 @@ void eyeshadow(const Context& c, float strength) {
 }
 
 void lut(const Context& c, float strength) {
-    masked(c.f, c.w, c.masks.face, strength, [&](const Work& part) {
+    masked(c.f, c.w, c.masks.skin, strength, [&](const Work& part) {
         lut_target(part, c.params.lut_table, c.params.lut_size);
     });
 }

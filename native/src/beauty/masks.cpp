@@ -95,8 +95,8 @@ void feather(const Frame& f, Plane& plane, int r, int passes) {
     const int height = last - first;
     std::uint8_t* data = plane.data + static_cast<std::size_t>(first) * plane.width;
     const std::size_t n = static_cast<std::size_t>(height) * plane.width;
-    auto* values = f.arena.allocate_array<std::uint32_t>(n);
-    auto* sums = f.arena.allocate_array<std::uint32_t>(n);
+    std::uint32_t* values = f.box_plane(0);
+    std::uint32_t* sums = f.box_plane(1);
     auto* scratch = f.arena.allocate_array<std::uint32_t>(static_cast<std::size_t>(f.width) + 2 * r + 1);
     const std::uint64_t window = static_cast<std::uint64_t>(2 * r + 1) * (2 * r + 1);
     const std::uint64_t reciprocal = ((std::uint64_t{1} << 32) + window / 2) / window;
@@ -153,15 +153,16 @@ void blend(const Work& w, const Plane& mask, float strength) {
 
 Masks build_masks(const Frame& f, const Mesh& mesh, const MeshRegions& regions,
                   const BeautyParams& params, int soft, bool all) {
-    const bool need_skin = all || params.smoothing > 0 || params.whitening > 0 || params.rosy > 0;
-    const bool need_face = params.sharpen > 0 || (params.lut_table != nullptr && params.lut > 0);
-    const bool need_features = need_skin || params.dark_circles > 0 || params.blush.strength > 0;
+    const bool need_face = params.sharpen > 0;
+    const bool need_features = needs_skin(params, all) || params.dark_circles > 0 ||
+                               params.blush.strength > 0;
     const bool need_lips = all || params.lipstick.strength > 0 || params.teeth_whitening > 0;
     auto polygon = [&](Region r) { return polygon_of(mesh, regions[static_cast<int>(r)], f.arena); };
     Masks m;
-    if (need_skin || need_face) {
+    if (need_face) {
         m.face = f.plane();
         fill_polygon(f, polygon(Region::FaceOval), m.face);
+        feather(f, m.face, soft, 2);
     }
     if (need_features) {
         m.features = f.plane();
@@ -170,13 +171,6 @@ Masks build_masks(const Frame& f, const Mesh& mesh, const MeshRegions& regions,
             fill_polygon(f, polygon(r), m.features);
         dilate(f, m.features, soft);
     }
-    if (need_skin) {
-        m.skin = f.plane();
-        std::memcpy(m.skin.data, m.face.data, m.skin.size());
-        subtract(m.skin, m.features);
-        feather(f, m.skin, soft, 2);
-    }
-    if (need_face) feather(f, m.face, soft, 2);
     if (need_lips) {
         m.lips = f.plane();
         fill_polygon(f, polygon(Region::LipsOuter), m.lips);

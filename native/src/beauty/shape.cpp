@@ -2,6 +2,7 @@
 // inverse map over the region (identity plus the sum of the controls), sampled bilinearly.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "beauty/beauty_internal.h"
 
@@ -72,15 +73,14 @@ ArenaVector<Control> shape_controls(const Mesh& mesh, const FaceGeometry& g,
 }
 
 const std::uint8_t* warp(const Frame& f, const Work& w, const ArenaVector<Control>& controls,
-                         BeautyTrace* trace) {
+                         const Plane& occluders, BeautyTrace* trace) {
     if (controls.empty()) return w.image;
     Arena& arena = f.arena;
     const int x0 = f.x0, y0 = f.y0;
     const std::size_t pixels = w.pixels;
-    // The displacement as two planes (zeroed by the arena), summed over the controls in
-    // branch-free rows the compiler vectorizes, then added to each pixel's own position.
-    auto* shift_x = arena.allocate_array<float>(pixels);
-    auto* shift_y = arena.allocate_array<float>(pixels);
+    // The displacement, summed over the controls into the map itself (zeroed by the arena: x, y
+    // pairs), then scaled over occluders and added to each pixel's own position.
+    auto* positions = arena.allocate_array<float>(pixels * 2);
     for (const Control& c : controls) {
         // Only the control's bounding box; pixel centres in image coordinates are x + x0.
         const int bx0 = std::max(0, static_cast<int>(c.centre.x - c.radius) - x0 - 1);
@@ -90,28 +90,46 @@ const std::uint8_t* warp(const Frame& f, const Work& w, const ArenaVector<Contro
         const float inv_r2 = 1.0f / (c.radius * c.radius);
         for (int y = by0; y < by1; ++y) {
             const float dy = static_cast<float>(y + y0) - c.centre.y;
-            float* row_x = shift_x + static_cast<std::size_t>(y) * f.width;
-            float* row_y = shift_y + static_cast<std::size_t>(y) * f.width;
+            float* row = positions + static_cast<std::size_t>(y) * f.width * 2;
             for (int x = bx0; x < bx1; ++x) {
                 const float dx = static_cast<float>(x + x0) - c.centre.x;
                 const float rest = std::max(1.0f - (dx * dx + dy * dy) * inv_r2, 0.0f);
                 const float falloff = rest * rest;
-                row_x[x] += -c.shift.x * falloff - c.scale * falloff * dx;
-                row_y[x] += -c.shift.y * falloff - c.scale * falloff * dy;
+                row[2 * x] += -c.shift.x * falloff - c.scale * falloff * dx;
+                row[2 * x + 1] += -c.shift.y * falloff - c.scale * falloff * dy;
             }
         }
     }
-    auto* positions = arena.allocate_array<float>(pixels * 2);
+    // Occluders (a hand, a microphone in front of the face) stay where they are: the
+    // displacement fades out over them (the plane is feathered, so the map stays smooth).
     for (int y = 0; y < f.height; ++y) {
         const std::size_t row = static_cast<std::size_t>(y) * f.width;
         for (int x = 0; x < f.width; ++x) {
-            positions[(row + x) * 2] = static_cast<float>(x) + shift_x[row + x];
-            positions[(row + x) * 2 + 1] = static_cast<float>(y) + shift_y[row + x];
+            float* p = positions + (row + x) * 2;
+            if (occluders.data) {
+                const float keep = static_cast<float>(255 - occluders.data[row + x]) * (1.0f / 255.0f);
+                p[0] *= keep;
+                p[1] *= keep;
+            }
+            p[0] = static_cast<float>(x) + p[0];
+            p[1] = static_cast<float>(y) + p[1];
         }
     }
+    // Remapped only on the rows some control reaches (the region may be taller: the skin mask's
+    // reach); the other rows are the identity, copied.
+    int first = f.height, last = 0;
+    for (const Control& c : controls) {
+        first = std::min(first, std::max(0, static_cast<int>(c.centre.y - c.radius) - y0 - 1));
+        last = std::max(last, std::min(f.height, static_cast<int>(c.centre.y + c.radius) - y0 + 2));
+    }
     auto* warped = arena.allocate_array<std::uint8_t>(pixels * 3);
-    kernels::remap_bilinear(w.image, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
-                            3, positions, pixels, warped);
+    std::memcpy(warped, w.image, pixels * 3);
+    if (first < last) {
+        const std::size_t offset = static_cast<std::size_t>(first) * f.width;
+        kernels::remap_bilinear(w.image, f.width, f.height, static_cast<std::ptrdiff_t>(f.width) * 3,
+                                3, positions + offset * 2,
+                                static_cast<std::size_t>(last - first) * f.width, warped + offset * 3);
+    }
     if (trace) trace->warp = positions;
     return warped;
 }

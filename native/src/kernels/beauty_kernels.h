@@ -107,6 +107,49 @@ void apply_table_scalar(const std::uint8_t* in, std::size_t count, const std::ui
 void lut3d_scalar(const std::uint8_t* in, std::size_t count, const std::uint8_t* lut, int size,
                   std::uint8_t* out);
 
+// The skin colour model of the skin likelihood (floats: medians and spreads in 0..255 units).
+struct SkinColour {
+    float r, g;                 // median r and g chromaticity (255 c / (r + g + b))
+    float scale_r, scale_g;     // 1 / spread of each axis
+    float zero_in, ramp_in;     // inside the face: 0 from zero_in spreads, ramp 1 / (zero - full)
+    float zero_out, ramp_out;   // beyond it (face = 0), the same
+    float dark_lo, dark_ramp;   // luminance: 0 below dark_lo, 1 from dark_lo + 1 / dark_ramp
+};
+
+// Per pixel, in float32 in this order (contraction off): s = r + g + b; cr, cg =
+// floor(c * (255 / s) + 0.5) (0 when s = 0); d = |cr - m.r| scale_r + |cg - m.g| scale_g;
+// tight, loose = clamp((zero - d) ramp, 0, 1); like = tight f + loose (255 - f) with f = face[i];
+// y = (77 r + 150 g + 29 b + 128) >> 8 (integers); dark = clamp((y - dark_lo) dark_ramp, 0, 1);
+// colour[i] = floor(like + 0.5), likelihood[i] = floor(like dark + 0.5).
+void skin_likelihood_scalar(const std::uint8_t* rgb, const std::uint8_t* face, std::size_t count,
+                            const SkinColour& m, std::uint8_t* likelihood,
+                            std::uint8_t* colour);
+#ifdef FACEKIT_HAVE_AVX2
+void skin_likelihood_avx2(const std::uint8_t* rgb, const std::uint8_t* face, std::size_t count,
+                          const SkinColour& m, std::uint8_t* likelihood, std::uint8_t* colour);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+void skin_likelihood_neon(const std::uint8_t* rgb, const std::uint8_t* face, std::size_t count,
+                          const SkinColour& m, std::uint8_t* likelihood, std::uint8_t* colour);
+#endif
+void skin_likelihood(const std::uint8_t* rgb, const std::uint8_t* face, std::size_t count,
+                     const SkinColour& m, std::uint8_t* likelihood, std::uint8_t* colour);
+
+// out[i] = (a[i] * b[i] + 127) / 255: the product of two masks (0..255 as 0..1), rounded.
+void mask_product_scalar(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                         std::uint8_t* out);
+#ifdef FACEKIT_HAVE_AVX2
+void mask_product_avx2(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                       std::uint8_t* out);
+#endif
+#ifdef FACEKIT_HAVE_NEON
+void mask_product_neon(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                       std::uint8_t* out);
+#endif
+// Its dispatching entry point (out may be a or b).
+void mask_product(const std::uint8_t* a, const std::uint8_t* b, std::size_t count,
+                  std::uint8_t* out);
+
 // Dispatching entry points of the two above (the same contracts; in == out is allowed).
 void apply_table(const std::uint8_t* in, std::size_t count, const std::uint8_t table[256],
                  std::uint8_t* out);

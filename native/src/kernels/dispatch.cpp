@@ -156,7 +156,8 @@ KernelTable scalar_table() {
             {pyr_down_cols_scalar, s}, {pyr_up_cols_scalar, s},
             {rgb_difference_scalar, s}, {rgb_add_round_scalar, s},
             {yuv_to_rgb_row_scalar, s}, {rgb_to_y_row_scalar, s}, {rgb_to_uv_row_scalar, s},
-            {transform_bilinear_scalar, s}, {matte_output_scalar, s}};
+            {transform_bilinear_scalar, s}, {mask_product_scalar, s},
+            {skin_likelihood_scalar, s}, {matte_output_scalar, s}};
 }
 
 KernelTable build_table(Isa isa) {
@@ -176,7 +177,8 @@ KernelTable build_table(Isa isa) {
                  {pyr_down_cols_avx2, isa}, {pyr_up_cols_avx2, isa},
                  {rgb_difference_avx2, isa}, {rgb_add_round_avx2, isa},
                  {yuv_to_rgb_row_avx2, isa}, {rgb_to_y_row_avx2, isa}, {rgb_to_uv_row_avx2, isa},
-                 {transform_bilinear_avx2, isa}, {matte_output_avx2, isa}};
+                 {transform_bilinear_avx2, isa}, {mask_product_avx2, isa},
+                 {skin_likelihood_avx2, isa}, {matte_output_avx2, isa}};
             break;
 #endif
 #ifdef FACEKIT_HAVE_NEON
@@ -188,7 +190,8 @@ KernelTable build_table(Isa isa) {
                  {pyr_down_cols_neon, isa}, {pyr_up_cols_neon, isa},
                  {rgb_difference_neon, isa}, {rgb_add_round_neon, isa},
                  {yuv_to_rgb_row_neon, isa}, {rgb_to_y_row_neon, isa}, {rgb_to_uv_row_neon, isa},
-                 {transform_bilinear_neon, isa}, {matte_output_neon, isa}};
+                 {transform_bilinear_neon, isa}, {mask_product_neon, isa},
+                 {skin_likelihood_neon, isa}, {matte_output_neon, isa}};
             break;
 #endif
         default: break;

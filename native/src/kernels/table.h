@@ -41,6 +41,8 @@ struct KernelTable {
     Kernel<decltype(rgb_to_y_row_scalar)> rgb_to_y_row;
     Kernel<decltype(rgb_to_uv_row_scalar)> rgb_to_uv_row;
     Kernel<decltype(transform_bilinear_scalar)> transform_bilinear;
+    Kernel<decltype(mask_product_scalar)> mask_product;
+    Kernel<decltype(skin_likelihood_scalar)> skin_likelihood;
     Kernel<decltype(matte_output_scalar)> matte_output;
 };
 

@@ -1,0 +1,300 @@
+"""Skin- and occlusion-aware beauty (issue 18): the skin mask reaches the neck and ears with a
+soft falloff, leaves occluders alone, and the shape warps fade out over occluders.
+
+Every measure here is computed independently of the engine: the face oval, features and
+distances from the landmarks with OpenCV (fillPoly, distanceTransform), and "skin" by a numpy
+chromaticity test around the cheeks' median colour, written here (not the engine's model: other
+samples, other thresholds). Landmarks and traces are test-only copies of public photos' values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support import shared_face
+
+import facekit
+from facekit import RunningMode
+from facekit.beauty import _REGION_ORDER, PRESETS, Beautifier, BeautyOptions, _regions
+
+cv2 = pytest.importorskip("cv2", reason="opencv-python-headless comes with the test extra")
+
+REGIONS = {name: list(points) for name, points in zip(_REGION_ORDER, _regions())}
+SKIN_EFFECTS = ("smoothing", "whitening", "rosy", "dark_circles")
+WARPS = ("face_slim", "v_chin", "eye_enlarge", "nose_slim")
+# Photos with skin below the jaw line (neck) in view. Two do not meet the 2-level bound yet
+# (strict xfail: they fail the step assertion today, and must be un-marked once they pass).
+NOT_MET = {"obama2.jpg": "the neck in shadow: step 3.8 levels",
+           "alex_lacamoire_img1.jpg": "a beard along the jaw line: step 2.1 levels"}
+JAW_PHOTOS = ("committed", "biden.jpg", "obama2.jpg", "rose_leslie_img1.jpg",
+              "alex_lacamoire_img1.jpg")
+JAW_CASES = [pytest.param(name, marks=pytest.mark.xfail(reason=NOT_MET[name], strict=True))
+             if name in NOT_MET else name for name in JAW_PHOTOS]
+
+# Today's face lift (before the skin model: mean luminance change of whitening at strength 1 on
+# the reference skin of the cheeks and forehead, `_jaw_and_face(...)["face"]`), measured with
+# the polygon-mask engine of main at c4b8eef by running this file's _jaw_and_face on each photo.
+# The skin-aware engine must lift the face at least as much.
+# (The jaw-line steps there were 23.95, 22.33, 22.43, 13.36 and 20.60 levels.)
+LIFT_BEFORE = {"committed": 30.55, "biden.jpg": 35.23, "obama2.jpg": 31.37,
+               "rose_leslie_img1.jpg": 19.60, "alex_lacamoire_img1.jpg": 28.45}
+# Largest gradient (levels per pixel) of the luminance change field where the picture itself is
+# flat (its own gradient under FLAT levels per pixel), both after a 5x5 box mean that takes out
+# the per-pixel texture: a change that stops without an edge in the picture (a mask's edge)
+# exceeds it (see test_a_hard_edged_change_field_fails_the_seam_bound); a change that follows
+# the picture's own edges (hair, an occluder: the skin likelihood's edges) is not a seam.
+SEAM_BOUND = 7.5
+FLAT = 3.0
+
+
+def _image(name: str) -> np.ndarray:
+    if name == "committed":
+        from pathlib import Path
+        bgr = cv2.imread(str(Path(__file__).parent / "data" / "obama.jpg"))
+        return np.ascontiguousarray(bgr[:, :, ::-1])
+    return facekit.load_image(shared_face(name))
+
+
+def _landmarks(image: np.ndarray) -> np.ndarray:
+    with facekit.FaceLandmarker() as landmarker, landmarker.detect(image) as result:
+        return np.array(result.faces[0].landmarks)[:, :2]  # test-only copy, public photo
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    return image[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def _fill(shape, *polygons) -> np.ndarray:
+    mask = np.zeros(shape[:2], np.uint8)
+    for points in polygons:
+        cv2.fillPoly(mask, [np.round(points * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    return mask.astype(bool)
+
+
+def _face_width(points: np.ndarray) -> float:
+    return float(np.linalg.norm(points[454] - points[234]))
+
+
+def _reference_skin(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Lit skin: pixels whose r, g chromaticity lies near the median of two cheek discs, and
+    whose luminance is at least 40% of theirs (not a beard, not a deep shadow)."""
+    rgb = image[..., :3].astype(np.float64)
+    total = rgb.sum(-1) + 1e-6
+    r, g = rgb[..., 0] / total, rgb[..., 1] / total
+    yy, xx = np.mgrid[:image.shape[0], :image.shape[1]]
+    radius = 0.05 * _face_width(points)
+    cheeks = np.zeros(image.shape[:2], bool)
+    for index in (50, 280):
+        cheeks |= (xx - points[index, 0]) ** 2 + (yy - points[index, 1]) ** 2 < radius ** 2
+    mr, mg = np.median(r[cheeks]), np.median(g[cheeks])
+    luma = _luma(image)
+    return ((np.abs(r - mr) < 0.035) & (np.abs(g - mg) < 0.025)
+            & (luma > 0.4 * np.median(luma[cheeks])))
+
+
+def _jaw_and_face(image: np.ndarray, out: np.ndarray, points: np.ndarray) -> dict:
+    """Mean luminance change: just inside vs just outside the face oval below the mouth (the jaw
+    line, 0.05 face widths each side), and on the cheeks and forehead (inside the oval by more
+    than 0.1 face widths, features excluded), all on reference skin."""
+    fw = _face_width(points)
+    change = _luma(out) - _luma(image)
+    oval = _fill(image.shape, points[REGIONS["face_oval"]])
+    inside = cv2.distanceTransform(oval.astype(np.uint8), cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform((~oval).astype(np.uint8), cv2.DIST_L2, 5)
+    features = _fill(image.shape, *(points[REGIONS[r]] for r in
+                                    ("left_eye", "right_eye", "left_brow", "right_brow",
+                                     "lips_outer", "nostrils")))
+    features = cv2.dilate(features.astype(np.uint8), np.ones((int(0.06 * fw) * 2 + 1,) * 2)) > 0
+    skin = _reference_skin(image, points)
+    below_mouth = np.arange(image.shape[0])[:, None] > points[REGIONS["lips_outer"], 1].mean()
+    band_in = skin & below_mouth & oval & (inside <= 0.05 * fw)
+    band_out = skin & below_mouth & ~oval & (outside <= 0.05 * fw)
+    face = skin & oval & (inside > 0.1 * fw) & ~features
+    return {"inside": change[band_in].mean(), "outside": change[band_out].mean(),
+            "step": change[band_in].mean() - change[band_out].mean(),
+            "face": change[face].mean(), "pixels": (int(band_in.sum()), int(band_out.sum()),
+                                                     int(face.sum()))}
+
+
+def _box5(plane: np.ndarray) -> np.ndarray:
+    return cv2.blur(plane, (5, 5), borderType=cv2.BORDER_REPLICATE)
+
+
+def _gradient(plane: np.ndarray) -> np.ndarray:
+    gy, gx = np.gradient(_box5(plane))
+    return np.hypot(gx, gy)
+
+
+def _seam(change: np.ndarray, image: np.ndarray) -> float:
+    """The largest gradient magnitude of a change field where the image is flat, both after a
+    5x5 box mean."""
+    return float(_gradient(change)[_gradient(_luma(image)) < FLAT].max())
+
+
+def _whitened(image: np.ndarray, **strengths) -> np.ndarray:
+    with Beautifier(BeautyOptions(**strengths)) as beautifier:
+        return beautifier.apply(image)
+
+
+# --- the skin mask reaches connected skin: no step at the jaw line, no seam anywhere ------------
+
+@pytest.mark.parametrize("name", JAW_CASES)
+def test_whitening_crosses_the_jaw_line_without_a_step(name):
+    image = _image(name)
+    points = _landmarks(image)
+    out = _whitened(image, whitening=1.0)
+    m = _jaw_and_face(image, out, points)
+    print(f"{name}: jaw line inside {m['inside']:.2f}, outside {m['outside']:.2f}, step "
+          f"{m['step']:.2f} levels; face lifted {m['face']:.2f} (before: "
+          f"{LIFT_BEFORE[name]:.2f}); pixels {m['pixels']}")
+    assert min(m["pixels"]) >= 500, "too few reference-skin pixels to measure"
+    assert abs(m["step"]) < 2.0
+    assert m["face"] >= LIFT_BEFORE[name]
+
+
+@pytest.mark.parametrize("name", JAW_PHOTOS)
+def test_the_skin_mask_adds_no_step_at_the_jaw_line(name):
+    """The step the mask itself makes: the engine's jaw-line step less the step of the same
+    tone curve applied with a full mask everywhere (a numpy reference of the whitening curve,
+    v + 0.62 v (255 - v) / 255 per channel), under 1 level on every photo."""
+    image = _image(name)
+    points = _landmarks(image)
+    values = np.arange(256)
+    curve = np.clip(np.round(values + 0.62 * values * (255 - values) / 255.0), 0, 255)
+    everywhere = _jaw_and_face(image, curve.astype(np.uint8)[image], points)
+    engine = _jaw_and_face(image, _whitened(image, whitening=1.0), points)
+    print(f"{name}: jaw-line step {engine['step']:.2f} levels, of the curve alone "
+          f"{everywhere['step']:.2f}: the mask adds {engine['step'] - everywhere['step']:.2f}")
+    assert abs(engine["step"] - everywhere["step"]) < 1.0
+
+
+@pytest.mark.parametrize("name", JAW_PHOTOS)
+def test_the_change_field_has_no_seam(name):
+    """The studio preset's tone effects (smoothing, whitening, rosy, dark circles; no makeup,
+    sharpen or shape, whose edges are meant): the gradient of the change field stays under
+    SEAM_BOUND everywhere."""
+    image = _image(name)
+    out = _whitened(image, smoothing=0.75, whitening=1.0, rosy=0.2, dark_circles=0.5)
+    seam = _seam(_luma(out) - _luma(image), image)
+    print(f"{name}: largest change-field gradient {seam:.2f} levels/px (bound {SEAM_BOUND})")
+    assert seam <= SEAM_BOUND
+
+
+def test_a_hard_edged_change_field_fails_the_seam_bound(photo):
+    """The bound catches a mask edge: the same whitening change field cut off hard at the face
+    oval (what a polygon mask without feathering gives) exceeds it."""
+    points = _landmarks(photo)
+    change = _luma(_whitened(photo, whitening=1.0)) - _luma(photo)
+    oval = _fill(photo.shape, points[REGIONS["face_oval"]])
+    hard = np.where(oval, change, 0.0)
+    print(f"hard-edged: {_seam(hard, photo):.2f}, real: {_seam(change, photo):.2f} levels/px")
+    assert _seam(hard, photo) > SEAM_BOUND >= _seam(change, photo)
+
+
+# --- occluders --------------------------------------------------------------------------------
+
+def _with_occluders(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, dict]:
+    """The photo with two synthetic occluders on the face, away from eyes, brows, nose and
+    lips: a grey-blue bar (a microphone) over the subject's right cheek and an ellipse of a
+    clearly different skin tone (a hand, red-brown: chromaticity r 0.58, g 0.27) over the left cheek, both with a
+    little texture. Returns the image and each occluder's pixels."""
+    fw = _face_width(points)
+    rng = np.random.default_rng(18)
+    out = np.array(image, copy=True)
+    yy, xx = np.mgrid[:image.shape[0], :image.shape[1]]
+    bar_centre = points[205]  # the subject's right lower cheek
+    microphone = (np.abs(xx - bar_centre[0]) < 0.06 * fw) & (np.abs(yy - bar_centre[1]) < 0.14 * fw)
+    hand_centre = points[425]
+    hand = ((xx - hand_centre[0]) / (0.08 * fw)) ** 2 + ((yy - hand_centre[1]) / (0.12 * fw)) ** 2 < 1
+    for mask, colour in ((microphone, (70, 82, 110)), (hand, (150, 70, 38))):
+        texture = rng.integers(-5, 6, (int(mask.sum()), 3))
+        out[mask] = np.clip(np.array(colour) + texture, 0, 255).astype(np.uint8)
+    return out, {"microphone": microphone, "hand": hand}
+
+
+def _occluded(name: str):
+    image = _image(name)
+    points = _landmarks(image)
+    return (*_with_occluders(image, points), points)
+
+
+@pytest.mark.parametrize("name", ["committed", "biden.jpg"])
+def test_skin_effects_leave_occluders_unchanged(name):
+    image, occluders, points = _occluded(name)
+    skin = _reference_skin(image, points) & ~(occluders["microphone"] | occluders["hand"])
+    for effect in SKIN_EFFECTS + ("lut",):
+        strengths = {"lut": "warm", "lut_strength": 1.0} if effect == "lut" else {effect: 1.0}
+        out = _whitened(image, **strengths)
+        diff = np.abs(out.astype(int) - image.astype(int)).max(axis=-1)
+        changed = {k: int(diff[m].max()) for k, m in occluders.items()}
+        print(f"{name} {effect}: largest change on the occluders {changed}, skin pixels changed "
+              f"{np.count_nonzero(diff[skin])}")
+        assert max(changed.values()) <= 1, (effect, changed)
+        assert np.count_nonzero(diff[skin]) > 1000, effect  # and the effect does run on skin
+
+
+@pytest.mark.parametrize("name", ["committed", "biden.jpg"])
+def test_shape_warps_do_not_drag_occluders(name):
+    image, occluders, _ = _occluded(name)
+    kept: dict = {}
+
+    def keep(traces):
+        kept.update(region=traces[0]["region"], warp=np.array(traces[0]["warp"]))
+
+    for effect in WARPS:
+        with Beautifier(BeautyOptions(**{effect: 0.5})) as beautifier:
+            beautifier._apply(image, np.array(image, copy=True), None, trace=True, inspect=keep)
+        x0, y0, x1, y1 = kept["region"]
+        grid = np.stack(np.meshgrid(np.arange(x1 - x0), np.arange(y1 - y0)), -1)
+        moved = np.zeros(image.shape[:2])
+        moved[y0:y1, x0:x1] = np.hypot(*np.moveaxis(kept["warp"] - grid, -1, 0))
+        shifts = {k: round(float(moved[m].max()), 2) for k, m in occluders.items()}
+        print(f"{name} {effect} 0.5: largest displacement on the occluders {shifts} px, "
+              f"anywhere {moved.max():.2f} px")
+        assert max(shifts.values()) <= 1.0, (effect, shifts)
+        assert moved.max() > 1.5, effect  # the warp still works on the face
+
+
+# --- video ---------------------------------------------------------------------------------------
+
+def test_the_skin_mask_is_stable_on_still_frames(photo):
+    masks, outputs = [], []
+    with Beautifier(PRESETS["studio"], running_mode=RunningMode.VIDEO) as beautifier:
+        for i in range(5):
+            out = np.array(photo, copy=True)
+            beautifier._apply(photo, out, 33 * i, trace=True,
+                              inspect=lambda traces: masks.append(np.array(traces[0]["skin"])))
+            outputs.append(out)
+    assert masks[1].max() == 255 and not np.array_equal(outputs[1], photo)
+    for mask, out in zip(masks[2:], outputs[2:]):
+        assert np.array_equal(mask, masks[1]) and np.array_equal(out, outputs[1])
+
+
+# --- connected skin only ---------------------------------------------------------------------------
+
+def test_skin_coloured_pixels_not_connected_to_the_face_are_left_alone(photo):
+    """A disc of the face's own colour beside the face (0.15 face widths out from the oval, within
+    the skin mask's reach), cut off from everything by a blue ring, is not skin of this face:
+    whitening leaves it unchanged. With a bridge of the same colour to the cheek it is
+    connected, and whitening lifts it (the control: the disc itself is skin-like)."""
+    points = _landmarks(photo)
+    fw = _face_width(points)
+    skin = _reference_skin(photo, points)
+    colour = np.median(photo[skin], axis=0).astype(np.uint8)
+    centre = points[234] + np.array([-0.15 * fw, 0.0])  # out from the oval's side (image left)
+    yy, xx = np.mgrid[:photo.shape[0], :photo.shape[1]]
+    distance = np.hypot(xx - centre[0], yy - centre[1])
+    disc, ring = distance < 0.04 * fw, (distance >= 0.04 * fw) & (distance < 0.1 * fw)
+    island = np.array(photo, copy=True)
+    island[ring] = (40, 60, 200)
+    island[disc] = colour
+    bridged = np.array(island, copy=True)
+    bridge = (np.abs(yy - centre[1]) < 0.02 * fw) & (xx >= centre[0]) & (xx <= points[234][0] + 0.1 * fw)
+    bridged[bridge] = colour
+    changes = []
+    for image in (island, bridged):
+        diff = np.abs(_whitened(image, whitening=1.0).astype(int) - image.astype(int)).max(-1)
+        changes.append(int(diff[disc].max()))
+    print(f"the disc's largest change: cut off {changes[0]}, bridged {changes[1]} levels")
+    assert changes[0] <= 1
+    assert changes[1] >= 10
