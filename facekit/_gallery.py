@@ -1,5 +1,6 @@
-"""``facekit gallery``: before / 0.5 / 1.0 strips of every beauty effect, and fusion strips
-(the command line's, not library API). The faces are found once and shared by every variant
+"""``facekit gallery``: before / 0.5 / 1.0 strips of every beauty effect, where the studio
+preset reaches on the shared portraits, the portrait background effects, and fusion strips (the
+command line's, not library API). The faces are found once and shared by every variant
 (``faces=``)."""
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ SAMPLE = Path(__file__).resolve().parent / "data" / "sample.jpg"
 # The shared test photos of a development checkout (../shared/testdata beside the repository).
 SHARED_FACES = Path("..") / "shared" / "testdata" / "faces"
 FUSION_PAIRS = (("obama.jpg", "biden.jpg"), ("kit_harington_john1.jpeg", "rose_leslie_img1.jpg"))
+# Shared portraits for the skin strips (a neck in light, a neck in shadow, a beard) and the
+# portrait background effects (a plain studio background).
+SKIN_PHOTOS = ("biden.jpg", "obama2.jpg", "alex_lacamoire_img1.jpg")
+PORTRAIT_PHOTO = "alex_lacamoire_img1.jpg"
+CHANGE_GAIN = 8  # the skin strips' change panel: |after - before| times this
 GALLERY_CONSENT = "facekit gallery: the project's test photos, for development only"
 
 
@@ -52,8 +58,69 @@ def gallery(folder: Path, image_path: Path | None = None) -> list[Path]:
             path = folder / f"{name}.png"
             Image.fromarray(np.ascontiguousarray(strip)).save(path)
             written.append(path)
+    written += skin_strips(folder, image if image_path else None)
+    written += portrait_strip(folder, image if image_path else None)
     written += fusion_strips(folder, image if image_path else None)
     return written
+
+
+def _shared_or(names: tuple[str, ...], image: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
+    """The shared photos `names` when `image` is None and they are all there; else `image` (or
+    the bundled sample) as "sample"."""
+    if image is None and all((SHARED_FACES / name).exists() for name in names):
+        return [(Path(name).stem, load_image(SHARED_FACES / name)) for name in names]
+    return [("sample", load_image(SAMPLE) if image is None else image)]
+
+
+def skin_strips(folder: Path, image: np.ndarray | None = None) -> list[Path]:
+    """Write ``skin_<photo>.png`` for each skin photo (or the sample): the head before, with the
+    studio preset, and where whitening at strength 1 changed the picture (``|after - before|``
+    times CHANGE_GAIN, grey): the skin mask at work, seen from the pictures alone, reaching the
+    neck and sparing eyes, lips and the background. Returns the files."""
+    from PIL import Image
+
+    written = []
+    with FaceLandmarker(Beautifier.landmarker_options()) as landmarker, \
+            Beautifier(PRESETS["studio"]) as studio, \
+            Beautifier(BeautyOptions(whitening=1.0)) as whitening:
+        for name, picture in _shared_or(SKIN_PHOTOS, image):
+            with landmarker.detect(picture) as faces:
+                x0, y0, x1, y1 = _face_region(faces, picture.shape, grow=1.6)
+                after = studio.apply(picture, faces=faces)
+                lifted = whitening.apply(picture, faces=faces)
+            change = np.abs(lifted.astype(np.int16) - picture.astype(np.int16)).max(axis=2)
+            grey = np.clip(change * CHANGE_GAIN, 0, 255).astype(np.uint8)
+            panels = [picture, after, np.repeat(grey[..., None], 3, axis=2)]
+            strip = np.concatenate([p[y0:y1, x0:x1] for p in panels], axis=1)
+            path = folder / f"skin_{name}.png"
+            Image.fromarray(np.ascontiguousarray(strip)).save(path)
+            written.append(path)
+    return written
+
+
+def portrait_strip(folder: Path, image: np.ndarray | None = None) -> list[Path]:
+    """Write ``portrait_<photo>.png``: the photo, its background blurred (strength 1), replaced
+    by a colour, and the person cut out over a checkerboard. Returns the files."""
+    from PIL import Image
+
+    from .portrait import Portrait, PortraitOptions
+
+    [(name, picture)] = _shared_or((PORTRAIT_PHOTO,), image)
+    panels = [picture]
+    for options in (PortraitOptions(blur=1.0), PortraitOptions(background=(40, 110, 200)),
+                    PortraitOptions(cutout=True)):
+        with Portrait(options) as portrait, portrait.segment(picture) as result:
+            out = np.array(result.image)  # the gallery's own copy of the output picture
+        if out.shape[2] == 4:  # the cut-out: composite its alpha over a checkerboard
+            height, width = out.shape[:2]
+            yy, xx = np.mgrid[:height, :width]
+            board = np.where(((yy // 16 + xx // 16) % 2)[..., None] == 0, 200, 150)
+            alpha = out[..., 3:].astype(np.float32) / 255.0
+            out = (out[..., :3] * alpha + board * (1.0 - alpha) + 0.5).astype(np.uint8)
+        panels.append(out)
+    path = folder / f"portrait_{name}.png"
+    Image.fromarray(np.ascontiguousarray(np.concatenate(panels, axis=1))).save(path)
+    return [path]
 
 
 def fusion_strips(folder: Path, image: np.ndarray | None = None) -> list[Path]:
@@ -101,14 +168,15 @@ def fusion_strips(folder: Path, image: np.ndarray | None = None) -> list[Path]:
     return written
 
 
-def _face_region(faces: LandmarkerResult, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """The first face's ROI extent (coarse geometry) within the image; the whole image when no
-    face was found."""
+def _face_region(faces: LandmarkerResult, shape: tuple[int, ...],
+                 grow: float = 1.0) -> tuple[int, int, int, int]:
+    """The first face's ROI extent (coarse geometry), `grow` times its size, within the image;
+    the whole image when no face was found."""
     height, width = shape[:2]
     if not faces.faces:
         return 0, 0, width, height
     roi = faces.faces[0].roi
-    half = 0.5 * max(roi.width, roi.height) * (abs(math.cos(roi.rotation))
+    half = 0.5 * grow * max(roi.width, roi.height) * (abs(math.cos(roi.rotation))
                                                + abs(math.sin(roi.rotation)))
     return (max(0, int(roi.center_x - half)), max(0, int(roi.center_y - half)),
             min(width, int(math.ceil(roi.center_x + half))),

@@ -70,7 +70,13 @@ def test_gallery_writes_every_effect_side_by_side(tmp_path):
     from PIL import Image
 
     import facekit
-    from facekit._gallery import FUSION_PAIRS, SHARED_FACES
+    from facekit._gallery import (
+        CHANGE_GAIN,
+        FUSION_PAIRS,
+        PORTRAIT_PHOTO,
+        SHARED_FACES,
+        SKIN_PHOTOS,
+    )
     from facekit.beauty import EFFECTS
 
     assert cli.main(["gallery", "--out", str(tmp_path)]) == 0
@@ -80,7 +86,23 @@ def test_gallery_writes_every_effect_side_by_side(tmp_path):
     shared = SHARED_FACES.exists()  # the shared pairs, else the bundled sample and its mirror
     fusion = ({f"fusion_{t.rsplit('.', 1)[0]}_{u.rsplit('.', 1)[0]}" for t, u in FUSION_PAIRS}
               if shared else {"fusion_sample_mirrored"})
-    assert names == expected | fusion
+    skin = {f"skin_{n.rsplit('.', 1)[0]}" for n in SKIN_PHOTOS} if shared else {"skin_sample"}
+    portrait = {f"portrait_{PORTRAIT_PHOTO.rsplit('.', 1)[0]}" if shared else "portrait_sample"}
+    assert names == expected | fusion | skin | portrait
+    for name in skin:  # before, studio, and where whitening changed it (grey, amplified)
+        strip = np.asarray(Image.open(tmp_path / f"{name}.png"))
+        third = strip.shape[1] // 3
+        before, after, change = (strip[:, i * third:(i + 1) * third] for i in range(3))
+        assert not np.array_equal(before, after)
+        assert (change == change[..., :1]).all()  # grey
+        assert (change[..., 0] >= CHANGE_GAIN).mean() > 0.05  # the skin, lifted
+        corners = np.concatenate([change[:20, :20], change[:20, -20:]])
+        assert not corners.any()  # the background above the head untouched
+    [name] = portrait  # photo, blurred, replaced by a colour, cut out: each differs from it
+    strip = np.asarray(Image.open(tmp_path / f"{name}.png"))
+    quarter = strip.shape[1] // 4
+    photo, *effects = (strip[:, i * quarter:(i + 1) * quarter] for i in range(4))
+    assert all(not np.array_equal(photo, panel) for panel in effects)
     strip = np.asarray(Image.open(tmp_path / "smoothing.png"))
     third = strip.shape[1] // 3
     before, half, full = (strip[:, i * third:(i + 1) * third] for i in range(3))
