@@ -100,7 +100,7 @@ class BeautyOptions:
     ``sharpen`` (the whole face, after smoothing), ``dark_circles`` (under-eye brightening),
     ``teeth_whitening`` (inside the mouth, only where pixels look like teeth). Smoothing,
     whitening, rosy, dark circles and the LUT follow the face's own skin (a colour model fitted
-    on each frame's cheeks and forehead): they reach the neck and ears with a soft falloff and
+    on each frame's cheeks and forehead): they reach the neck with a soft falloff and
     leave out what in front of the face does not look like its skin (a hand, a microphone).
 
     Shape (local, smooth, fold-free warps that fade out over occluders), 0..1 or -1..1 (``chin_length``, ``forehead``,
