@@ -96,7 +96,8 @@ class BeautyOptions:
     """Strengths of every effect (0 leaves the image bit-identical).
 
     Skin, 0..1: ``smoothing`` (edge-preserving, skin only: eyes, brows, lips and nostrils are
-    left out), ``whitening`` (a luminance curve on skin), ``rosy`` (warmer, redder skin),
+    left out), ``whitening`` (a tone curve on skin; skin darker than the face's median, a neck in shadow,
+    is lifted at least as much as the median), ``rosy`` (warmer, redder skin),
     ``sharpen`` (the whole face, after smoothing), ``dark_circles`` (under-eye brightening),
     ``teeth_whitening`` (inside the mouth, only where pixels look like teeth). Smoothing,
     whitening, rosy, dark circles and the LUT follow the face's own skin (a colour model fitted

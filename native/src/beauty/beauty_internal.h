@@ -119,6 +119,7 @@ struct Masks {
     Plane eyes;      // both eye polygons (traces only)
     Plane likelihood;  // the skin likelihood of every pixel (skin_model.cpp)
     Plane occluders;   // non-skin inside the face, grown and feathered (shape warps fade there)
+    int skin_luma = 0;  // the skin samples' median luminance (0: no skin model)
 };
 
 // Whether the skin mask is needed (the skin tone effects and the 3D LUT use it; `all`: a trace).

@@ -155,9 +155,20 @@ void smoothing(const Context& c, float strength) {
 
 void whitening(const Context& c, float strength) {
     // 0.62 (0.6 with the polygon mask): the skin mask is below 255 on skin that looks less like
-    // the samples, and the face keeps at least the lift it had.
+    // the samples, and the face keeps at least the lift it had. The curve lifts mid-tones most,
+    // so skin in shadow (a neck under the jaw) would get less than the face and show a step:
+    // values below the skin's median get at least the median's lift.
+    constexpr float alpha = 0.62f;
     std::uint8_t table[256];
-    lift_table(0.62f, table);
+    lift_table(alpha, table);
+    const int m = c.masks.skin_luma;
+    if (m > 0) {
+        const float floor = alpha * static_cast<float>(m) * static_cast<float>(255 - m) / 255.0f;
+        for (int v = 0; v < 256; ++v) {
+            const float lift = v <= m ? floor : std::min(floor, alpha * static_cast<float>(255 - v));
+            table[v] = std::max(table[v], clamp_u8(static_cast<int>(std::lround(static_cast<float>(v) + lift))));
+        }
+    }
     masked(c.f, c.w, c.masks.skin, strength, [&](const Work& part) { apply_table(part, table); });
 }
 

@@ -151,6 +151,7 @@ void skin_likelihood(const Work& w, const SkinModel& m, const Plane& face, Plane
 void build_skin(const Frame& f, const Work& w, const Mesh& mesh, const MeshRegions& regions,
                 const FaceGeometry& g, int soft, bool need_skin, bool need_occluders, Masks& s) {
     const SkinModel model = fit_skin_model(f, w, mesh, g);
+    if (model.valid) s.skin_luma = model.luma;
     // One box filter of the oval (radius kSkinRamp face widths) gives both smooth planes: the
     // reach (255 out to a third of the radius beyond the oval, 0 at the radius) and the face
     // (255 inside the oval, 0 from a quarter of the radius outside it).
