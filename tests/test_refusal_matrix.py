@@ -25,7 +25,7 @@ from facekit.errors import BiometricExportError
 from facekit.verify import Reference
 
 OBJECTS = ["result", "face", "landmarks", "landmark_row", "detection", "detected_face",
-           "keypoints", "frame", "reference", "user_face"]
+           "keypoints", "frame", "reference", "user_face", "portrait_result", "matte", "cutout"]
 
 
 @pytest.fixture(scope="module")

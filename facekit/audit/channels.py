@@ -79,7 +79,7 @@ ARRAY_ONLY: dict[str, Channel] = {
 }
 
 # The objects of ephemeral_objects() that are arrays (the others get REFUSED only).
-ARRAY_OBJECTS = ("landmarks", "landmark_row", "keypoints")
+ARRAY_OBJECTS = ("landmarks", "landmark_row", "keypoints", "matte", "cutout")
 
 # Channels that stay open, and why; tests/test_refusal_matrix.py checks each statement.
 DOCUMENTED_OPEN = {
@@ -106,16 +106,18 @@ def ephemeral_objects(image: np.ndarray) -> Iterator[dict[str, Any]]:
 
     with facekit.FaceLandmarker(facekit.FaceLandmarkerOptions(iris=True)) as landmarker, \
             facekit.FaceDetector() as detector, facekit.SecureArena() as arena, \
-            FaceVerifier() as verifier, fuser() as fusing:
+            FaceVerifier() as verifier, fuser() as fusing, \
+            facekit.Portrait(facekit.PortraitOptions(cutout=True)) as portrait:
         with landmarker.detect(image) as result, detector.detect(image) as detection, \
                 arena.frame() as frame, verifier.reference(image) as reference, \
-                fusing.user(image) as user_face:
+                fusing.user(image) as user_face, portrait.segment(image) as cut:
             yield {"result": result, "face": result.faces[0],
                    "landmarks": result.faces[0].landmarks,
                    "landmark_row": result.faces[0].landmarks[0],  # contiguous: one flat row
                    "detection": detection, "detected_face": detection.faces[0],
                    "keypoints": detection.faces[0].keypoints, "frame": frame,
-                   "reference": reference, "user_face": user_face}
+                   "reference": reference, "user_face": user_face,
+                   "portrait_result": cut, "matte": cut.matte, "cutout": cut.image}
 
 
 def marshal_refused(obj: Any) -> bool:

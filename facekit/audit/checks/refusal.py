@@ -30,7 +30,7 @@ def check_refusals(env: dict[str, str]) -> Check:
         "refusal-matrix", "no standard channel exports a biometric value",
         "Every ephemeral object (landmarker result, face, landmarks, one landmark row, detector "
         "result, detected face, keypoints, arena frame, verifier reference, fusion user "
-        "scope) goes through "
+        "scope, portrait result with its matte and cut-out) goes through "
         "pickle (all protocols), copy, deepcopy, json (also with a numpy-aware encoder) and "
         "marshal; the arrays also through np.save/savez/savez_compressed/savetxt, tofile, "
         "tobytes, tolist, dump, dumps and the buffer protocol (bytes, bytearray, memoryview, "
