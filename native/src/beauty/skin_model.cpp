@@ -148,6 +148,36 @@ void skin_likelihood(const Work& w, const SkinModel& m, const Plane& face, Plane
     kernels::skin_likelihood(w.image, face.data, w.pixels, c, out.data, colour.data);
 }
 
+// Beside the face above the mouth (temples, ears, sideburns), what looks like skin by colour but
+// is much darker than the face is hair (red or brown hair shares skin's chromaticity): beyond
+// the oval there, pixels below 45% of the samples' median luminance get none, ramping up to
+// full at 65%. Below the mouth the neck keeps the looser rule (it is often in shadow), and a
+// ramp of 0.1 face widths between the two leaves no edge.
+void exclude_hair(const Frame& f, const Work& w, const SkinModel& m, const FaceGeometry& g,
+                  const Plane& face, Plane& likelihood, Plane& colour) {
+    const float lo = 0.45f * static_cast<float>(m.luma), hi = 0.65f * static_cast<float>(m.luma);
+    const float inv_ramp = 1.0f / std::max(hi - lo, 1.0f);
+    const float inv_band = 1.0f / std::max(0.1f * g.face_width, 1.0f);
+    // How far above the mouth, in bands: linear in x along a row (a + x * step), clamped.
+    const float step = -g.down.x * inv_band;
+    for (int y = 0; y < f.height; ++y) {
+        const std::size_t row = static_cast<std::size_t>(y) * f.width;
+        const Vec2 start = Vec2{static_cast<float>(f.x0) + 0.5f, static_cast<float>(y + f.y0) + 0.5f} - g.mouth;
+        const float a0 = -(start.x * g.down.x + start.y * g.down.y) * inv_band;
+        for (int x = 0; x < f.width; ++x) {
+            const std::size_t i = row + x;
+            if (face.data[i] == 255 || colour.data[i] == 0) continue;
+            const float above = std::clamp(a0 + static_cast<float>(x) * step, 0.0f, 1.0f);
+            if (above == 0.0f) continue;
+            const float lit = std::clamp((static_cast<float>(luma(w.image + 3 * i)) - lo) * inv_ramp, 0.0f, 1.0f);
+            const float beyond = static_cast<float>(255 - face.data[i]) * (1.0f / 255.0f);
+            const float keep = 1.0f - above * beyond * (1.0f - lit);
+            likelihood.data[i] = static_cast<std::uint8_t>(static_cast<float>(likelihood.data[i]) * keep + 0.5f);
+            colour.data[i] = static_cast<std::uint8_t>(static_cast<float>(colour.data[i]) * keep + 0.5f);
+        }
+    }
+}
+
 void build_skin(const Frame& f, const Work& w, const Mesh& mesh, const MeshRegions& regions,
                 const FaceGeometry& g, int soft, bool need_skin, bool need_occluders, Masks& s) {
     const SkinModel model = fit_skin_model(f, w, mesh, g);
@@ -165,7 +195,10 @@ void build_skin(const Frame& f, const Work& w, const Mesh& mesh, const MeshRegio
         face.data[i] = clamp_u8(8 * (spread.data[i] - 128) + 255);
     s.likelihood = f.plane();
     Plane colour = f.plane();  // the likelihood by colour alone (shadows kept)
-    if (model.valid) skin_likelihood(w, model, face, s.likelihood, colour);
+    if (model.valid) {
+        skin_likelihood(w, model, face, s.likelihood, colour);
+        exclude_hair(f, w, model, g, face, s.likelihood, colour);
+    }
     if (need_skin) {
         Plane reach_plane = spread;
         for (std::size_t i = 0; i < reach_plane.size(); ++i)
