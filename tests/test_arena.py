@@ -311,7 +311,7 @@ def test_an_exception_inside_detect_wipes_the_frame(photo, mode, refine):
 def test_an_exception_inside_face_detection_wipes_the_frame(photo):
     with FaceDetector() as detector:
         seen: list = []
-        _fail_after(detector._blazeface.network, seen)
+        _fail_after(detector._network.network, seen)
         with pytest.raises(_StageFailed):
             detector.detect(photo)
         assert seen and detector._arena.status().used == 0
