@@ -80,3 +80,25 @@ def test_portrait_loads_only_the_selfie_segmenter():
     assert done.returncode == 0, done.stderr
     opened = json.loads(done.stdout.strip().splitlines()[-1])
     assert {p.rsplit("/", 1)[-1] for p in opened} == {"selfie_segmentation.onnx"}
+
+
+ANONYMIZE_CHILD = r"""
+import json, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+import facekit
+from facekit.audit.memscan_child import SAMPLE
+facekit.anonymize(facekit.load_image(SAMPLE))
+print(json.dumps([p for p in opened if p.endswith((".onnx", ".bin"))]))
+"""
+
+
+def test_anonymize_opens_only_the_three_detectors():
+    """Anonymization finds faces and covers them: it opens both BlazeFace networks and
+    CenterFace, and no landmark, embedding or other network."""
+    done = subprocess.run([sys.executable, "-c", ANONYMIZE_CHILD], capture_output=True,
+                          text=True, timeout=300, cwd=tempfile.gettempdir())
+    assert done.returncode == 0, done.stderr
+    names = {p.rsplit("/", 1)[-1] for p in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert names == {"face_detection_short_range.onnx", "face_detection_full_range_sparse.onnx",
+                     "centerface.onnx"}
