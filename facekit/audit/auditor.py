@@ -23,6 +23,7 @@ from .checks import FAIL, Check
 from .checks.io import check_python_io, check_syscalls, check_whole_process
 from .checks.memory import (
     check_memory_beauty,
+    check_memory_centerface,
     check_memory_fusion,
     check_memory_image,
     check_memory_portrait,
@@ -48,6 +49,7 @@ CHECKS: dict[str, Callable[[dict[str, str]], Check]] = {
     "memory-scan-verify": check_memory_verify,
     "memory-scan-fusion": check_memory_fusion,
     "memory-scan-portrait": check_memory_portrait,
+    "memory-scan-centerface": check_memory_centerface,
     "memory-scan-threads": check_memory_threads,
     "memory-scan-unclosed": check_memory_unclosed,
     "io-python": check_python_io,

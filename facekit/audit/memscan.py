@@ -382,6 +382,18 @@ def portrait_sets(record: dict[str, np.ndarray]) -> dict[str, list[bytes]]:
     return {"matte rows": list(dict.fromkeys(windows))[:16]}
 
 
+def centerface_sets(record: dict[str, Any]) -> dict[str, list[bytes]]:
+    """Needles of the CenterFace audit (see ``memscan_child.centerface_reference``): the five
+    keypoints, every FEATURE_STRIDE-th window of the four output maps (as the arena holds them,
+    NCHW) that a blank input does not also produce, and the last hidden activations."""
+    sets = needle_sets({k: v for k, v in record.items() if k in ("keypoints", "hidden", "blank")})
+    for name, values in record["outputs"].items():
+        blank = set(window_needles(record["blank outputs"][name]))
+        sets[f"centerface {name}"] = [n for n in window_needles(values)
+                                      if n not in blank][::FEATURE_STRIDE]
+    return sets
+
+
 def thread_sets(records: list[dict[str, object]]) -> dict[str, list[bytes]]:
     """Needles of the two-thread audit (see ``memscan_child.threads_reference``): each
     thread's :func:`needle_sets`, named ``"A ..."`` (the photo) and ``"B ..."`` (its mirror)."""

@@ -24,6 +24,8 @@ and fuses it into the sample, the template's landmarks shared from an open resul
 (both ended) and ``after-close``.
 ``--mode portrait``: a Portrait (background blur) on the sample (checkpoint ``inside``: the
 result, with its matte, open), then ``after-scope`` and ``after-close``.
+``--mode centerface``: a CenterFace FaceDetector on the sample (checkpoint ``inside``: the
+result open), then ``after-scope`` and ``after-close``.
 ``--scrub NAME`` sets ``facekit._inference.DEFAULT_SCRUB`` first (for the negative test).
 
 The child never copies a value out of the arena; the parent computes the same values itself
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m facekit.audit.memscan_child")
     parser.add_argument("--mode", choices=("image", "image-iris", "video", "beauty", "verify",
                                            "threads", "dropped", "exception", "fusion",
-                                           "portrait"),
+                                           "portrait", "centerface"),
                         default="image")
     parser.add_argument("--scrub", default=None)
     parser.add_argument("--frames", type=int, default=None,
@@ -108,6 +110,8 @@ def _run(args: argparse.Namespace, image: np.ndarray) -> int:
         return _fusion_child(image)
     if args.mode == "portrait":
         return _portrait_child(image)
+    if args.mode == "centerface":
+        return _centerface_child(image)
     if args.mode == "threads":
         return _threads_child(image, args.frames or THREAD_FRAMES)
     if args.mode in ("dropped", "exception"):
@@ -410,6 +414,58 @@ def portrait_reference() -> dict[str, np.ndarray]:
 
     with portrait() as task, task.segment(facekit.load_image(SAMPLE)) as result:
         return {"matte": np.array(result.matte, dtype=np.uint8)}
+
+
+CENTERFACE_OUTPUTS = ("heatmap", "scale", "offset", "landmarks")
+
+
+def centerface_detector():
+    """The detector audited in "centerface" mode: CenterFace at its default threshold."""
+    from facekit import FaceDetector, FaceDetectorOptions
+
+    return FaceDetector(FaceDetectorOptions(model="centerface"))
+
+
+def _centerface_child(image: np.ndarray) -> int:
+    with centerface_detector() as detector:
+        _ready()
+        with detector.detect(image) as result:
+            if not result.faces:
+                raise SystemExit("memscan child: CenterFace found no face")
+            _checkpoint("inside")
+        _checkpoint("after-scope")
+    _checkpoint("after-close")
+    print(json.dumps({"event": "done"}), flush=True)
+    return 0
+
+
+def centerface_reference() -> dict[str, Any]:
+    """The auditor's copy for the CenterFace audit, on the sample: ``keypoints`` (5, 2),
+    ``outputs`` (the four output maps, copied from the arena right after the run) and
+    ``blank outputs`` (the same maps for an all-zeros input), ``hidden`` and ``blank`` (the
+    network's last hidden activations for the input and for zeros, as :func:`reference`)."""
+    import facekit
+    from facekit import _observe
+
+    from .probe import HiddenProbe
+
+    record: dict[str, Any] = {}
+
+    def ran(name: str, where: dict) -> None:
+        probe = HiddenProbe(name)
+        tensor = _copy(*where["input"])
+        zeros = np.zeros(tensor.shape, np.float32)
+        record["hidden"] = {name: list(probe(tensor).values())}
+        record["blank"] = {name: list(probe(zeros).values())}
+        record["outputs"] = {o: _copy(*where[o]) for o in CENTERFACE_OUTPUTS}
+        blank = probe.session.run(list(CENTERFACE_OUTPUTS), {probe.input_name: zeros})
+        record["blank outputs"] = dict(zip(CENTERFACE_OUTPUTS, blank))
+
+    with centerface_detector() as detector:
+        with _observe.listening("network-run", ran), \
+                detector.detect(facekit.load_image(SAMPLE)) as result:
+            record["keypoints"] = np.array(result.faces[0].keypoints, dtype=np.float32)
+    return record
 
 
 def _copy(address: int, shape: tuple[int, ...]) -> np.ndarray:

@@ -154,6 +154,25 @@ def check_memory_portrait(env: dict[str, str]) -> Check:
                   {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
 
 
+def check_memory_centerface(env: dict[str, str]) -> Check:
+    from .. import memscan, memscan_child
+
+    check = Check(
+        "memory-scan-centerface", "CenterFace's outputs and keypoints outlive no result",
+        "A child runs FaceDetector(model='centerface') on the sample; the scan counts the five "
+        "keypoints, windows of the four output maps (heatmap, scale, offset, landmarks; those "
+        "a blank input also gives left out) and the network's last hidden activations while "
+        "the result is open, after its scope ended and after close(). Pass: keypoints and "
+        "output maps found in the arena inside; zero copies anywhere afterwards.")
+    needles = memscan.centerface_sets(memscan_child.centerface_reference())
+    reports = memscan.audit_child(needles, mode="centerface", env=env)
+    inside = reports["inside"]
+    seen = all(inside.counts[n][memscan.KIND_ARENA] >= len(needles[n])
+               for n in needles if not n.startswith("hidden"))
+    return _judge(check, needles, reports, seen, "keypoints and output maps inside the result",
+                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+
+
 def check_memory_threads(env: dict[str, str]) -> Check:
     from .. import memscan, memscan_child
 
