@@ -73,7 +73,7 @@ FACEKIT_STAGES = {
     "beauty": "Beautifier IMAGE, natural preset (landmarks included)",
     "beauty_video": "Beautifier VIDEO, natural preset (tracked landmarks included)",
     "verify": "FaceVerifier.verify of two stills (landmarks, alignment, descriptors)",
-    "anonymize": "Anonymizer, pixelate (both detectors, cover, re-detection check)",
+    "anonymize": "Anonymizer, pixelate (BlazeFace x2 + CenterFace, cover, re-detection check)",
 }
 MEDIAPIPE_STAGES = {
     "facemesh_static": "FaceMesh static_image_mode=True, refine_landmarks=False (468)",

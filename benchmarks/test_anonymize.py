@@ -1,4 +1,4 @@
-"""anonymize() on a 1080p frame with one face, each method, 1 thread (detection with both
+"""anonymize() on a 1080p frame with one face, each method, 1 thread (detection with the three
 networks, the cover, and the re-detection check included)."""
 
 from __future__ import annotations
