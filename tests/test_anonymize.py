@@ -353,3 +353,31 @@ def test_a_face_only_centerface_finds_is_covered():
     assert changed.mean() > 0.9
     with FaceDetector(FaceDetectorOptions(model="centerface")) as d, d.detect(out) as result:
         assert not result.faces
+
+
+def test_a_half_face_only_centerface_finds_is_covered(photo):
+    """A profile made by cropping: the image's left part up to 35% into the face of the
+    committed portrait. Both BlazeFace networks miss it at the search score, CenterFace finds
+    it, the anonymizer covers it. The visible part of the face is known from the upright photo
+    (the full-range network's box), not from CenterFace."""
+    with FaceDetector(FaceDetectorOptions(model="full_range")) as d, d.detect(photo) as result:
+        (face,) = result.faces
+        x, y, w, h = face.box.x, face.box.y, face.box.width, face.box.height
+    left, top = int(x - w), int(y - h)
+    image = np.ascontiguousarray(photo[max(0, top):int(y + 2 * h), max(0, left):int(x + 0.35 * w)])
+    for model in ("short_range", "full_range"):
+        options = FaceDetectorOptions(model=model, min_detection_confidence=0.35)
+        with FaceDetector(options) as d, d.detect(image) as result:
+            assert not result.faces, model  # the case this test exists for
+    with FaceDetector(FaceDetectorOptions(model="centerface")) as d, d.detect(image) as result:
+        assert len(result.faces) == 1
+
+    with Anonymizer() as anonymizer:
+        out = anonymizer.apply(image)
+        assert not anonymizer.covered_whole_frame
+    fx, fy = int(x) - max(0, left), int(y) - max(0, top)
+    region = (slice(fy, fy + int(h)), slice(fx, image.shape[1]))  # the visible part
+    changed = np.abs(out[region].astype(int) - image[region]).max(axis=2) > 0
+    assert changed.mean() > 0.9
+    with FaceDetector(FaceDetectorOptions(model="centerface")) as d, d.detect(out) as result:
+        assert not result.faces
