@@ -163,7 +163,7 @@ def test_video_vs_deface(benchmark, request, tmp_path):
     if smoke:
         clip = _trimmed(clip, tmp_path, SMOKE_FRAMES)
     rounds = 1 if smoke else ALTERNATIONS
-    frames: dict[str, int] = {}
+    frames: dict[str, int] = {"facekit_in": _frame_count(clip)}
 
     def ours() -> float:
         with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
@@ -173,7 +173,7 @@ def test_video_vs_deface(benchmark, request, tmp_path):
                 capture_output=True, text=True, cwd=folder, check=True, timeout=600)
         reply = json.loads(done.stdout.strip().splitlines()[-1])
         frames["facekit"] = reply["frames"]
-        return reply["frames"] / reply["seconds"]
+        return reply["frames"] / reply["seconds"]  # the clip's own frames
 
     def theirs() -> float:
         with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
@@ -181,11 +181,24 @@ def test_video_vs_deface(benchmark, request, tmp_path):
                                 "output": Path(folder) / "out.mp4", "threshold": 0.2},
                                prefix=_one_cpu())
         frames["deface"] = reply["frames"]
-        return reply["frames"] / reply["seconds"]
+        # Throughput in the clip's own frames (imageio reads this clip at its nominal rate:
+        # 300 frames for 275), so both figures say how fast the same clip is done.
+        return frames["facekit_in"] / reply["seconds"]
 
     benchmark.group = "anonymize vs deface"
     runs = benchmark.pedantic(_alternate, args=({"facekit": ours, "deface": theirs}, rounds),
                               rounds=1, iterations=1)
-    report = _line(f"video {frames['facekit']} frames, fps", "fps", runs, higher_is_better=True)
-    benchmark.extra_info.update(report)
-    assert frames["facekit"] == frames["deface"] > 0, frames
+    report = _line(f"video {frames['facekit_in']} frames, clip fps", "fps", runs,
+                   higher_is_better=True)
+    _LINES.append(f"{'':<34} frames processed: facekit {frames['facekit']}, deface "
+                  f"{frames['deface']} (imageio's reading at the nominal rate)")
+    benchmark.extra_info.update(report, frames=frames)
+    assert frames["facekit"] == frames["facekit_in"] > 0, frames
+    assert frames["deface"] >= frames["facekit_in"], frames
+
+
+def _frame_count(clip: Path) -> int:
+    import av
+
+    with av.open(str(clip)) as source:
+        return sum(1 for _ in source.decode(video=0))
