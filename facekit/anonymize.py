@@ -96,7 +96,8 @@ class AnonymizerOptions:
             back from "perturb" to "rerun" (a blank run after every inference, +65-80% of
             inference time: see ``facekit._inference.SCRUB_MODES``).
 
-    Anonymization treats every image alone: it has no running mode.
+    Anonymization has no running mode: :meth:`Anonymizer.apply` treats every image alone,
+    :meth:`Anonymizer.apply_for_video` (video processing) also holds lost faces' covers.
     """
 
     method: Method = "pixelate"

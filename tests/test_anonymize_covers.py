@@ -211,7 +211,7 @@ def test_a_covered_face_is_never_verified_as_the_person(covered_photos):
     print("\nre-identification: verifier distance, photo against its covered copy (same person "
           f"below {verifier.options.threshold}); found in the copy | at the original's landmarks")
     print(f"{'photo':26s} {'itself':>8s} " + " ".join(f"{m:>20s}" for m in METHODS))
-    controls, distances = 0, []
+    controls, distances, found_in_copy = 0, [], []
     with verifier, landmarker:
         for name in names:
             image = covered_photos[name, "solid"][0]
@@ -232,6 +232,8 @@ def test_a_covered_face_is_never_verified_as_the_person(covered_photos):
                         cell = f"{found.distance:.3f}"
                     except FacekitError:
                         cell = "no face found"
+                    else:
+                        found_in_copy.append((name, method))
                     aligned = verifier.verify(image, out, faces_a=faces, faces_b=faces)
                     assert not aligned.same_person, (name, method, aligned.distance)
                     distances.append(aligned.distance)
@@ -239,6 +241,7 @@ def test_a_covered_face_is_never_verified_as_the_person(covered_photos):
             print(f"{name:26s} {itself.distance:8.3f} " + " ".join(f"{c:>20s}" for c in cells))
     print(f"smallest distance at the original's landmarks: {min(distances):.3f}")
     assert controls >= 0.8 * len(names)
+    assert not found_in_copy  # the verifier's own search finds no face in any cover
 
 
 # --- the cover's shape, the mask picture and bad input (synthetic images) ---
@@ -400,3 +403,43 @@ def test_a_face_lost_for_a_frame_or_two_stays_covered_for_hold_frames():
     assert np.array_equal(out[5], blank)
     # Without a hold the gap is not covered.
     assert not _green(_video_frames(0, frames[:2])[1]).any()
+
+
+def test_the_detected_box_lies_wholly_inside_the_default_cover():
+    image = np.ascontiguousarray(facekit.load_image(shared_face("obama.jpg"))[..., :3])
+    with FaceDetector() as detector, detector.detect(image) as faces, \
+            Anonymizer("solid", color=(0, 255, 0)) as worker:
+        out = worker.apply(image, faces=faces)
+        assert faces.faces
+        for face in faces.faces:
+            box = face.box
+            inner = out[int(np.ceil(box.y)):int(box.y + box.height),
+                        int(np.ceil(box.x)):int(box.x + box.width)]
+            assert inner.size and np.all(inner == (0, 255, 0))
+        # The ellipse, not its box: the padded box's corners stay as they were.
+        assert np.array_equal(out[0, 0], image[0, 0])
+
+
+def test_cli_mask_image_and_hold_options(tmp_path):
+    from PIL import Image
+
+    from facekit import cli
+
+    photo = shared_face("obama.jpg")
+    picture = tmp_path / "mask.png"
+    Image.fromarray(_mask_picture()).save(picture)
+    out = tmp_path / "out.png"
+    assert cli.main(["anonymize", str(photo), str(out), "--method", "mask",
+                     "--mask-image", str(picture)]) == 0
+    image, covered = facekit.load_image(photo), np.asarray(Image.open(out))
+    changed = np.any(covered != image, axis=2)
+    colours = {tuple(c) for c in covered[changed][::97]}
+    assert 0.02 < changed.mean() < 0.6 and colours <= {tuple(c) for c in _mask_picture()[0]}
+    # A mask needs its picture, and the picture needs the mask method (exit 2, one line).
+    assert cli.main(["anonymize", str(photo), str(out), "--method", "mask"]) == 2
+    assert cli.main(["anonymize", str(photo), str(out), "--mask-image", str(picture)]) == 2
+    video = ["video", "in.mp4", str(tmp_path / "v.mp4")]
+    assert cli.main(video + ["--hold-frames", "3"]) == 2
+    assert cli.main(video + ["--anonymize", "blur", "--hold-frames", "99"]) == 2
+    assert cli.main(video + ["--anonymize", "mask"]) == 2
+    assert cli.main(video + ["--anonymize", "solid", "--mask-image", str(picture)]) == 2
