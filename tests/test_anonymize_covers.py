@@ -97,6 +97,18 @@ class _CenterFace:
         return found
 
 
+def _facekit_centerface():
+    """facekit's own CenterFace (FACEKIT_CENTERFACE_ORACLE=facekit, once it ships) at 0.2."""
+    detector = FaceDetector(FaceDetectorOptions(model="centerface", max_faces=100,
+                                                min_detection_confidence=CENTERFACE_SCORE))
+
+    def boxes(image):
+        with detector.detect(image) as result:
+            return [(f.box.x, f.box.y, f.box.x + f.box.width, f.box.y + f.box.height)
+                    for f in result.faces]
+    return boxes
+
+
 @pytest.fixture(scope="module")
 def oracles():
     """name -> function(image) -> boxes (x0, y0, x1, y1). A missing oracle skips, which
@@ -106,7 +118,8 @@ def oracles():
     except ImportError as error:
         pytest.fail(f"dlib (dlib-bin, the dev extra) is an oracle here: {error}")
     hog = dlib.get_frontal_face_detector()
-    centerface = _CenterFace()
+    centerface = _facekit_centerface() if os.environ.get("FACEKIT_CENTERFACE_ORACLE") == "facekit" \
+        else _CenterFace().boxes
     blazeface = {m: FaceDetector(FaceDetectorOptions(model=m, max_faces=100,
                                                      min_detection_confidence=0.2))
                  for m in ("short_range", "full_range")}
@@ -125,7 +138,7 @@ def oracles():
 
     yield {"blazeface short": blaze(blazeface["short_range"]),
            "blazeface full": blaze(blazeface["full_range"]),
-           "centerface": centerface.boxes, "dlib hog": hog_boxes}
+           "centerface": centerface, "dlib hog": hog_boxes}
     for detector in blazeface.values():
         detector.close()
 
@@ -443,3 +456,20 @@ def test_cli_mask_image_and_hold_options(tmp_path):
     assert cli.main(video + ["--anonymize", "blur", "--hold-frames", "99"]) == 2
     assert cli.main(video + ["--anonymize", "mask"]) == 2
     assert cli.main(video + ["--anonymize", "solid", "--mask-image", str(picture)]) == 2
+
+
+def test_a_landmarked_face_s_ellipse_turns_with_its_roi_and_reaches_up_the_head():
+    from types import SimpleNamespace
+
+    from facekit.anonymize import HEADROOM, _ellipse
+
+    for rotation in (0.0, 0.5, -1.2):
+        roi = SimpleNamespace(center_x=100.0, center_y=200.0, width=80.0, height=80.0,
+                              rotation=rotation)
+        cx, cy, rx, ry, side, angle = _ellipse(SimpleNamespace(roi=roi), padding=0.25)
+        assert angle == rotation and side == 80.0
+        assert rx == pytest.approx(40 + 20) and ry == pytest.approx(40 + 20 + HEADROOM * 10)
+        # The centre moved towards the top of the head: against the head's "down" vector.
+        down = np.array([-np.sin(rotation), np.cos(rotation)])
+        moved = np.array([cx - 100.0, cy - 200.0])
+        assert moved @ down == pytest.approx(-HEADROOM * 10)
