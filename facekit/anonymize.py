@@ -53,7 +53,7 @@ ROUNDS = 3
 # box passes). At these defaults none of BlazeFace (both ranges, at SEARCH_SCORE), CenterFace
 # (0.2) or dlib's HOG finds a face inside a cover of the shared photos
 # (tests/test_anonymize_covers.py). A face still found after a round gets blocks twice as large.
-PIXELATE_CELLS = 4
+PIXELATE_CELLS = 3
 BLUR_FRACTION = 3
 MIN_PIXELATE_BLOCK, MIN_BLUR_RADIUS = 4, 3
 # Above the padded box, the ellipse reaches this much further (in paddings): hair and brow.
@@ -65,7 +65,7 @@ class AnonymizerOptions:
     """How an :class:`Anonymizer` covers faces.
 
     Attributes:
-        method: ``"pixelate"`` (cells of a quarter of the face: ``PIXELATE_CELLS``),
+        method: ``"pixelate"`` (cells of a third of the face: ``PIXELATE_CELLS``),
             ``"blur"`` (three box-filter passes of radius a third of the face:
             ``BLUR_FRACTION``), ``"solid"`` (a flat ``color``) or ``"mask"`` (``mask_image``
             scaled into the cover). Blocks follow the face's size (its box's larger side), so

@@ -390,13 +390,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     anonymize = commands.add_parser(
         "anonymize", help="cover every face of a photo (pixelate, blur, solid or a mask image)",
         description="Cover every face with an ellipse that follows the head. Block-size rule: "
-        "blocks grow with the face (its box's larger side): pixelate cells are a quarter of it, "
+        "blocks grow with the face (its box's larger side): pixelate cells are a third of it, "
         "the blur's radius a third, so large faces get large blocks; a face still found after "
         "a round is covered again with blocks twice as large.")
     anonymize.add_argument("input", help="photo to read")
     anonymize.add_argument("output", help="image to write (format from its extension)")
     anonymize.add_argument("--method", choices=_COVERS, default="pixelate",
-                           help="pixelate (cells of 1/4 of the face), blur (radius 1/3 of the "
+                           help="pixelate (cells of 1/3 of the face), blur (radius 1/3 of the "
                            "face), solid (--color) or mask (--mask-image)")
     anonymize.add_argument("--padding", type=float, default=0.25,
                            help="margin beyond the face's box, as a fraction of its size per "
