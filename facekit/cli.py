@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+_COVERS = ("pixelate", "blur", "solid", "mask")
+
 __all__ = ["main", "EXIT_USAGE", "EXIT_RUNTIME"]
 
 EXIT_USAGE = 2    # argparse's own code for bad arguments; also bad values and unreadable inputs
@@ -148,11 +150,39 @@ def _anonymize(args: argparse.Namespace) -> int:
 
     color: Any = tuple(int(v) for v in args.color.split(",")) if args.color else (0, 0, 0)
     image = load_image(args.input)
-    out = anonymize(image, args.method, padding=args.padding, color=color)
+    out = anonymize(image, args.method, padding=args.padding, color=color,
+                    mask_image=_mask_image(args.method, args.mask_image))
     Image.fromarray(out).save(args.output)
     print(f"facekit anonymize: {args.input} -> {args.output} ({args.method}); no face the "
           f"detectors can find remains")
     return 0
+
+
+def _mask_image(method: str | None, path: str | None) -> Any:
+    """--mask-image: the picture of --method mask, loaded as RGB; refused with another method."""
+    if (method == "mask") != (path is not None):
+        raise ValueError("--mask-image PATH goes with the mask method, and the mask method "
+                         "needs it")
+    if path is None:
+        return None
+    import numpy as np
+
+    from . import load_image
+
+    return np.ascontiguousarray(load_image(path)[..., :3])  # RGB, as the images it covers
+
+
+def _anonymizer_options(args: argparse.Namespace) -> Any:
+    """`facekit video`'s --anonymize METHOD, --mask-image and --hold-frames as options."""
+    if args.anonymize is None:
+        if args.mask_image is not None or args.hold_frames is not None:
+            raise ValueError("--mask-image and --hold-frames go with --anonymize METHOD")
+        return None
+    from .anonymize import AnonymizerOptions
+
+    hold = {} if args.hold_frames is None else {"hold_frames": args.hold_frames}
+    return AnonymizerOptions(args.anonymize, mask_image=_mask_image(args.anonymize,
+                                                                    args.mask_image), **hold)
 
 
 def _portrait_background(value: str | None) -> Any:
@@ -256,7 +286,8 @@ def _video(args: argparse.Namespace) -> int:
     try:
         report = process_video(
             args.input, args.output, beauty=PRESETS[args.beauty] if args.beauty else None,
-            fuse_user=args.fuse, fusion=fusion, anonymize=args.anonymize, mesh=args.mesh,
+            fuse_user=args.fuse, fusion=fusion, anonymize=_anonymizer_options(args),
+            mesh=args.mesh,
             codec=args.codec, crf=args.crf, force=args.force,
             progress=sys.stderr.isatty())  # a bar on a terminal; the summary line below
     except KeyboardInterrupt:
@@ -357,13 +388,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_beauty_arguments(beautify)
     beautify.set_defaults(run=_beautify)
     anonymize = commands.add_parser(
-        "anonymize", help="cover every face of a photo (pixelate, blur or solid)")
+        "anonymize", help="cover every face of a photo (pixelate, blur, solid or a mask image)",
+        description="Cover every face with an ellipse that follows the head. Block-size rule: "
+        "blocks grow with the face (its box's larger side): pixelate cells are a third of it, "
+        "the blur's radius a third, so large faces get large blocks; a face still found after "
+        "a round is covered again with blocks twice as large.")
     anonymize.add_argument("input", help="photo to read")
     anonymize.add_argument("output", help="image to write (format from its extension)")
-    anonymize.add_argument("--method", choices=("pixelate", "blur", "solid"), default="pixelate")
+    anonymize.add_argument("--method", choices=_COVERS, default="pixelate",
+                           help="pixelate (cells of 1/3 of the face), blur (radius 1/3 of the "
+                           "face), solid (--color) or mask (--mask-image)")
     anonymize.add_argument("--padding", type=float, default=0.25,
-                           help="cover this fraction of the face size beyond its box (0.25)")
+                           help="margin beyond the face's box, as a fraction of its size per "
+                           "side (0.25); the cover is the ellipse inscribed in the padded box")
     anonymize.add_argument("--color", metavar="R,G,B", help="fill of --method solid (0,0,0)")
+    anonymize.add_argument("--mask-image", metavar="PATH",
+                           help="with --method mask: the picture scaled into each face's ellipse")
     anonymize.set_defaults(run=_anonymize)
     portrait = commands.add_parser(
         "portrait", help="blur or replace the background of a photo, or cut the person out")
@@ -426,8 +466,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     video.add_argument("--features", type=float, metavar="F", help="with --fuse: 0..1 (0.5)")
     video.add_argument("--no-label", action="store_true",
                        help="with --fuse: leave out the visible mark (the metadata labels stay)")
-    video.add_argument("--anonymize", choices=("pixelate", "blur", "solid"), metavar="METHOD",
-                       help="cover every face (pixelate, blur or solid)")
+    video.add_argument("--anonymize", choices=_COVERS, metavar="METHOD",
+                       help="cover every face (pixelate, blur, solid or mask)")
+    video.add_argument("--mask-image", metavar="PATH",
+                       help="with --anonymize mask: the picture scaled into each face's ellipse")
+    video.add_argument("--hold-frames", type=int, metavar="N",
+                       help="with --anonymize: keep a face covered N frames after its detection "
+                       "is lost (default 5)")
     video.add_argument("--mesh", action="store_true",
                        help="draw the 478 landmarks (mesh green, irises red) as `facekit demo`")
     video.add_argument("--codec", default="libx264", help="video encoder (default libx264)")

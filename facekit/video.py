@@ -143,7 +143,9 @@ class VideoProcessor:
             ``running_mode`` is set to VIDEO. Default: ``FusionOptions()``.
         consent: the attestation that every person whose face is used agreed (overrides
             ``fusion.consent``).
-        anonymize: ``"pixelate"``, ``"blur"``, ``"solid"`` or :class:`~facekit.AnonymizerOptions`.
+        anonymize: ``"pixelate"``, ``"blur"``, ``"solid"`` or :class:`~facekit.AnonymizerOptions`
+            (``"mask"`` needs its ``mask_image``). A face lost for up to ``hold_frames``
+            frames (default 5) stays covered where it was last found.
         mesh: draw the 468 mesh points (green) and the iris points (red), natively.
         max_faces: how many faces the landmarker tracks (1..1000; fusion raises it to its own
             ``max_faces`` when larger).
@@ -259,7 +261,8 @@ class VideoProcessor:
                 stages["mesh"] += (start := clock()) - now
                 now = start
             if self._anonymizer is not None:
-                covered = self._anonymizer.apply(out, faces=faces)
+                # A face lost for a frame or two stays covered (AnonymizerOptions.hold_frames).
+                covered = self._anonymizer.apply_for_video(out, faces=faces)
                 # Its check rounds may cover a face the landmarker missed.
                 if changed or count or not np.array_equal(covered, out):
                     out, changed = covered, True

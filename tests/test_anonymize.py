@@ -263,7 +263,8 @@ _NATIVE_CASES = {
         refused(TypeError, "", image(), (0, 0, 10), "solid", 1, (0, 0, 0), arena)
     """,
     "bad methods and colours are refused": """
-        refused(ValueError, "method must be 'pixelate', 'blur' or 'solid'", image(), (0, 0, 9, 9), "smudge", 4, (0, 0, 0), arena)
+        refused(ValueError, "method must be 'pixelate', 'blur', 'solid' or 'mask'", image(), (0, 0, 9, 9), "smudge", 4, (0, 0, 0), arena)
+        refused(ValueError, "a picture needs cover_ellipse", image(), (0, 0, 9, 9), "mask", 4, (0, 0, 0), arena)
         for color in ((256, 0, 0), (0, -1, 0), (0, 0, 2**40)):
             refused(ValueError, "color channels lie in 0..255", image(), (0, 0, 9, 9), "solid", 1, color, arena)
         for color in ((0, 0), (0, 0, 0, 0), (0, 0, 2**64)):
