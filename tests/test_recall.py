@@ -121,9 +121,6 @@ def test_facekit_covers_faces(table):
         assert rows[category].recall == 1, (category, rows[category])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue 19: BlazeFace alone misses small (<= 20 px) and half faces "
-                   "that CenterFace finds; remove this mark when the CenterFace union is merged")
 def test_recall_at_least_deface_in_every_category(table):
     """Issue 19's target: facekit's recall >= deface's in every category."""
     ours, theirs = table["facekit"], table["deface"]
