@@ -202,8 +202,12 @@ def test_no_detector_finds_a_face_inside_a_cover(oracles, covered_photos):
     # Why 0.5: a featureless solid ellipse already reaches the anonymizer's search score.
     assert max(best["solid", o] for o in ("blazeface short", "blazeface full")) >= SEARCH_SCORE
     assert not hits
-    # The first cover alone hid every face: no check round had to coarsen one.
-    assert set(rounds.values()) == {1}, {k: v for k, v in rounds.items() if v != 1}
+    # The first cover alone hid every face: no check round had to coarsen one. The one
+    # exception is a false face, not a face: with CenterFace in the search, a photo's three
+    # overlapping solid ellipses (kit_harington_john1) form a blank shape the short-range
+    # network scores 0.555 (>= 0.5), so the check covers it once more.
+    assert {k: v for k, v in rounds.items() if v != 1} in (
+        {}, {("kit_harington_john1.jpeg", "solid"): 2})
 
 
 def test_the_oracles_find_the_faces_before_they_are_covered(oracles, covered_photos):
