@@ -4,7 +4,7 @@ deface runs in its own venv through tests/oracle/deface_oracle.py (ONNX Runtime 
 intra-op thread; deface's own code for reading, detecting, covering and encoding).
 
 * 1080p photo: ``Anonymizer.apply`` (defaults: pixelate; search with both BlazeFace networks,
-  cover, check rounds) against deface's CenterFace + elliptic blur on the same decoded pixels,
+  cover, check rounds; CenterFace joins both) against deface's CenterFace + elliptic blur on the same decoded pixels,
   each call on a fresh copy, ms per call.
 * The shared clip, file to file: ``facekit.video.process_video(..., anonymize="pixelate")``
   against deface's ``video_detect`` (what the ``deface`` command runs: decode with imageio's

@@ -77,6 +77,8 @@ BAD = [
     (AnonymizerOptions, "color_format", "yuv", ValueError),
     (AnonymizerOptions, "on_failure", None, TypeError),
     (AnonymizerOptions, "intra_op_threads", 0, ValueError),
+    (AnonymizerOptions, "mask_image", np.zeros((4, 4, 3), np.uint8), ValueError),  # not "mask"
+    (AnonymizerOptions, "hold_frames", 31, ValueError),
     (FusionOptions, "shape", 1.5, ValueError),
     (FusionOptions, "features", "1", TypeError),
     (FusionOptions, "consent", True, TypeError),
