@@ -67,9 +67,14 @@ CI_TESTS = ["tests/test_dispatch.py", "tests/test_crop_normalize.py", "tests/tes
             "tests/test_embedding_model.py", "tests/test_stubs.py", "tests/test_bench.py",
             "tests/test_attention_ops.py"]
 # Left out by name, for time (cortex-a53, a core to itself): every pair of the shared photos
-# verified (373 s; the other verify tests stay) and 200 video frames through the arena (the
-# bound is checked over fewer frames by the tests that stay).
-CI_DESELECT = "not 200_video_frames and not test_every_pair_is_decided_right"
+# verified (373 s; the other verify tests stay), 200 video frames through the arena (the
+# bound is checked over fewer frames by the tests that stay), and the CenterFace detector's
+# repeat-run cases (each 640x640 inference is 10-14 s under qemu; the portrait case, the bad
+# images, the model's own session run, the anonymizer's purpose limitation and the native
+# decoder's ctest still run it on aarch64).
+CI_DESELECT = ("not 200_video_frames and not test_every_pair_is_decided_right and not "
+               "(centerface and (keypoints_are_ephemeral or new_call_expires or blank_or_noise "
+               "or two_people or consecutive_calls))")
 # The skips the emulated run may report; any other (a missing MediaPipe oracle above all) fails.
 ALLOWED_SKIPS = {
     "qemu-user accepts madvise": "the kernel never sees MADV_DONTDUMP / MADV_WIPEONFORK",
@@ -379,7 +384,8 @@ def ci(cache: Path) -> None:
     run(sys.executable, REPO / "tools" / "package.py", "check", wheel)
     install(cache, wheel)
     start = time.monotonic()
-    runs = start_pytest(cache, ["-q", "-k", CI_DESELECT, *CI_TESTS])
+    # --durations: the slowest tests under emulation go to the log (this step sets CI's length).
+    runs = start_pytest(cache, ["-q", "--durations=25", "-k", CI_DESELECT, *CI_TESTS])
     try:
         smoke(cache, wheel)
         audit(REPO / "build" / "arm64" / "clean" / "bin" / "facekit")
