@@ -66,7 +66,7 @@ MIN_PIXELATE_BLOCK, MIN_BLUR_RADIUS = 4, 3
 HEADROOM = 0.4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # __eq__ below compares a mask image by value
 class AnonymizerOptions:
     """How an :class:`Anonymizer` covers faces.
 
@@ -112,7 +112,7 @@ class AnonymizerOptions:
     color_format: ColorFormat = "rgb"
     on_failure: OnFailure = "cover"
     intra_op_threads: int = 1
-    mask_image: np.ndarray | None = field(default=None, compare=False, repr=False)
+    mask_image: np.ndarray | None = field(default=None, repr=False)
     hold_frames: int = 5
 
     def __post_init__(self) -> None:
@@ -126,6 +126,20 @@ class AnonymizerOptions:
               whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
         store("hold_frames", whole_number("hold_frames", self.hold_frames, 0, MAX_HOLD_FRAMES))
         store("mask_image", _checked_mask(self.mask_image, self.method))
+
+    def _key(self) -> tuple:
+        mask = None if self.mask_image is None else (self.mask_image.shape,
+                                                     self.mask_image.tobytes())
+        return (self.method, self.padding, self.color, self.color_format, self.on_failure,
+                self.intra_op_threads, mask, self.hold_frames)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AnonymizerOptions):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
 
 class Anonymizer(NativeResource):

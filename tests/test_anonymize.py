@@ -14,7 +14,7 @@ from support import SHARED_FACES, shared_face
 
 import facekit
 from facekit import FaceDetector, FaceDetectorOptions
-from facekit.anonymize import Anonymizer
+from facekit.anonymize import Anonymizer, AnonymizerOptions
 from facekit.errors import AnonymizationError
 
 METHODS = ["pixelate", "blur", "solid"]
@@ -382,3 +382,18 @@ def test_a_half_face_only_centerface_finds_is_covered(photo):
     assert changed.mean() > 0.9
     with FaceDetector(FaceDetectorOptions(model="centerface")) as d, d.detect(out) as result:
         assert not result.faces
+
+
+def test_options_compare_and_hash_a_mask_image_by_value():
+    """Two options with equal mask pictures (separate arrays) are equal and hash alike; another
+    picture makes them differ; every field takes part in the comparison."""
+    import dataclasses
+
+    picture = np.zeros((8, 8, 3), np.uint8)
+    first = AnonymizerOptions(method="mask", mask_image=picture)
+    same = AnonymizerOptions(method="mask", mask_image=picture.copy())
+    other = AnonymizerOptions(method="mask", mask_image=picture + 1)
+    assert first == same and hash(first) == hash(same)
+    assert first != other
+    assert len(first._key()) == len(dataclasses.fields(AnonymizerOptions))
+    assert AnonymizerOptions(hold_frames=3) != AnonymizerOptions(hold_frames=4)
