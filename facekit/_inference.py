@@ -111,33 +111,53 @@ class Network:
         self.input_name = info.inputs[0]["name"]
         self.input_shape = tuple(info.inputs[0]["shape"])
         self.outputs = {o["name"]: tuple(o["shape"]) for o in info.outputs}
-        self._blank: dict[int, tuple] = {}  # batch size -> IOBinding over zero/scratch buffers
+        # input shape -> IOBinding over zero/scratch buffers ("rerun")
+        self._blank: dict[tuple[int, ...], tuple] = {}
         # The last run's IOBinding and the addresses it binds: a frame's arena hands out the same
         # addresses every frame, and reusing the binding saves its four ORT calls per run.
-        self._last_binding: tuple[tuple[int, ...], object] | None = None
+        self._last_binding: tuple[tuple, object] | None = None
 
-    def run(self, frame: Frame, tensor: np.ndarray) -> dict[str, EphemeralArray]:
+    def run(self, frame: Frame, tensor: np.ndarray,
+            output_shapes: Mapping[str, tuple[int, ...]] | None = None,
+            ) -> dict[str, EphemeralArray]:
         """Run on `tensor` (an arena view; its first axis is the batch); return the outputs as
-        new arena views."""
-        batch = tensor.shape[0]
-        fixed_batch = self.input_shape[0]
-        if tuple(tensor.shape[1:]) != self.input_shape[1:] or (
-                isinstance(fixed_batch, int) and batch != fixed_batch):
-            raise ValueError(f"{self.name} expects {self.input_shape}, got {tensor.shape}")
-        if self.scrub_mode == "rerun" and batch not in self._blank:
-            self._blank_binding(batch)  # warm-up: later runs of this shape share one plan
-            self.scrub(batch)
-            self.scrub(batch)
-        results = {name: allocate(frame, _batched(shape, batch))
-                   for name, shape in self.outputs.items()}
+        new arena views. A network with free sides (CenterFace) takes any size there and needs
+        `output_shapes`, each output's shape for this input, from its caller."""
+        self._check_input(tensor.shape)
+        shapes = self._output_shapes(tensor.shape[0], output_shapes)
+        if self.scrub_mode == "rerun" and tensor.shape not in self._blank:
+            self._blank_binding(tensor.shape, shapes)  # warm-up: later runs of this shape
+            self.scrub(tensor.shape)                    # share one memory plan
+            self.scrub(tensor.shape)
+        results = {name: allocate(frame, shape) for name, shape in shapes.items()}
         binding = self._binding(tensor, results)
         if self.scrub_mode == "perturb":
             self._run_perturbed(binding)
         else:
             self.session.run_with_iobinding(binding)
-            self.scrub(batch)
+            self.scrub(tensor.shape)
         _observe.network_ran(self.name, tensor, results)  # the audit's hook; free if unheard
         return results
+
+    def _check_input(self, shape: tuple[int, ...]) -> None:
+        """Refuses a tensor of another shape than the network's (free axes take any size)."""
+        want = self.input_shape
+        if len(shape) != len(want) or any(
+                isinstance(w, int) and w != got for w, got in zip(want, shape)) or (
+                0 in shape):
+            raise ValueError(f"{self.name} expects {want}, got {shape}")
+
+    def _output_shapes(self, batch: int, given: Mapping[str, tuple[int, ...]] | None,
+                       ) -> dict[str, tuple[int, ...]]:
+        if given is None:
+            shapes = {name: _batched(shape, batch) for name, shape in self.outputs.items()}
+            if any(isinstance(d, str) for shape in shapes.values() for d in shape):
+                raise ValueError(f"{self.name} has free output sides: pass output_shapes")
+            return shapes
+        if set(given) != set(self.outputs):
+            raise ValueError(f"{self.name}'s outputs are {sorted(self.outputs)}, "
+                             f"got shapes for {sorted(given)}")
+        return {name: tuple(given[name]) for name in self.outputs}
 
     def _run_perturbed(self, binding) -> None:
         """Run with free() overwriting what ONNX Runtime releases (its arena is off, so every
@@ -151,31 +171,30 @@ class Network:
             _native.process.wipe_thread_cache()
             _native.process.wipe_stack(_STACK_WIPE)
 
-    def scrub(self, batch: int) -> None:
-        """Overwrite ONNX Runtime's buffers for this batch size with a blank run (mode
+    def scrub(self, shape: tuple[int, ...]) -> None:
+        """Overwrite ONNX Runtime's buffers for this input shape with a blank run (mode
         "rerun"): same shapes, so the same memory plan and the same arena chunks are reused.
         The zero input and the scratch outputs are plain numpy buffers: the network's response
         to a blank image is no one's biometric data."""
         if self.scrub_mode != "rerun":
             return
-        self.session.run_with_iobinding(self._blank_binding(batch))
+        self.session.run_with_iobinding(self._blank[shape][0])
 
-    def _blank_binding(self, batch: int):
-        """An IOBinding of an all-zeros input and scratch outputs for `batch` (cached)."""
-        entry = self._blank.get(batch)
+    def _blank_binding(self, shape: tuple[int, ...], outputs: Mapping[str, tuple[int, ...]]):
+        """An IOBinding of an all-zeros input of `shape` and scratch outputs (cached)."""
+        entry = self._blank.get(shape)
         if entry is None:
-            zeros = np.zeros((batch, *self.input_shape[1:]), np.float32)
-            scratch = {name: np.zeros(_batched(shape, batch), np.float32)
-                       for name, shape in self.outputs.items()}
+            zeros = np.zeros(shape, np.float32)
+            scratch = {name: np.zeros(out, np.float32) for name, out in outputs.items()}
             binding = self._bind(zeros, scratch)
-            entry = self._blank[batch] = (binding, zeros, scratch)  # buffers live with it
+            entry = self._blank[shape] = (binding, zeros, scratch)  # buffers live with it
         return entry[0]
 
     def _binding(self, tensor: np.ndarray, outputs: Mapping[str, np.ndarray]):
         """The IOBinding of `tensor` and `outputs`: the last run's when it binds the same
-        addresses and batch (outputs' shapes follow from the batch), else a new one."""
-        key = (tensor.shape[0], tensor.ctypes.data,
-               *(view.ctypes.data for view in outputs.values()))
+        addresses and shapes, else a new one."""
+        key = (tensor.shape, tensor.ctypes.data,
+               *((view.shape, view.ctypes.data) for view in outputs.values()))
         last = self._last_binding
         if last is not None and last[0] == key:
             return last[1]

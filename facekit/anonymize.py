@@ -6,7 +6,9 @@ thresholds, so that small and partly visible faces are found too; a padded box a
 covered natively by an ellipse that follows the head (pixelated, blurred, filled, or a mask
 picture scaled into it). The result is then checked by detecting again
 with the three networks at their default thresholds: a face still found is covered again with a
-coarser setting (at most three cover rounds in all). The method fails closed: if a face is
+coarser setting (at most three cover rounds in all). The first check looks at the whole image;
+after it, CenterFace (most of the time) looks again only around the covers the round before
+drew, the rest of the image being as it was checked. The method fails closed: if a face is
 still found after the last round, the whole image is filled with ``color`` (or, when asked,
 :class:`~facekit.errors.AnonymizationError` is raised), so an image with a face these detectors
 find is never returned. A caller that already found the faces (``faces=``, a landmarker or
@@ -16,6 +18,7 @@ detector result of the same image) skips the search round; the checks still run.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
@@ -92,7 +95,14 @@ class AnonymizerOptions:
             face's cover stays where it was last found after its detection is lost, in
             [0, 30]. The default 5 (1/6 s at 30 fps) bridges the one- or two-frame drop-outs
             of a detector without leaving a cover behind for long; only the cover's ellipse
-            (coarse geometry) crosses frames.
+            and its block size (coarse geometry) cross frames.
+        centerface_every: video only: CenterFace, the slowest of the three networks (most of
+            a frame's time), checks every this many frames, in [1, hold_frames + 1]; both
+            BlazeFace networks check every frame. Between its frames, the faces it found stay
+            covered by the hold (hence the bound). ``None`` (default): 2, or 1 when
+            ``hold_frames`` is 0. Every other frame halves its cost; a face only CenterFace
+            finds that appears on a frame it skips is covered from the next one (1/30 s
+            later at 30 fps). 1: every frame.
         on_failure: what happens when a face is still found after the last cover round:
             ``"cover"`` (default) fills the whole image with ``color`` and sets
             :attr:`Anonymizer.covered_whole_frame`; ``"raise"`` raises
@@ -114,6 +124,7 @@ class AnonymizerOptions:
     intra_op_threads: int = 1
     mask_image: np.ndarray | None = field(default=None, repr=False)
     hold_frames: int = 5
+    centerface_every: int | None = None
 
     def __post_init__(self) -> None:
         store = partial(object.__setattr__, self)
@@ -125,13 +136,21 @@ class AnonymizerOptions:
         store("intra_op_threads",
               whole_number("intra_op_threads", self.intra_op_threads, 1, MAX_THREADS))
         store("hold_frames", whole_number("hold_frames", self.hold_frames, 0, MAX_HOLD_FRAMES))
+        every = min(2, self.hold_frames + 1) if self.centerface_every is None else \
+            whole_number("centerface_every", self.centerface_every, 1, MAX_HOLD_FRAMES + 1)
+        store("centerface_every", every)
+        if every > self.hold_frames + 1:
+            raise ValueError(
+                f"centerface_every={every} needs hold_frames >= "
+                f"{every - 1} (got {self.hold_frames}): the faces CenterFace "
+                "finds must stay covered until it checks again")
         store("mask_image", _checked_mask(self.mask_image, self.method))
 
     def _key(self) -> tuple:
         mask = None if self.mask_image is None else (self.mask_image.shape,
                                                      self.mask_image.tobytes())
         return (self.method, self.padding, self.color, self.color_format, self.on_failure,
-                self.intra_op_threads, mask, self.hold_frames)
+                self.intra_op_threads, mask, self.hold_frames, self.centerface_every)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AnonymizerOptions):
@@ -168,9 +187,11 @@ class Anonymizer(NativeResource):
         # Made on the first search: a caller that passes faces= (video) never needs them.
         self._search: list[FaceDetector] | None = None
         self._masks: dict[str, np.ndarray] = {}  # mask_image in each pixel format met
-        # Video hold: the ellipses covered in recent frames and how many frames each has left.
-        self._held: list[tuple[Ellipse, int]] = []
-        self._covered: list[Ellipse] | None = None  # this apply's ellipses, while holding
+        # Video hold: the covers of recent frames (ellipse, cover round: the block size) and
+        # how many frames each has left; this apply's covers, while holding; frames so far.
+        self._held: list[tuple[Ellipse, int, int]] = []
+        self._covered: list[tuple[Ellipse, int]] | None = None
+        self._video_frames = 0
 
     @classmethod
     def create_from_options(cls, options: AnonymizerOptions) -> Anonymizer:
@@ -203,28 +224,37 @@ class Anonymizer(NativeResource):
                         faces: LandmarkerResult | DetectionResult | None = None) -> np.ndarray:
         """:meth:`apply` for the next frame of a video: besides the faces found in this frame,
         a face covered in one of the last ``hold_frames`` frames and not found in this one
-        stays covered where it was last seen (a detection gap of a frame or two must not
-        uncover it). Only the covers' ellipses cross frames; :meth:`close` forgets them."""
+        stays covered where it was last seen, with the blocks it had (a detection gap of a
+        frame or two must not uncover it). CenterFace searches and checks every
+        ``centerface_every`` frames (the first frame included), both BlazeFace networks every
+        frame. Only the covers' ellipses and block sizes cross frames; :meth:`close` forgets
+        them."""
         with exclusive(self._check[0]):
             self._covered = []
+            every = self.options.centerface_every or 1  # always set by the options
+            centerface = self._video_frames % every == 0
             try:
-                out = self._apply(image, faces, hold=True)
-                # Held ellipses that no cover of this frame took over age by a frame.
-                fresh = self._covered
-                kept = [(e, left - 1) for e, left in self._held
+                out = self._apply(image, faces, hold=True, centerface=centerface)
+                # Held covers that no cover of this frame took over age by a frame.
+                fresh = [ellipse for ellipse, _ in self._covered]
+                kept = [(e, round_, left - 1) for e, round_, left in self._held
                         if left > 1 and not any(_inside(e, f) for f in fresh)]
                 hold = self.options.hold_frames
-                self._held = [(e, hold) for e in fresh if hold] + kept
+                self._held = [(e, round_, hold) for e, round_ in self._covered if hold] + kept
+                self._video_frames += 1
                 return out
             finally:
                 self._covered = None
 
     def _apply(self, image: ImageLike,
                faces: LandmarkerResult | DetectionResult | None = None,
-               hold: bool = False) -> np.ndarray:
+               hold: bool = False, centerface: bool = True) -> np.ndarray:
         pixels, pixel_format = as_pixels(image, self.options.color_format)
         if faces is not None:
             shared = shared_faces(faces, (LandmarkerResult, DetectionResult), pixels.shape)
+        # The networks of this image's rounds: CenterFace last, left out on the video frames
+        # it skips (AnonymizerOptions.centerface_every).
+        checks = self._check if centerface else self._check[:2]
         out = np.array(pixels, copy=True)
         fill = self._fill(pixel_format)
         mask = self._mask(pixel_format)
@@ -232,20 +262,27 @@ class Anonymizer(NativeResource):
         self.cover_rounds = 1
         with begin_frame(self._check[0]) as frame:  # the covers' scratch
             if faces is None:
-                self._cover_faces(out, self._searchers(), fill, mask, 0)
+                searchers = self._searchers()
+                self._cover_faces(out, searchers if centerface else searchers[:2], fill, mask, 0)
             else:
                 for ellipse in map(partial(_ellipse, padding=self.options.padding), shared):
                     self._cover(out, ellipse, fill, mask, 0, native_arena(frame))
             if hold:
-                fresh = list(self._covered or [])
-                for ellipse, _ in self._held:
+                fresh = [ellipse for ellipse, _ in self._covered or []]
+                for ellipse, round_, _ in self._held:
                     if not any(_inside(ellipse, f) for f in fresh):
-                        self._cover(out, ellipse, fill, mask, 0, native_arena(frame), held=True)
+                        self._cover(out, ellipse, fill, mask, round_, native_arena(frame),
+                                    held=True)
+        # The first check looks at the whole image; later rounds' CenterFace only where the
+        # round before drew covers (the rest is as it was checked), BlazeFace everywhere.
+        regions: list[Box] | None = None
         for round_ in range(1, ROUNDS):
-            if not self._cover_faces(out, self._check, fill, mask, round_):
+            drawn = self._cover_faces(out, checks, fill, mask, round_, regions)
+            if not drawn:
                 return out
             self.cover_rounds = round_ + 1
-        if not self._face_found(out):
+            regions = _changed_regions(drawn, out.shape)
+        if not self._face_found(out, checks, regions):
             return out
         # A face survived every round: fail closed rather than hand it back.
         if self.options.on_failure == "raise":
@@ -269,22 +306,27 @@ class Anonymizer(NativeResource):
         return self._search
 
     def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill, mask,
-                     round_: int) -> int:
-        """Covers every face the detectors find in `out`; returns how many they found."""
-        found = 0
+                     round_: int, regions: list[Box] | None = None) -> list[Ellipse]:
+        """Covers every face the detectors find in `out` (CenterFace: in `regions` only, when
+        given); returns the ellipses covered."""
+        drawn = []
         for detector in detectors:
-            with detector.detect(out) as result:
-                ellipses = [_ellipse(face, self.options.padding) for face in result.faces]
-                for ellipse in ellipses:
-                    self._cover(out, ellipse, fill, mask, round_, native_arena(frame_of(result)))
-                found += len(ellipses)
-        return found
+            for result in _detections(detector, out, regions):
+                with result:
+                    ellipses = [_ellipse(face, self.options.padding) for face in result.faces]
+                    for ellipse in ellipses:
+                        self._cover(out, ellipse, fill, mask, round_,
+                                    native_arena(frame_of(result)))
+                drawn += ellipses
+        return drawn
 
-    def _face_found(self, out: np.ndarray) -> bool:
-        for detector in self._check:
-            with detector.detect(out) as result:
-                if result.faces:
-                    return True
+    def _face_found(self, out: np.ndarray, detectors: list[FaceDetector],
+                    regions: list[Box] | None = None) -> bool:
+        for detector in detectors:
+            for result in _detections(detector, out, regions):
+                with result:
+                    if result.faces:
+                        return True
         return False
 
     def _cover(self, out: np.ndarray, ellipse: Ellipse, fill, mask, round_: int, scratch,
@@ -303,7 +345,7 @@ class Anonymizer(NativeResource):
         _native.anonymize.cover_ellipse(out, ellipse[:4] + (ellipse[5],), method, block, fill,
                                         scratch, mask)
         if self._covered is not None and not held:
-            self._covered.append(ellipse)
+            self._covered.append((ellipse, round_))
 
     def _fill(self, pixel_format: str) -> tuple[int, int, int]:
         """`color` in the image's own channel order (gray: its luma, in the first channel)."""
@@ -330,6 +372,7 @@ class Anonymizer(NativeResource):
     def close(self) -> None:
         """Release the detectors and forget the held covers. Safe to call twice."""
         self._held = []
+        self._video_frames = 0
         for detector in (self._search or []) + self._check:
             detector.close()
 
@@ -373,6 +416,50 @@ def _ellipse(face: LandmarkedFace | DetectedFace, padding: float) -> Ellipse:
     # "Up" in the head's frame: against its rotated vertical axis.
     cx, cy = cx + up * math.sin(rotation), cy - up * math.cos(rotation)
     return (cx, cy, width / 2 + pad, height / 2 + pad + up, side, rotation)
+
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def _detections(detector: FaceDetector, image: np.ndarray,
+                regions: list[Box] | None) -> Iterator[DetectionResult]:
+    """The detector's results on `image`: one for the whole image, or for CenterFace with
+    `regions`, one per region (one at a time: each ends before the next begins)."""
+    if regions is None or detector.options.model != "centerface":
+        yield detector.detect(image)
+    else:
+        for region in regions:
+            yield detector._detect_region(image, region)
+
+
+def _changed_regions(ellipses: list[Ellipse], shape: tuple[int, ...]) -> list[Box] | None:
+    """Where a round's covers changed the image, for the next round's CenterFace: each
+    ellipse's bounding box grown by its face's size on every side (what the network sees
+    around a face), clipped to the image, overlapping boxes merged. None (look at the whole
+    image) when they would cover half of it or more: one pass is then cheaper."""
+    height, width = shape[:2]
+    boxes = []
+    for cx, cy, along, across, side, rotation in ellipses:
+        cos, sin = abs(math.cos(rotation)), abs(math.sin(rotation))
+        half_w = math.hypot(along * cos, across * sin) + side
+        half_h = math.hypot(along * sin, across * cos) + side
+        box = (max(0.0, cx - half_w), max(0.0, cy - half_h),
+               min(float(width), cx + half_w), min(float(height), cy + half_h))
+        if box[2] > box[0] and box[3] > box[1]:
+            boxes.append(box)
+    merged: list[Box] = []
+    for box in boxes:  # a box that overlaps one kept so far joins it (repeated until stable)
+        while (hit := next((m for m in merged if _overlap(m, box)), None)) is not None:
+            merged.remove(hit)
+            box = (min(box[0], hit[0]), min(box[1], hit[1]), max(box[2], hit[2]),
+                   max(box[3], hit[3]))
+        merged.append(box)
+    area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in merged)
+    return None if area >= width * height / 2 else merged
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _inside(ellipse: Ellipse, other: Ellipse) -> bool:

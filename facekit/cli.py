@@ -173,16 +173,20 @@ def _mask_image(method: str | None, path: str | None) -> Any:
 
 
 def _anonymizer_options(args: argparse.Namespace) -> Any:
-    """`facekit video`'s --anonymize METHOD, --mask-image and --hold-frames as options."""
+    """`facekit video`'s --anonymize METHOD, --mask-image, --hold-frames and
+    --centerface-every as options."""
+    given = {name: value for name, value in (("hold_frames", args.hold_frames),
+                                             ("centerface_every", args.centerface_every))
+             if value is not None}
     if args.anonymize is None:
-        if args.mask_image is not None or args.hold_frames is not None:
-            raise ValueError("--mask-image and --hold-frames go with --anonymize METHOD")
+        if args.mask_image is not None or given:
+            raise ValueError("--mask-image, --hold-frames and --centerface-every go with "
+                             "--anonymize METHOD")
         return None
     from .anonymize import AnonymizerOptions
 
-    hold = {} if args.hold_frames is None else {"hold_frames": args.hold_frames}
     return AnonymizerOptions(args.anonymize, mask_image=_mask_image(args.anonymize,
-                                                                    args.mask_image), **hold)
+                                                                    args.mask_image), **given)
 
 
 def _portrait_background(value: str | None) -> Any:
@@ -473,6 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     video.add_argument("--hold-frames", type=int, metavar="N",
                        help="with --anonymize: keep a face covered N frames after its detection "
                        "is lost (default 5)")
+    video.add_argument("--centerface-every", type=int, metavar="N",
+                       help="with --anonymize: CenterFace checks every Nth frame, BlazeFace "
+                       "every frame (default 2; 1: every frame; at most hold frames + 1)")
     video.add_argument("--mesh", action="store_true",
                        help="draw the 478 landmarks (mesh green, irises red) as `facekit demo`")
     video.add_argument("--codec", default="libx264", help="video encoder (default libx264)")

