@@ -538,10 +538,10 @@ def test_later_rounds_look_again_only_where_covers_were_drawn(monkeypatch):
     """A face whose first cover still shows a face (a cover that changes nothing, patched in)
     makes a second round; its CenterFace pass looks at regions around the covers, not at the
     whole image, and the fail-closed cover still comes when the face survives every round."""
+    from PIL import Image
+
     from facekit import _native
     from facekit.anonymize import ROUNDS
-
-    from PIL import Image
 
     # A small face in a large frame, so that the regions stay under half the image.
     portrait = Image.open(shared_face("obama.jpg")).convert("RGB")
