@@ -46,13 +46,16 @@ class CenterFace:
 
     def detect(self, frame: Frame, pixels: np.ndarray, pixel_format: str,
                min_score: float | None, max_faces: int,
-               region: tuple[float, float, float, float] | None = None):
+               region: tuple[float, float, float, float] | None = None,
+               scale: float | None = None):
         """(faces, keypoints) as :meth:`BlazeFace.detect`: plain (score, x, y, width, height)
         tuples best first, and a (n, 5, 2) arena view of the keypoints. `region` (x0, y0, x1,
-        y1 in image pixels) looks at that part only, at the scale of the whole image's pass,
-        so a face there is seen at the same size: the anonymizer's re-check of a new cover."""
+        y1 in image pixels) looks at that part only, at the scale of the whole image's pass
+        (so a face there is seen at the same size: the anonymizer's re-check of a new cover)
+        or at `scale` (1: the image's own pixels, the anonymizer's full-resolution tiles)."""
         height, width = pixels.shape[:2]
-        scale = LONG_SIDE / max(width, height)
+        if scale is None:
+            scale = LONG_SIDE / max(width, height)
         if region is None:
             size = input_size(width, height)
             center = (width / 2, height / 2)

@@ -40,6 +40,7 @@ __all__ = ["Network", "DEFAULT_SCRUB", "SCRUB_MODES", "choose_scrub"]
 # copies sit in glibc's heap, not in ORT's arena); the arena off alone (free, does not clean).
 SCRUB_MODES = ("perturb", "rerun", "none")
 DEFAULT_SCRUB = "auto"
+_BLANK_SHAPES = 8  # "rerun" blank bindings kept (a network with free sides sees many shapes)
 _STACK_WIPE = 256 << 10  # bytes of stack zeroed after a run (ORT's deepest use is far less)
 _PERTURB_BYTE = 0xA5
 
@@ -178,16 +179,21 @@ class Network:
         to a blank image is no one's biometric data."""
         if self.scrub_mode != "rerun":
             return
-        self.session.run_with_iobinding(self._blank[shape][0])
+        entry = self._blank.pop(shape)  # made by run() before its first run of this shape
+        self._blank[shape] = entry  # now the most recently used
+        self.session.run_with_iobinding(entry[0])
 
     def _blank_binding(self, shape: tuple[int, ...], outputs: Mapping[str, tuple[int, ...]]):
         """An IOBinding of an all-zeros input of `shape` and scratch outputs (cached)."""
-        entry = self._blank.get(shape)
+        entry = self._blank.pop(shape, None)
         if entry is None:
+            if len(self._blank) >= _BLANK_SHAPES:  # the least recently used goes
+                del self._blank[next(iter(self._blank))]
             zeros = np.zeros(shape, np.float32)
             scratch = {name: np.zeros(out, np.float32) for name, out in outputs.items()}
             binding = self._bind(zeros, scratch)
-            entry = self._blank[shape] = (binding, zeros, scratch)  # buffers live with it
+            entry = (binding, zeros, scratch)  # the buffers live with the binding
+        self._blank[shape] = entry  # (re)inserted last: the most recently used
         return entry[0]
 
     def _binding(self, tensor: np.ndarray, outputs: Mapping[str, np.ndarray]):

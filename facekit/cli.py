@@ -151,7 +151,8 @@ def _anonymize(args: argparse.Namespace) -> int:
     color: Any = tuple(int(v) for v in args.color.split(",")) if args.color else (0, 0, 0)
     image = load_image(args.input)
     out = anonymize(image, args.method, padding=args.padding, color=color,
-                    mask_image=_mask_image(args.method, args.mask_image))
+                    mask_image=_mask_image(args.method, args.mask_image),
+                    full_resolution=args.full_resolution)
     Image.fromarray(out).save(args.output)
     print(f"facekit anonymize: {args.input} -> {args.output} ({args.method}); no face the "
           f"detectors can find remains")
@@ -408,6 +409,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     anonymize.add_argument("--color", metavar="R,G,B", help="fill of --method solid (0,0,0)")
     anonymize.add_argument("--mask-image", metavar="PATH",
                            help="with --method mask: the picture scaled into each face's ellipse")
+    anonymize.add_argument("--full-resolution", action="store_true",
+                           help="also search at the photo's own resolution (tiles): faces down "
+                           "to ~16-20 px in photos larger than 640 px, ~5x the time at 1080p")
     anonymize.set_defaults(run=_anonymize)
     portrait = commands.add_parser(
         "portrait", help="blur or replace the background of a photo, or cut the person out")

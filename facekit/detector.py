@@ -177,24 +177,30 @@ class FaceDetector(Pipeline):
             self._last_timestamp_ms = check_timestamp(self._last_timestamp_ms, timestamp_ms)
             return self._detect(image)
 
-    def _detect_region(self, image: ImageLike,
-                       region: tuple[float, float, float, float]) -> DetectionResult:
+    def _detect_region(self, image: ImageLike, region: tuple[float, float, float, float],
+                       scale: float | None = None) -> DetectionResult:
         """:meth:`detect` looking at one region (x0, y0, x1, y1) only, at the whole image's
-        scale (internal: CenterFace, for the anonymizer's re-check of the covers it drew)."""
+        scale or at `scale` (internal: CenterFace, for the anonymizer's re-check of the covers
+        it drew and its full-resolution tiles)."""
         if not isinstance(self._network, CenterFace):
             raise TypeError("only the CenterFace detector looks at a region")
+        if scale is not None and not (0 < scale <= 4):
+            raise ValueError(f"scale must lie in (0, 4], got {scale}")
         with self._exclusive():
-            return self._detect(image, region)
+            return self._detect(image, region, scale)
 
-    def _detect(self, image: ImageLike,
-                region: tuple[float, float, float, float] | None = None) -> DetectionResult:
+    def _detect(self, image: ImageLike, region: tuple[float, float, float, float] | None = None,
+                scale: float | None = None) -> DetectionResult:
         pixels, pixel_format = self._pixels(image, self.options.color_format)
         frame = self._begin_frame()
         try:
-            where = {} if region is None else {"region": region}
-            faces, keypoints = self._network.detect(
-                frame, pixels, pixel_format, self.options.min_detection_confidence,
-                self.options.max_faces, **where)
+            args = (frame, pixels, pixel_format, self.options.min_detection_confidence,
+                    self.options.max_faces)
+            if region is None:
+                faces, keypoints = self._network.detect(*args)
+            else:  # CenterFace's (checked by _detect_region)
+                faces, keypoints = self._network.detect(*args, region=region,  # type: ignore
+                                                        scale=scale)
             return DetectionResult(frame, faces, expose(frame, keypoints), pixels.shape)
         except BaseException:
             frame.close()  # nothing computed before the failure stays in the arena

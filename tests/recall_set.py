@@ -3,7 +3,9 @@
 Images: the shared photos (../shared/testdata/faces, their faces boxed by hand below) and
 synthetic canvases built here, deterministically: face crops from five of those photos pasted on
 non-face textures, rotated, flipped, scaled down to 10 px, blurred, partly covered, and cut to a
-half face (a profile made by cropping). Ground truth is known by construction.
+half face (a profile made by cropping), on 640x480 canvases; and small faces (48 to 16 px) on
+1920x1080 canvases, where an anonymizer that scales a large frame down before detecting loses
+them. Ground truth is known by construction.
 
 The measure reads only the anonymized OUTPUT image, so any method compares fairly (facekit's
 pixelation, deface's elliptic blur):
@@ -60,6 +62,7 @@ PHOTO_FACES: dict[str, list[tuple[int, int, int, int]]] = {
 SOURCES = ("obama.jpg", "biden.jpg", "kit_harington_john2.jpeg", "rose_leslie_img2.jpg",
            "alex_lacamoire_img1.jpg")
 CANVAS = (640, 480)  # width, height
+LARGE_CANVAS = (1920, 1080)  # the "small 1080p" category's
 FACE_SIDE = 100      # face box height in the pasted crops (px), unless the category scales it
 CROP_MARGIN = 0.35   # context kept around the face box in a pasted crop, per side
 
@@ -116,10 +119,10 @@ def photo_samples() -> list[Sample]:
     return samples
 
 
-def _texture(seed: int) -> np.ndarray:
+def _texture(seed: int, size: tuple[int, int] = CANVAS) -> np.ndarray:
     """A non-face background: smooth colour blobs, stripes and noise."""
     rng = np.random.default_rng(seed)
-    width, height = CANVAS
+    width, height = size
     low = rng.integers(30, 225, (6, 8, 3), dtype=np.uint8)
     smooth = np.asarray(Image.fromarray(low).resize((width, height), Image.BICUBIC), np.float32)
     y, x = np.mgrid[0:height, 0:width]
@@ -145,12 +148,13 @@ def _crop(name: str, side: float) -> tuple[Image.Image, tuple[float, float, floa
 
 
 def _canvas(category: str, name: str, seed: int,
-            faces: list[tuple[Image.Image, tuple[float, float, float, float]]]) -> Sample:
+            faces: list[tuple[Image.Image, tuple[float, float, float, float]]],
+            size: tuple[int, int] = CANVAS) -> Sample:
     """Pastes (RGBA crop, face box in it) pairs in a row-major grid of cells on a texture."""
-    pixels = _texture(seed).copy()
+    pixels = _texture(seed, size).copy()
     columns = 3 if len(faces) > 2 else len(faces)
     rows = -(-len(faces) // columns)
-    cell_w, cell_h = CANVAS[0] // columns, CANVAS[1] // rows
+    cell_w, cell_h = size[0] // columns, size[1] // rows
     sample = Sample(category, name, pixels)
     for index, (crop, (fx0, fy0, fx1, fy1)) in enumerate(faces):
         cx = (index % columns) * cell_w + cell_w // 2
@@ -185,8 +189,8 @@ def _rotated(crop: Image.Image, box: tuple[float, float, float, float], angle: f
 
 def _transformed(category: str, seed: int,
                  make: Callable[[str], tuple[Image.Image, tuple[float, float, float, float]]],
-                 name: str) -> Sample:
-    return _canvas(category, name, seed, [make(source) for source in SOURCES])
+                 name: str, size: tuple[int, int] = CANVAS) -> Sample:
+    return _canvas(category, name, seed, [make(source) for source in SOURCES], size)
 
 
 def synthetic_samples() -> Iterator[Sample]:
@@ -226,6 +230,10 @@ def synthetic_samples() -> Iterator[Sample]:
     for keep in ("left", "right"):
         seed += 1
         yield _transformed("profile", seed, lambda s, k=keep: _half(s, k), f"half-{keep}")
+    for side in (48, 32, 24, 16):
+        seed += 1
+        yield _transformed("small 1080p", seed, lambda s, z=side: _crop(s, z),
+                           f"small{side}-1080p", LARGE_CANVAS)
 
 
 def _half(source: str, keep: str) -> tuple[Image.Image, tuple[float, float, float, float]]:

@@ -618,3 +618,60 @@ def test_a_held_cover_keeps_the_block_size_its_face_needed():
     for round_ in (0, 2):
         assert np.array_equal(outs[round_], expect[round_]), round_
     assert not np.array_equal(outs[0], outs[2])
+
+
+# --- full_resolution: CenterFace's tiles for small faces in large images ---
+
+def test_tiles_cover_a_large_image_with_overlap_and_skip_small_ones():
+    from facekit.anonymize import TILE_HEIGHT, TILE_OVERLAP, TILE_WIDTH, _tiles
+
+    assert _tiles((480, 640, 3)) == [] and _tiles((640, 400, 3)) == []
+    for height, width in ((1080, 1920), (641, 300), (2160, 3840), (700, 700)):
+        tiles = _tiles((height, width, 3))
+        seen = np.zeros((height, width), np.int32)
+        for x0, y0, x1, y1 in tiles:
+            assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+            assert x1 - x0 == min(TILE_WIDTH, width) and y1 - y0 == min(TILE_HEIGHT, height)
+            seen[int(y0):int(y1), int(x0):int(x1)] += 1
+        assert seen.min() >= 1  # every pixel lies in a tile
+        # Any 64 px square lies wholly inside one tile (the overlap).
+        for y in range(0, height - TILE_OVERLAP + 1, 37):
+            for x in range(0, width - TILE_OVERLAP + 1, 41):
+                assert any(x0 <= x and x + TILE_OVERLAP <= x1 and y0 <= y and
+                           y + TILE_OVERLAP <= y1 for x0, y0, x1, y1 in tiles)
+    assert len(_tiles((1080, 1920, 3))) == 16
+
+
+def test_full_resolution_covers_a_small_face_the_defaults_miss_in_a_1080p_frame():
+    """A 20 px face in a 1920x1080 frame: below what the whole-image pass (a third of the size)
+    sees, found by the tiles. Where the face is comes from the canvas, not from a detector."""
+    from PIL import Image
+
+    portrait = Image.open(shared_face("obama.jpg")).convert("RGB")
+    with FaceDetector() as detector, detector.detect(np.asarray(portrait)) as result:
+        box = result.faces[0].box
+        cx, cy, side = box.x + box.width / 2, box.y + box.height / 2, box.width * 1.6
+    cut = portrait.crop((int(cx - side / 2), int(cy - side / 2), int(cx + side / 2),
+                         int(cy + side / 2))).resize((20, 20))
+    frame = np.full((1080, 1920, 3), 128, np.uint8)
+    frame[500:520, 900:920] = np.asarray(cut)
+    core = (slice(505, 515), slice(905, 915))
+    outs = {}
+    for full in (False, True):
+        with Anonymizer("solid", color=(0, 255, 0), full_resolution=full) as worker:
+            outs[full] = worker.apply(frame)
+            assert not worker.covered_whole_frame
+    assert not np.all(outs[False][core] == (0, 255, 0))  # the case the option exists for
+    assert np.all(outs[True][core] == (0, 255, 0))
+    assert np.mean(np.all(outs[True] == (0, 255, 0), axis=2)) < 0.01  # the face, not the frame
+
+
+def test_full_resolution_option_and_cli(tmp_path):
+    from facekit import cli
+
+    with pytest.raises(TypeError, match="full_resolution must be True or False"):
+        Anonymizer(full_resolution="yes")
+    out = tmp_path / "out.png"
+    assert cli.main(["anonymize", str(shared_face("obama.jpg")), str(out),
+                     "--full-resolution"]) == 0
+    assert out.exists()

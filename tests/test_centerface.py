@@ -245,3 +245,23 @@ def test_decoder_refuses_bad_arguments_by_name(arena, case):
     changes, arguments, message = BAD_CALLS[case]
     with arena.frame(), pytest.raises((ValueError, TypeError), match=message):
         decode(arena, maps(**changes), **arguments)
+
+
+def test_rerun_scrub_keeps_a_few_blank_inputs_for_a_network_of_free_sides(arena):
+    """The "rerun" scrub keeps a blank input per input shape; CenterFace's regions come in many
+    shapes, so only the most recently used few are kept (memory stays bounded), and a shape
+    whose blank input went is scrubbed again with a new one."""
+    from facekit import _inference
+
+    network = _inference.Network("centerface", scrub="rerun")
+    shapes = [(32 * (1 + k), 64) for k in range(_inference._BLANK_SHAPES + 3)]
+    with arena.frame() as frame:
+        for width, height in shapes + shapes[:1]:
+            tensor = frame.crop_normalize(np.zeros((height, width, 3), np.uint8),
+                                          facekit.RotatedRect(width / 2, height / 2, width,
+                                                              height, 0.0), (width, height))
+            outputs = {name: (1, shape[1], height // 4, width // 4)
+                       for name, shape in network.outputs.items()}
+            network.run(frame, tensor, outputs)
+    assert len(network._blank) == _inference._BLANK_SHAPES
+    assert next(reversed(network._blank)) == (1, 64, 32, 3)  # the first shape, made again

@@ -79,6 +79,7 @@ BAD = [
     (AnonymizerOptions, "intra_op_threads", 0, ValueError),
     (AnonymizerOptions, "mask_image", np.zeros((4, 4, 3), np.uint8), ValueError),  # not "mask"
     (AnonymizerOptions, "hold_frames", 31, ValueError),
+    (AnonymizerOptions, "full_resolution", 1, TypeError),
     (AnonymizerOptions, "centerface_every", 0, ValueError),
     (FusionOptions, "shape", 1.5, ValueError),
     (FusionOptions, "features", "1", TypeError),
