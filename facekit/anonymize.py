@@ -38,6 +38,7 @@ from .detector import (
     FaceDetector,
     FaceDetectorModel,
     FaceDetectorOptions,
+    detect_region,
 )
 from .errors import AnonymizationError
 from .image import ColorFormat, ImageLike, as_pixels
@@ -446,11 +447,11 @@ def _detections(detector: FaceDetector, image: np.ndarray, regions: list[Box] | 
         yield detector.detect(image)
     elif regions is not None:
         for region in regions:
-            yield detector._detect_region(image, region)
+            yield detect_region(detector, image, region)
     else:
         yield detector.detect(image)
         for tile in tiles:
-            yield detector._detect_region(image, tile, scale=1.0)
+            yield detect_region(detector, image, tile, scale=1.0)
 
 
 # Full-resolution tiles: CenterFace's 16:9 input (a larger one costs more per pixel under the

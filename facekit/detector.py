@@ -205,3 +205,11 @@ class FaceDetector(Pipeline):
         except BaseException:
             frame.close()  # nothing computed before the failure stays in the arena
             raise
+
+
+def detect_region(detector: FaceDetector, image: ImageLike,
+                  region: tuple[float, float, float, float],
+                  scale: float | None = None) -> DetectionResult:
+    """Internal (the anonymizer's): CenterFace looking at one region (x0, y0, x1, y1) of
+    `image` only, at the whole image's scale or at `scale`; see FaceDetector._detect_region."""
+    return detector._detect_region(image, region, scale)

@@ -69,9 +69,9 @@ def runs(monkeypatch):
     counts: Counter[str] = Counter()
     run = Network.run
 
-    def counted(self, frame, tensor):
+    def counted(self, frame, tensor, output_shapes=None):
         counts[self.name] += 1
-        return run(self, frame, tensor)
+        return run(self, frame, tensor, output_shapes)
 
     monkeypatch.setattr(Network, "run", counted)
     return counts

@@ -509,9 +509,9 @@ def _centerface_calls(monkeypatch) -> list[str]:
             calls.append("whole")
         return detect(self, image)
 
-    def part(self, image, box):
+    def part(self, image, box, scale=None):
         calls.append("region")
-        return region(self, image, box)
+        return region(self, image, box, scale)
 
     monkeypatch.setattr(FaceDetector, "detect", whole)
     monkeypatch.setattr(FaceDetector, "_detect_region", part)
