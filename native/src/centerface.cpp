@@ -34,21 +34,7 @@ void validate(const CenterFaceParams& p) {
     if (p.rows < 1 || p.cols < 1)
         throw std::invalid_argument("CenterFace grid must be at least 1x1, got " +
                                     std::to_string(p.rows) + "x" + std::to_string(p.cols));
-    if (!(p.min_score >= 0.0f && p.min_score <= 1.0f))
-        throw std::invalid_argument("min_score must be a number in [0, 1], got " +
-                                    std::to_string(p.min_score));
-    if (!(p.iou_threshold >= 0.0f && p.iou_threshold <= 1.0f))
-        throw std::invalid_argument("iou_threshold must be a number in [0, 1], got " +
-                                    std::to_string(p.iou_threshold));
-    if (p.max_faces < 1)
-        throw std::invalid_argument("max_faces must be at least 1, got " +
-                                    std::to_string(p.max_faces));
-    const RotatedRect& r = p.rect;
-    if (!std::isfinite(r.center_x) || !std::isfinite(r.center_y) || !std::isfinite(r.width) ||
-        !std::isfinite(r.height) || !std::isfinite(r.rotation))
-        throw std::invalid_argument("detection rect is not finite (NaN or inf)");
-    if (!(r.width > 0.0 && r.height > 0.0))
-        throw std::invalid_argument("detection rect needs a positive size");
+    validate_decoding(p.min_score, p.iou_threshold, p.max_faces, p.rect);
 }
 
 std::size_t decode_centerface(const float* heatmap, const float* scale, const float* offset,

@@ -164,24 +164,28 @@ const std::vector<Anchor>& detector_anchors(DetectorModel model) {
     return model == DetectorModel::FullRange ? full_range : short_range;
 }
 
+void validate_decoding(float min_score, float iou_threshold, int max_faces,
+                       const RotatedRect& rect) {
+    if (!(min_score >= 0.0f && min_score <= 1.0f))
+        throw std::invalid_argument("min_score must be a number in [0, 1], got " +
+                                    std::to_string(min_score));
+    if (!(iou_threshold >= 0.0f && iou_threshold <= 1.0f))
+        throw std::invalid_argument("iou_threshold must be a number in [0, 1], got " +
+                                    std::to_string(iou_threshold));
+    if (max_faces < 1)
+        throw std::invalid_argument("max_faces must be at least 1, got " +
+                                    std::to_string(max_faces));
+    if (!std::isfinite(rect.center_x) || !std::isfinite(rect.center_y) ||
+        !std::isfinite(rect.width) || !std::isfinite(rect.height) || !std::isfinite(rect.rotation))
+        throw std::invalid_argument("detection rect is not finite (NaN or inf)");
+    if (!(rect.width > 0.0 && rect.height > 0.0))
+        throw std::invalid_argument("detection rect needs a positive size");
+}
+
 void validate(const DetectionParams& p) {
     if (p.model != DetectorModel::ShortRange && p.model != DetectorModel::FullRange)
         throw std::invalid_argument("unknown face detection model");
-    if (!(p.min_score >= 0.0f && p.min_score <= 1.0f))
-        throw std::invalid_argument("min_score must be a number in [0, 1], got " +
-                                    std::to_string(p.min_score));
-    if (!(p.iou_threshold >= 0.0f && p.iou_threshold <= 1.0f))
-        throw std::invalid_argument("iou_threshold must be a number in [0, 1], got " +
-                                    std::to_string(p.iou_threshold));
-    if (p.max_faces < 1)
-        throw std::invalid_argument("max_faces must be at least 1, got " +
-                                    std::to_string(p.max_faces));
-    const RotatedRect& r = p.rect;
-    if (!std::isfinite(r.center_x) || !std::isfinite(r.center_y) || !std::isfinite(r.width) ||
-        !std::isfinite(r.height) || !std::isfinite(r.rotation))
-        throw std::invalid_argument("detection rect is not finite (NaN or inf)");
-    if (!(r.width > 0.0 && r.height > 0.0))
-        throw std::invalid_argument("detection rect needs a positive size");
+    validate_decoding(p.min_score, p.iou_threshold, p.max_faces, p.rect);
 }
 
 std::size_t decode_detections(const float* regressors, std::size_t regressors_count,

@@ -95,8 +95,13 @@ struct DetectionParams {
     RotatedRect rect{};          // what was cropped into the network input (e.g. the letterbox)
 };
 
-// Throws std::invalid_argument naming the problem: NaN or out-of-range min_score or
-// iou_threshold, max_faces < 1, a rect that is not finite or has no positive size.
+// The checks every face decoder shares (BlazeFace here, CenterFace): throws
+// std::invalid_argument naming the problem: NaN or out-of-range min_score or iou_threshold,
+// max_faces < 1, a rect that is not finite or has no positive size.
+void validate_decoding(float min_score, float iou_threshold, int max_faces,
+                       const RotatedRect& rect);
+
+// validate_decoding() plus a known model.
 void validate(const DetectionParams& params);
 
 // Decodes one inference of a BlazeFace model.
