@@ -90,19 +90,8 @@ std::size_t decode_centerface(const float* heatmap, const float* scale, const fl
     const RotatedRect& rect = params.rect;
     for (std::size_t n = 0; n < kept.size(); ++n) {
         const Cell& c = kept[n];
-        const Point corners[4] = {rect_point(rect, c.x0 / in_w, c.y0 / in_h),
-                                  rect_point(rect, c.x1 / in_w, c.y0 / in_h),
-                                  rect_point(rect, c.x0 / in_w, c.y1 / in_h),
-                                  rect_point(rect, c.x1 / in_w, c.y1 / in_h)};
-        double lo_x = corners[0].x, hi_x = lo_x, lo_y = corners[0].y, hi_y = lo_y;
-        for (const Point& p : corners) {
-            lo_x = std::min(lo_x, p.x);
-            hi_x = std::max(hi_x, p.x);
-            lo_y = std::min(lo_y, p.y);
-            hi_y = std::max(hi_y, p.y);
-        }
-        boxes[n] = {c.score, static_cast<float>(lo_x), static_cast<float>(lo_y),
-                    static_cast<float>(hi_x - lo_x), static_cast<float>(hi_y - lo_y)};
+        boxes[n] = projected_box(rect, c.score, c.x0 / in_w, c.y0 / in_h, c.x1 / in_w,
+                                 c.y1 / in_h);
         float* out = keypoints + n * (2 * kCenterFaceKeypoints);
         for (int k = 0; k < kCenterFaceKeypoints; ++k) {
             const float x = landmarks[(2 * k + 1) * plane + c.index] * c.width + c.x0;

@@ -182,6 +182,21 @@ void validate_decoding(float min_score, float iou_threshold, int max_faces,
         throw std::invalid_argument("detection rect needs a positive size");
 }
 
+FaceBox projected_box(const RotatedRect& rect, float score, float x0, float y0, float x1,
+                      float y1) noexcept {
+    const Point corners[4] = {rect_point(rect, x0, y0), rect_point(rect, x1, y0),
+                              rect_point(rect, x0, y1), rect_point(rect, x1, y1)};
+    double lo_x = corners[0].x, hi_x = lo_x, lo_y = corners[0].y, hi_y = lo_y;
+    for (const Point& p : corners) {
+        lo_x = std::min(lo_x, p.x);
+        hi_x = std::max(hi_x, p.x);
+        lo_y = std::min(lo_y, p.y);
+        hi_y = std::max(hi_y, p.y);
+    }
+    return {score, static_cast<float>(lo_x), static_cast<float>(lo_y),
+            static_cast<float>(hi_x - lo_x), static_cast<float>(hi_y - lo_y)};
+}
+
 void validate(const DetectionParams& p) {
     if (p.model != DetectorModel::ShortRange && p.model != DetectorModel::FullRange)
         throw std::invalid_argument("unknown face detection model");
@@ -276,19 +291,9 @@ std::size_t decode_detections(const float* regressors, std::size_t regressors_co
         const float width = (w_xmax / total_score) - xmin, height = (w_ymax / total_score) - ymin;
         const float xmax = xmin + width, ymax = ymin + height;
 
-        // Back to image pixels through the crop rect; the box bounds its projected corners.
+        // Back to image pixels through the crop rect.
         const RotatedRect& rect = params.rect;
-        const Point corners[4] = {rect_point(rect, xmin, ymin), rect_point(rect, xmax, ymin),
-                                  rect_point(rect, xmin, ymax), rect_point(rect, xmax, ymax)};
-        double lo_x = corners[0].x, hi_x = corners[0].x, lo_y = corners[0].y, hi_y = corners[0].y;
-        for (const Point& p : corners) {
-            lo_x = std::min(lo_x, p.x);
-            hi_x = std::max(hi_x, p.x);
-            lo_y = std::min(lo_y, p.y);
-            hi_y = std::max(hi_y, p.y);
-        }
-        boxes[count] = {top.score, static_cast<float>(lo_x), static_cast<float>(lo_y),
-                        static_cast<float>(hi_x - lo_x), static_cast<float>(hi_y - lo_y)};
+        boxes[count] = projected_box(rect, top.score, xmin, ymin, xmax, ymax);
         float* out = keypoints + count * (2 * kDetectorKeypoints);
         for (int k = 0; k < kDetectorKeypoints; ++k) {
             const Point p = rect_point(rect, sums[2 * k] / total_score,

@@ -101,6 +101,11 @@ struct DetectionParams {
 void validate_decoding(float min_score, float iou_threshold, int max_faces,
                        const RotatedRect& rect);
 
+// The box, in image pixels, that bounds the corners of [x0, x1] x [y0, y1] (normalized to the
+// network input) projected through `rect`, the crop the input was made from.
+FaceBox projected_box(const RotatedRect& rect, float score, float x0, float y0, float x1,
+                      float y1) noexcept;
+
 // validate_decoding() plus a known model.
 void validate(const DetectionParams& params);
 
