@@ -34,21 +34,7 @@ void validate(const CenterFaceParams& p) {
     if (p.rows < 1 || p.cols < 1)
         throw std::invalid_argument("CenterFace grid must be at least 1x1, got " +
                                     std::to_string(p.rows) + "x" + std::to_string(p.cols));
-    if (!(p.min_score >= 0.0f && p.min_score <= 1.0f))
-        throw std::invalid_argument("min_score must be a number in [0, 1], got " +
-                                    std::to_string(p.min_score));
-    if (!(p.iou_threshold >= 0.0f && p.iou_threshold <= 1.0f))
-        throw std::invalid_argument("iou_threshold must be a number in [0, 1], got " +
-                                    std::to_string(p.iou_threshold));
-    if (p.max_faces < 1)
-        throw std::invalid_argument("max_faces must be at least 1, got " +
-                                    std::to_string(p.max_faces));
-    const RotatedRect& r = p.rect;
-    if (!std::isfinite(r.center_x) || !std::isfinite(r.center_y) || !std::isfinite(r.width) ||
-        !std::isfinite(r.height) || !std::isfinite(r.rotation))
-        throw std::invalid_argument("detection rect is not finite (NaN or inf)");
-    if (!(r.width > 0.0 && r.height > 0.0))
-        throw std::invalid_argument("detection rect needs a positive size");
+    validate_decoding(p.min_score, p.iou_threshold, p.max_faces, p.rect);
 }
 
 std::size_t decode_centerface(const float* heatmap, const float* scale, const float* offset,
@@ -104,19 +90,8 @@ std::size_t decode_centerface(const float* heatmap, const float* scale, const fl
     const RotatedRect& rect = params.rect;
     for (std::size_t n = 0; n < kept.size(); ++n) {
         const Cell& c = kept[n];
-        const Point corners[4] = {rect_point(rect, c.x0 / in_w, c.y0 / in_h),
-                                  rect_point(rect, c.x1 / in_w, c.y0 / in_h),
-                                  rect_point(rect, c.x0 / in_w, c.y1 / in_h),
-                                  rect_point(rect, c.x1 / in_w, c.y1 / in_h)};
-        double lo_x = corners[0].x, hi_x = lo_x, lo_y = corners[0].y, hi_y = lo_y;
-        for (const Point& p : corners) {
-            lo_x = std::min(lo_x, p.x);
-            hi_x = std::max(hi_x, p.x);
-            lo_y = std::min(lo_y, p.y);
-            hi_y = std::max(hi_y, p.y);
-        }
-        boxes[n] = {c.score, static_cast<float>(lo_x), static_cast<float>(lo_y),
-                    static_cast<float>(hi_x - lo_x), static_cast<float>(hi_y - lo_y)};
+        boxes[n] = projected_box(rect, c.score, c.x0 / in_w, c.y0 / in_h, c.x1 / in_w,
+                                 c.y1 / in_h);
         float* out = keypoints + n * (2 * kCenterFaceKeypoints);
         for (int k = 0; k < kCenterFaceKeypoints; ++k) {
             const float x = landmarks[(2 * k + 1) * plane + c.index] * c.width + c.x0;

@@ -164,24 +164,43 @@ const std::vector<Anchor>& detector_anchors(DetectorModel model) {
     return model == DetectorModel::FullRange ? full_range : short_range;
 }
 
+void validate_decoding(float min_score, float iou_threshold, int max_faces,
+                       const RotatedRect& rect) {
+    if (!(min_score >= 0.0f && min_score <= 1.0f))
+        throw std::invalid_argument("min_score must be a number in [0, 1], got " +
+                                    std::to_string(min_score));
+    if (!(iou_threshold >= 0.0f && iou_threshold <= 1.0f))
+        throw std::invalid_argument("iou_threshold must be a number in [0, 1], got " +
+                                    std::to_string(iou_threshold));
+    if (max_faces < 1)
+        throw std::invalid_argument("max_faces must be at least 1, got " +
+                                    std::to_string(max_faces));
+    if (!std::isfinite(rect.center_x) || !std::isfinite(rect.center_y) ||
+        !std::isfinite(rect.width) || !std::isfinite(rect.height) || !std::isfinite(rect.rotation))
+        throw std::invalid_argument("detection rect is not finite (NaN or inf)");
+    if (!(rect.width > 0.0 && rect.height > 0.0))
+        throw std::invalid_argument("detection rect needs a positive size");
+}
+
+FaceBox projected_box(const RotatedRect& rect, float score, float x0, float y0, float x1,
+                      float y1) noexcept {
+    const Point corners[4] = {rect_point(rect, x0, y0), rect_point(rect, x1, y0),
+                              rect_point(rect, x0, y1), rect_point(rect, x1, y1)};
+    double lo_x = corners[0].x, hi_x = lo_x, lo_y = corners[0].y, hi_y = lo_y;
+    for (const Point& p : corners) {
+        lo_x = std::min(lo_x, p.x);
+        hi_x = std::max(hi_x, p.x);
+        lo_y = std::min(lo_y, p.y);
+        hi_y = std::max(hi_y, p.y);
+    }
+    return {score, static_cast<float>(lo_x), static_cast<float>(lo_y),
+            static_cast<float>(hi_x - lo_x), static_cast<float>(hi_y - lo_y)};
+}
+
 void validate(const DetectionParams& p) {
     if (p.model != DetectorModel::ShortRange && p.model != DetectorModel::FullRange)
         throw std::invalid_argument("unknown face detection model");
-    if (!(p.min_score >= 0.0f && p.min_score <= 1.0f))
-        throw std::invalid_argument("min_score must be a number in [0, 1], got " +
-                                    std::to_string(p.min_score));
-    if (!(p.iou_threshold >= 0.0f && p.iou_threshold <= 1.0f))
-        throw std::invalid_argument("iou_threshold must be a number in [0, 1], got " +
-                                    std::to_string(p.iou_threshold));
-    if (p.max_faces < 1)
-        throw std::invalid_argument("max_faces must be at least 1, got " +
-                                    std::to_string(p.max_faces));
-    const RotatedRect& r = p.rect;
-    if (!std::isfinite(r.center_x) || !std::isfinite(r.center_y) || !std::isfinite(r.width) ||
-        !std::isfinite(r.height) || !std::isfinite(r.rotation))
-        throw std::invalid_argument("detection rect is not finite (NaN or inf)");
-    if (!(r.width > 0.0 && r.height > 0.0))
-        throw std::invalid_argument("detection rect needs a positive size");
+    validate_decoding(p.min_score, p.iou_threshold, p.max_faces, p.rect);
 }
 
 std::size_t decode_detections(const float* regressors, std::size_t regressors_count,
@@ -272,19 +291,9 @@ std::size_t decode_detections(const float* regressors, std::size_t regressors_co
         const float width = (w_xmax / total_score) - xmin, height = (w_ymax / total_score) - ymin;
         const float xmax = xmin + width, ymax = ymin + height;
 
-        // Back to image pixels through the crop rect; the box bounds its projected corners.
+        // Back to image pixels through the crop rect.
         const RotatedRect& rect = params.rect;
-        const Point corners[4] = {rect_point(rect, xmin, ymin), rect_point(rect, xmax, ymin),
-                                  rect_point(rect, xmin, ymax), rect_point(rect, xmax, ymax)};
-        double lo_x = corners[0].x, hi_x = corners[0].x, lo_y = corners[0].y, hi_y = corners[0].y;
-        for (const Point& p : corners) {
-            lo_x = std::min(lo_x, p.x);
-            hi_x = std::max(hi_x, p.x);
-            lo_y = std::min(lo_y, p.y);
-            hi_y = std::max(hi_y, p.y);
-        }
-        boxes[count] = {top.score, static_cast<float>(lo_x), static_cast<float>(lo_y),
-                        static_cast<float>(hi_x - lo_x), static_cast<float>(hi_y - lo_y)};
+        boxes[count] = projected_box(rect, top.score, xmin, ymin, xmax, ymax);
         float* out = keypoints + count * (2 * kDetectorKeypoints);
         for (int k = 0; k < kDetectorKeypoints; ++k) {
             const Point p = rect_point(rect, sums[2 * k] / total_score,

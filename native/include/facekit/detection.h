@@ -95,8 +95,18 @@ struct DetectionParams {
     RotatedRect rect{};          // what was cropped into the network input (e.g. the letterbox)
 };
 
-// Throws std::invalid_argument naming the problem: NaN or out-of-range min_score or
-// iou_threshold, max_faces < 1, a rect that is not finite or has no positive size.
+// The checks every face decoder shares (BlazeFace here, CenterFace): throws
+// std::invalid_argument naming the problem: NaN or out-of-range min_score or iou_threshold,
+// max_faces < 1, a rect that is not finite or has no positive size.
+void validate_decoding(float min_score, float iou_threshold, int max_faces,
+                       const RotatedRect& rect);
+
+// The box, in image pixels, that bounds the corners of [x0, x1] x [y0, y1] (normalized to the
+// network input) projected through `rect`, the crop the input was made from.
+FaceBox projected_box(const RotatedRect& rect, float score, float x0, float y0, float x1,
+                      float y1) noexcept;
+
+// validate_decoding() plus a known model.
 void validate(const DetectionParams& params);
 
 // Decodes one inference of a BlazeFace model.
