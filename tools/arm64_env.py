@@ -69,7 +69,7 @@ CI_TESTS = ["tests/test_dispatch.py", "tests/test_crop_normalize.py", "tests/tes
 # Left out by name, for time (cortex-a53, a core to itself): every pair of the shared photos
 # verified (373 s; the other verify tests stay), 200 video frames through the arena (the
 # bound is checked over fewer frames by the tests that stay), and the CenterFace detector's
-# repeat-run cases (each 640x640 inference is 10-14 s under qemu; the portrait case, the bad
+# repeat-run cases (each inference several seconds under qemu; the portrait case, the bad
 # images, the model's own session run, the anonymizer's purpose limitation and the native
 # decoder's ctest still run it on aarch64).
 CI_DESELECT = ("not 200_video_frames and not test_every_pair_is_decided_right and not "
