@@ -204,7 +204,6 @@ class Anonymizer(NativeResource):
         self._held: list[tuple[Ellipse, int, int]] = []
         self._covered: list[tuple[Ellipse, int]] | None = None
         self._video_frames = 0
-        self._tiles_pending = False  # full_resolution: this image's tiles are still to look at
 
     @classmethod
     def create_from_options(cls, options: AnonymizerOptions) -> Anonymizer:
@@ -273,11 +272,15 @@ class Anonymizer(NativeResource):
         mask = self._mask(pixel_format)
         self.covered_whole_frame = False
         self.cover_rounds = 1
-        self._tiles_pending = self.options.full_resolution and centerface
+        # full_resolution: the tiles join CenterFace's first look at this image (the search,
+        # or with faces= the first check).
+        tiles = _tiles(pixels.shape) if self.options.full_resolution and centerface else []
         with begin_frame(self._check[0]) as frame:  # the covers' scratch
             if faces is None:
                 searchers = self._searchers()
-                self._cover_faces(out, searchers if centerface else searchers[:2], fill, mask, 0)
+                self._cover_faces(out, searchers if centerface else searchers[:2], fill, mask, 0,
+                                  tiles=tiles)
+                tiles = []
             else:
                 for ellipse in map(partial(_ellipse, padding=self.options.padding), shared):
                     self._cover(out, ellipse, fill, mask, 0, native_arena(frame))
@@ -291,7 +294,8 @@ class Anonymizer(NativeResource):
         # round before drew covers (the rest is as it was checked), BlazeFace everywhere.
         regions: list[Box] | None = None
         for round_ in range(1, ROUNDS):
-            drawn = self._cover_faces(out, checks, fill, mask, round_, regions)
+            drawn = self._cover_faces(out, checks, fill, mask, round_, regions, tiles)
+            tiles = []
             if not drawn:
                 return out
             self.cover_rounds = round_ + 1
@@ -320,21 +324,19 @@ class Anonymizer(NativeResource):
         return self._search
 
     def _cover_faces(self, out: np.ndarray, detectors: list[FaceDetector], fill, mask,
-                     round_: int, regions: list[Box] | None = None) -> list[Ellipse]:
+                     round_: int, regions: list[Box] | None = None,
+                     tiles: list[Box] | None = None) -> list[Ellipse]:
         """Covers every face the detectors find in `out` (CenterFace: in `regions` only, when
-        given); returns the ellipses covered."""
+        given, or also in full-resolution `tiles`); returns the ellipses covered."""
         drawn = []
-        tiles = _tiles(out.shape) if self._tiles_pending and regions is None else []
         for detector in detectors:
-            for result in _detections(detector, out, regions, tiles):
+            for result in _detections(detector, out, regions, tiles or []):
                 with result:
                     ellipses = [_ellipse(face, self.options.padding) for face in result.faces]
                     for ellipse in ellipses:
                         self._cover(out, ellipse, fill, mask, round_,
                                     native_arena(frame_of(result)))
                 drawn += ellipses
-            if tiles and detector.options.model == "centerface":
-                self._tiles_pending = False  # the image's first CenterFace look had them
         return drawn
 
     def _face_found(self, out: np.ndarray, detectors: list[FaceDetector],

@@ -15,10 +15,9 @@ same pixels facekit's VideoProcessor is given.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PIL import Image
-from recall_set import Face, covered
+from recall_set import Face, _core, covered
 from support import shared_video
 from support_deface import require_deface, run_deface
 
@@ -46,13 +45,10 @@ def clip_and_deface(tmp_path_factory):
     return frames, boxes
 
 
-def _core(shape: tuple[int, ...], box: tuple) -> Face:
+def _face(shape: tuple[int, ...], box: tuple) -> Face:
+    """deface's box as the recall set's ground truth: its core, as tests/recall_set.py makes."""
     x0, y0, x1, y1 = box[:4]
-    side = min(x1 - x0, y1 - y0) / 2
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    core = np.zeros(shape[:2], bool)
-    core[max(0, int(cy - side / 2)):max(1, int(cy + side / 2)),
-         max(0, int(cx - side / 2)):max(1, int(cx + side / 2))] = True
+    core = _core(shape, (x0 + x1) / 2, (y0 + y1) / 2, min(x1 - x0, y1 - y0))
     return Face(core=core, allowed=(0, 0, shape[1], shape[0]))
 
 
@@ -68,7 +64,7 @@ def _missed(frames, boxes, options: AnonymizerOptions) -> tuple[int, list[tuple[
             out = processor.process_frame(frame, 33 * index).image
             for box in found:
                 faces += 1
-                if not covered(_core(frame.shape, box), frame, out):
+                if not covered(_face(frame.shape, box), frame, out):
                     missed.append((index, round(box[4], 2)))
     return faces, missed
 
